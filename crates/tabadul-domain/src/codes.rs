@@ -1,0 +1,122 @@
+//! Validated codes: agency codes, ISO 3166-1 country codes and ICAO issuing-state codes.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+macro_rules! code_type {
+    ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `text` (trimmed, upper-cased) as this kind of code.
+            pub fn new(text: &str) -> Result<Self, DomainError> {
+                let code = text.trim().to_ascii_uppercase();
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&code).map_err(DomainError::new)?;
+                Ok($name(code))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = DomainError;
+            fn try_from(text: String) -> Result<Self, DomainError> {
+                $name::new(&text)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(code: $name) -> String {
+                code.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = DomainError;
+            fn from_str(text: &str) -> Result<Self, DomainError> {
+                $name::new(text)
+            }
+        }
+    };
+}
+
+code_type!(
+    /// An agency's code, such as `IQ-MOI`: 2 to 32 of `A-Z`, `0-9` and `-`, starting with a letter.
+    AgencyCode,
+    |code| {
+        let ok = (2..=32).contains(&code.len())
+            && code.starts_with(|c: char| c.is_ascii_uppercase())
+            && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{code}` is not an agency code (2 to 32 letters, digits and '-', starting with a letter, such as IQ-MOI)"
+            ))
+        }
+    }
+);
+
+code_type!(
+    /// An ISO 3166-1 alpha-2 country code, such as `IQ`, upper case (XK for Kosovo is accepted).
+    CountryCode,
+    |code| {
+        if code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(())
+        } else {
+            Err(format!("`{code}` is not an ISO 3166-1 alpha-2 country code (two letters, such as IQ)"))
+        }
+    }
+);
+
+code_type!(
+    /// An issuing state or organisation as ICAO Doc 9303 writes it: three letters such as `IRQ`,
+    /// or the one- and two-letter forms it allows (`D` for Germany), padded fillers removed.
+    IcaoState,
+    |code| {
+        if (1..=3).contains(&code.len()) && code.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(())
+        } else {
+            Err(format!("`{code}` is not an ICAO state code (one to three letters, such as IRQ or D)"))
+        }
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agency_codes() {
+        assert_eq!(AgencyCode::new(" iq-moi ").unwrap().as_str(), "IQ-MOI");
+        for bad in ["", "I", "-IQ", "IQ MOI", "IQ_MOI", "1Q-MOI", &"A".repeat(33)] {
+            assert!(AgencyCode::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn country_and_icao_codes() {
+        assert_eq!(CountryCode::new("iq").unwrap().as_str(), "IQ");
+        assert!(CountryCode::new("IRQ").is_err());
+        assert_eq!(IcaoState::new("D").unwrap().as_str(), "D");
+        assert_eq!(IcaoState::new("gbr").unwrap().as_str(), "GBR");
+        assert!(IcaoState::new("GB1").is_err());
+        let parsed: Result<CountryCode, _> = serde_json::from_str("\"FRA\"");
+        assert!(parsed.is_err());
+    }
+}

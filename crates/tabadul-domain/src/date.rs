@@ -1,0 +1,144 @@
+//! Partial dates: a birth date is often known only as a year or a year and a month.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// A date known to a year, a year and month, or a full day. Written `YYYY`, `YYYY-MM` or
+/// `YYYY-MM-DD`; a full date is always a real calendar day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PartialDate {
+    year: i16,
+    month: Option<u8>,
+    day: Option<u8>,
+}
+
+impl PartialDate {
+    pub fn year(year: i16) -> Result<Self, DomainError> {
+        Self::new(year, None, None)
+    }
+
+    pub fn new(year: i16, month: Option<u8>, day: Option<u8>) -> Result<Self, DomainError> {
+        if !(1800..=2200).contains(&year) {
+            return Err(DomainError::new(format!("year {year} is out of range 1800-2200")));
+        }
+        if day.is_some() && month.is_none() {
+            return Err(DomainError::new("a day needs a month"));
+        }
+        if let Some(month) = month {
+            let month = time::Month::try_from(month)
+                .map_err(|_| DomainError::new(format!("month {month} is not 1-12")))?;
+            if let Some(day) = day {
+                time::Date::from_calendar_date(i32::from(year), month, day).map_err(|_| {
+                    DomainError::new(format!("{year}-{:02}-{day:02} is not a calendar day", month as u8))
+                })?;
+            }
+        }
+        Ok(PartialDate { year, month, day })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        let text = text.trim();
+        let bad = || DomainError::new(format!("`{text}` is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"));
+        let mut parts = text.split('-');
+        let year_text = parts.next().ok_or_else(bad)?;
+        if year_text.len() != 4 {
+            return Err(bad());
+        }
+        let year: i16 = year_text.parse().map_err(|_| bad())?;
+        let mut number = |width: usize| -> Result<Option<u8>, DomainError> {
+            match parts.next() {
+                None => Ok(None),
+                Some(part) if part.len() == width && part.bytes().all(|b| b.is_ascii_digit()) => {
+                    part.parse().map(Some).map_err(|_| bad())
+                }
+                Some(_) => Err(bad()),
+            }
+        };
+        let month = number(2)?;
+        let day = number(2)?;
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Self::new(year, month, day)
+    }
+
+    pub fn year_value(self) -> i16 {
+        self.year
+    }
+
+    pub fn month(self) -> Option<u8> {
+        self.month
+    }
+
+    pub fn day(self) -> Option<u8> {
+        self.day
+    }
+
+    /// The full calendar date, when day and month are known.
+    pub fn to_date(self) -> Option<time::Date> {
+        let month = time::Month::try_from(self.month?).ok()?;
+        time::Date::from_calendar_date(i32::from(self.year), month, self.day?).ok()
+    }
+}
+
+impl From<time::Date> for PartialDate {
+    fn from(date: time::Date) -> Self {
+        PartialDate { year: date.year() as i16, month: Some(date.month() as u8), day: Some(date.day()) }
+    }
+}
+
+impl fmt::Display for PartialDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.year)?;
+        if let Some(month) = self.month {
+            write!(f, "-{month:02}")?;
+        }
+        if let Some(day) = self.day {
+            write!(f, "-{day:02}")?;
+        }
+        Ok(())
+    }
+}
+
+impl TryFrom<String> for PartialDate {
+    type Error = DomainError;
+    fn try_from(text: String) -> Result<Self, DomainError> {
+        PartialDate::parse(&text)
+    }
+}
+
+impl From<PartialDate> for String {
+    fn from(date: PartialDate) -> String {
+        date.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expected: Option<&str>) {
+        let parsed = PartialDate::parse(text).ok().map(|d| d.to_string());
+        assert_eq!(parsed.as_deref(), expected, "{text}");
+    }
+
+    #[test]
+    fn parses_partial_dates() {
+        check("1975", Some("1975"));
+        check("1975-06", Some("1975-06"));
+        check("1975-06-01", Some("1975-06-01"));
+        check(" 1975-06-01 ", Some("1975-06-01"));
+        check("1975-02-30", None);
+        check("1975-13", None);
+        check("1975-6-1", None);
+        check("75", None);
+        check("1975-06-01-01", None);
+        check("", None);
+        check("abcd", None);
+        check("1700", None);
+    }
+}

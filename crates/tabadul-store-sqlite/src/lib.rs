@@ -1,0 +1,1 @@
+//! tabadul-store-sqlite
