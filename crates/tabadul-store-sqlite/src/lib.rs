@@ -1,1 +1,619 @@
-//! tabadul-store-sqlite
+//! The SQLite store: a node's agencies, agreements, alerts, change log and audit log in one
+//! file (the embedded default).
+//!
+//! One connection behind a mutex: SQLite has one writer at a time anyway, and every call is
+//! short. The file runs in WAL mode with `synchronous = FULL`, so a write acknowledged by a
+//! returned call survives a crash of the process or of the machine. Writes take the lock at
+//! the start of their transaction (`BEGIN IMMEDIATE`), so several processes on one file
+//! serialise instead of failing half-way.
+//!
+//! Layout (schema version in `PRAGMA user_version`, migrated on open):
+//! - `alerts`: one row per live alert; the id as 16 big-endian bytes so that byte order is
+//!   numeric order; the alert itself as JSON in `body`; owner, category and source id as
+//!   columns for filtering and the per-owner unique source index.
+//! - `owner_seq`: the last sequence number given to each owner agency.
+//! - `changes`: the change log, keyed by (owner, seq).
+//! - `audit`: the audit chain, keyed by seq.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use tabadul_audit::{AuditDraft, AuditEntry, Hash};
+use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, Link};
+use tabadul_store::{
+    AlertFilter, AlertWrite, Change, ChangeOp, Result, SCHEMA_VERSION, Store, StoreError,
+    StoredAlert, check_batch, check_loaded, plan_write,
+};
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE agencies (
+    code TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE agreements (
+    id BLOB PRIMARY KEY,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE alerts (
+    id BLOB PRIMARY KEY,
+    owner TEXT NOT NULL,
+    category TEXT NOT NULL,
+    source_id TEXT,
+    version INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    created_at_unix_us INTEGER NOT NULL,
+    updated_at_unix_us INTEGER NOT NULL,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX alerts_by_source ON alerts (owner, source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX alerts_by_owner ON alerts (owner, id);
+CREATE INDEX alerts_by_category ON alerts (category, id);
+CREATE TABLE owner_seq (
+    owner TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE changes (
+    owner TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    alert_id BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    at_unix_us INTEGER NOT NULL,
+    body TEXT,
+    PRIMARY KEY (owner, seq)
+) WITHOUT ROWID;
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY,
+    lo BLOB NOT NULL,
+    hi BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (lo, hi, kind)
+);
+CREATE INDEX links_by_hi ON links (hi);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at_unix_us INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    agency TEXT,
+    operation TEXT NOT NULL,
+    targets TEXT NOT NULL,
+    details TEXT NOT NULL,
+    result_count INTEGER NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"#];
+
+/// A store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+fn backend(error: rusqlite::Error) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("encode record: {e}")))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn id_bytes(id: u128) -> [u8; 16] {
+    id.to_be_bytes()
+}
+
+fn id_from(bytes: &[u8]) -> Result<u128> {
+    let array: [u8; 16] = bytes.try_into().map_err(|_| StoreError::Corrupt("an id is not 16 bytes".into()))?;
+    Ok(u128::from_be_bytes(array))
+}
+
+fn count(value: i64, what: &str) -> Result<u64> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let connection = Connection::open(&path)
+            .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(backend)?;
+        connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+        let store = SqliteStore { path, connection: Mutex::new(connection) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store without creating or migrating it, to inspect it.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(StoreError::NotFound(format!("store file {}", path.display())));
+        }
+        SqliteStore::open(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version the file is at.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.with(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(backend))
+    }
+
+    /// Runs SQLite's own consistency check; `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.with(|c| c.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(backend))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        self.with(|c| {
+            let found: u32 = c.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(backend)?;
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+            }
+            debug_assert_eq!(MIGRATIONS.len(), SCHEMA_VERSION as usize);
+            for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+                tx.execute_batch(migration).map_err(backend)?;
+                tx.pragma_update(None, "user_version", index as u32 + 1).map_err(backend)?;
+                tx.commit().map_err(backend)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut connection = self.connection.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
+        f(&mut connection)
+    }
+
+    /// Runs `f` in one immediate transaction, committed only if `f` succeeds.
+    fn transaction<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(value)
+        })
+    }
+}
+
+fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+        .map_err(backend)?;
+    let (seq, prev) = match head {
+        None => (1, Hash::GENESIS),
+        Some((seq, hash)) => {
+            let prev = Hash::from_hex(&hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("audit entry {seq} has no valid hash")))?;
+            (count(seq, "audit seq")? + 1, prev)
+        }
+    };
+    let entry = AuditEntry::seal(seq, prev, draft);
+    tx.execute(
+        "INSERT INTO audit (seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            entry.seq as i64,
+            entry.draft.at_unix_us,
+            entry.draft.user,
+            entry.draft.agency,
+            entry.draft.operation,
+            json(&entry.draft.targets)?,
+            entry.draft.details,
+            entry.draft.result_count as i64,
+            entry.prev_hash.to_hex(),
+            entry.hash.to_hex(),
+        ],
+    )
+    .map_err(backend)?;
+    Ok(entry)
+}
+
+const ALERT_COLUMNS: &str = "body, version, seq, created_at_unix_us, updated_at_unix_us";
+
+fn alert_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, i64, i64, i64)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+}
+
+fn stored_alert((body, version, seq, created, updated): (String, i64, i64, i64, i64)) -> Result<StoredAlert> {
+    check_loaded(StoredAlert {
+        alert: parse("alert", &body)?,
+        version: count(version, "version")?,
+        seq: count(seq, "seq")?,
+        created_at_unix_us: created,
+        updated_at_unix_us: updated,
+    })
+}
+
+fn load_alert(tx: &Connection, id: AlertId) -> Result<Option<StoredAlert>> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1");
+    let row = tx.query_row(&sql, [id_bytes(id.0)], alert_row).optional().map_err(backend)?;
+    row.map(stored_alert).transpose()
+}
+
+fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Result<Change> {
+    let owner = write.owner().as_str();
+    let last: Option<i64> = tx
+        .query_row("SELECT last_seq FROM owner_seq WHERE owner = ?1", [owner], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    let seq = count(last.unwrap_or(0), "seq")? + 1;
+    let current = load_alert(tx, write.id())?;
+    let (change, next) = plan_write(write, current.as_ref(), seq, at_unix_us)?;
+    let id = id_bytes(change.alert_id.0);
+    match &next {
+        Some(stored) => {
+            let alert = &stored.alert;
+            let result = tx.execute(
+                "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (id) DO UPDATE SET category = excluded.category, source_id = excluded.source_id,
+                   version = excluded.version, seq = excluded.seq, updated_at_unix_us = excluded.updated_at_unix_us,
+                   body = excluded.body",
+                params![
+                    id,
+                    owner,
+                    alert.category.as_str(),
+                    alert.source_id,
+                    stored.version as i64,
+                    stored.seq as i64,
+                    stored.created_at_unix_us,
+                    stored.updated_at_unix_us,
+                    json(alert)?,
+                ],
+            );
+            match result {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    let source = alert.source_id.as_deref().unwrap_or("");
+                    return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
+                }
+                other => other.map_err(backend)?,
+            };
+        }
+        None => {
+            tx.execute("DELETE FROM alerts WHERE id = ?1", [id]).map_err(backend)?;
+            tx.execute("DELETE FROM links WHERE lo = ?1 OR hi = ?1", [id]).map_err(backend)?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO owner_seq (owner, last_seq) VALUES (?1, ?2)
+         ON CONFLICT (owner) DO UPDATE SET last_seq = excluded.last_seq",
+        params![owner, seq as i64],
+    )
+    .map_err(backend)?;
+    tx.execute(
+        "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            owner,
+            seq as i64,
+            id,
+            change.version as i64,
+            change.op.as_str(),
+            change.at_unix_us,
+            change.alert.as_ref().map(json).transpose()?,
+        ],
+    )
+    .map_err(backend)?;
+    Ok(change)
+}
+
+impl Store for SqliteStore {
+    fn create_agency(&self, agency: &Agency, audit: AuditDraft) -> Result<()> {
+        agency.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.transaction(|tx| {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO agencies (code, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![agency.code.as_str(), json(agency)?],
+                )
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!("agency {}", agency.code)));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
+        self.with(|c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM agencies WHERE code = ?1", [code.as_str()], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|body| parse("agency", &body)).transpose()
+        })
+    }
+
+    fn agencies(&self) -> Result<Vec<Agency>> {
+        self.with(|c| {
+            let mut statement = c.prepare("SELECT body FROM agencies ORDER BY code").map_err(backend)?;
+            let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
+            rows.map(|body| parse("agency", &body.map_err(backend)?)).collect()
+        })
+    }
+
+    fn create_agreement(&self, agreement: &Agreement, audit: AuditDraft) -> Result<()> {
+        agreement.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.transaction(|tx| {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO agreements (id, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![id_bytes(agreement.id.0), json(agreement)?],
+                )
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!("agreement {}", agreement.id)));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
+        self.transaction(|tx| {
+            let body: Option<String> = tx
+                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let mut agreement: Agreement = parse("agreement", &body)?;
+            if agreement.revoked_on.is_some() {
+                return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
+            }
+            agreement.revoked_on = Some(on);
+            tx.execute("UPDATE agreements SET body = ?2 WHERE id = ?1", params![id_bytes(id.0), json(&agreement)?])
+                .map_err(backend)?;
+            append_audit(tx, audit)?;
+            Ok(agreement)
+        })
+    }
+
+    fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
+        self.with(|c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|body| parse("agreement", &body)).transpose()
+        })
+    }
+
+    fn agreements(&self) -> Result<Vec<Agreement>> {
+        self.with(|c| {
+            let mut statement = c.prepare("SELECT body FROM agreements ORDER BY id").map_err(backend)?;
+            let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
+            rows.map(|body| parse("agreement", &body.map_err(backend)?)).collect()
+        })
+    }
+
+    fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>> {
+        check_batch(writes)?;
+        self.transaction(|tx| {
+            let changes = writes
+                .iter()
+                .map(|write| apply_write(tx, write, at_unix_us))
+                .collect::<Result<Vec<_>>>()?;
+            append_audit(tx, audit)?;
+            Ok(changes)
+        })
+    }
+
+    fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>> {
+        self.with(|c| load_alert(c, id))
+    }
+
+    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
+        self.with(|c| {
+            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = ?1 AND source_id = ?2");
+            let row = c.query_row(&sql, params![owner.as_str(), source_id], alert_row).optional().map_err(backend)?;
+            row.map(stored_alert).transpose()
+        })
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
+        self.with(|c| {
+            let sql = format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts
+                 WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR id > ?3)
+                 ORDER BY id LIMIT ?4"
+            );
+            let mut statement = c.prepare(&sql).map_err(backend)?;
+            let limit = filter.limit.min(tabadul_store::ALERTS_PER_READ_MAX) as i64;
+            let rows = statement
+                .query_map(
+                    params![
+                        filter.owner.as_ref().map(|o| o.as_str()),
+                        filter.category.map(|c| c.as_str()),
+                        filter.after.map(|id| id_bytes(id.0)),
+                        limit
+                    ],
+                    alert_row,
+                )
+                .map_err(backend)?;
+            rows.map(|row| stored_alert(row.map_err(backend)?)).collect()
+        })
+    }
+
+    fn alert_count(&self) -> Result<u64> {
+        self.with(|c| {
+            let n: i64 = c.query_row("SELECT count(*) FROM alerts", [], |row| row.get(0)).map_err(backend)?;
+            count(n, "count")
+        })
+    }
+
+    fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>> {
+        self.with(|c| {
+            let mut statement = c
+                .prepare(
+                    "SELECT seq, alert_id, version, op, at_unix_us, body FROM changes
+                     WHERE owner = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![owner.as_str(), after_seq as i64, limit as i64], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, i64>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                    ))
+                })
+                .map_err(backend)?;
+            rows.map(|row| {
+                let (seq, id, version, op, at, body) = row.map_err(backend)?;
+                Ok(Change {
+                    owner: owner.clone(),
+                    seq: count(seq, "seq")?,
+                    alert_id: AlertId(id_from(&id)?),
+                    version: count(version, "version")?,
+                    op: ChangeOp::parse(&op).ok_or_else(|| StoreError::Corrupt(format!("unknown change `{op}`")))?,
+                    at_unix_us: at,
+                    alert: body.map(|body| parse("change", &body)).transpose()?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn create_link(&self, link: &Link, audit: AuditDraft) -> Result<()> {
+        if link.from == link.to {
+            return Err(StoreError::Invalid("an alert cannot be linked to itself".into()));
+        }
+        self.transaction(|tx| {
+            for id in [link.from, link.to] {
+                let exists: Option<i64> = tx
+                    .query_row("SELECT 1 FROM alerts WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound(format!("alert {id}")));
+                }
+            }
+            let (lo, hi) = if link.from < link.to { (link.from, link.to) } else { (link.to, link.from) };
+            let inserted = tx
+                .execute(
+                    "INSERT INTO links (lo, hi, kind, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![id_bytes(lo.0), id_bytes(hi.0), link.kind.as_str(), json(link)?],
+                )
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!(
+                    "{} link between {} and {}",
+                    link.kind, link.from, link.to
+                )));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn links(&self, id: AlertId) -> Result<Vec<Link>> {
+        self.with(|c| {
+            let mut statement = c
+                .prepare("SELECT body FROM links WHERE lo = ?1 OR hi = ?1 ORDER BY id")
+                .map_err(backend)?;
+            let rows = statement.query_map([id_bytes(id.0)], |row| row.get::<_, String>(0)).map_err(backend)?;
+            rows.map(|body| parse("link", &body.map_err(backend)?)).collect()
+        })
+    }
+
+    fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry> {
+        self.transaction(|tx| append_audit(tx, audit))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.with(|c| {
+            let mut statement = c
+                .prepare(
+                    "SELECT seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash
+                     FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![after_seq as i64, limit as i64], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        AuditDraft {
+                            at_unix_us: row.get(1)?,
+                            user: row.get(2)?,
+                            agency: row.get(3)?,
+                            operation: row.get(4)?,
+                            targets: Vec::new(),
+                            details: row.get(6)?,
+                            result_count: row.get::<_, i64>(7)? as u64,
+                        },
+                        row.get::<_, String>(5)?,
+                        row.get::<_, String>(8)?,
+                        row.get::<_, String>(9)?,
+                    ))
+                })
+                .map_err(backend)?;
+            // Loaded leniently: a field that was tampered into an unreadable form still loads,
+            // so that verification names the entry instead of failing to read the log.
+            rows.map(|row| {
+                let (seq, mut draft, targets, prev_hash, hash) = row.map_err(backend)?;
+                draft.targets = serde_json::from_str(&targets).unwrap_or_else(|_| vec![targets]);
+                Ok(AuditEntry {
+                    seq: count(seq, "audit seq")?,
+                    draft,
+                    prev_hash: Hash::from_hex(&prev_hash).unwrap_or_default(),
+                    hash: Hash::from_hex(&hash).unwrap_or_default(),
+                })
+            })
+            .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let connection = Connection::open(&path).unwrap();
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(connection);
+        let error = SqliteStore::open(&path).unwrap_err();
+        assert!(matches!(error, StoreError::SchemaTooNew { .. }), "{error}");
+    }
+
+    #[test]
+    fn reopening_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let alert = tabadul_store::conformance::person_alert(1, "IQ-MOI", "محمد");
+        let audit = tabadul_store::conformance::audit("alert.create");
+        store.write_alerts(&[AlertWrite::Create(alert.clone())], 5, audit).unwrap();
+        drop(store);
+        let store = SqliteStore::open_existing(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.alert(AlertId(1)).unwrap().unwrap().alert, alert);
+        assert_eq!(store.audit_entries(0, 10).unwrap().len(), 1);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        assert!(SqliteStore::open_existing(dir.path().join("missing.db")).is_err());
+    }
+}

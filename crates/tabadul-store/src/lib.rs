@@ -1,1 +1,272 @@
-//! tabadul-store
+//! The store: the one narrow interface through which a node keeps agencies, agreements, alerts,
+//! their change log, links and the audit log.
+//!
+//! Implementations: [`MemStore`] here (the in-memory twin, for tests), SQLite in
+//! `tabadul-store-sqlite`. Every implementation passes the same [`conformance`] suite.
+//!
+//! Semantics every implementation keeps:
+//! - each mutating call is one transaction together with the audit entry it carries: either
+//!   the change and its entry are both durable when the call returns, or neither happened;
+//! - every change to an alert gets the next sequence number of its owner agency (from 1,
+//!   without gaps) and the alert's next version (from 1), and is kept in the change log;
+//! - only the owner changes an alert: an update may not change the owner, a delete names it;
+//! - alerts are validated before they are written and after they are read.
+
+mod error;
+mod mem;
+
+pub mod conformance;
+
+use serde::{Deserialize, Serialize};
+use tabadul_audit::{AuditDraft, AuditEntry};
+use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, Link};
+
+pub use error::StoreError;
+pub use mem::MemStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The version of the data layout that this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Most alerts one read returns.
+pub const ALERTS_PER_READ_MAX: usize = 10_000;
+/// Most writes in one atomic batch.
+pub const WRITES_PER_BATCH_MAX: usize = 10_000;
+
+/// An alert as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAlert {
+    pub alert: Alert,
+    /// How many times the alert was written, from 1.
+    pub version: u64,
+    /// The owner's sequence number of the alert's last change.
+    pub seq: u64,
+    pub created_at_unix_us: i64,
+    pub updated_at_unix_us: i64,
+}
+
+/// What a change did to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeOp {
+    Create,
+    Update,
+    Delete,
+    /// Removed because it expired (a purge).
+    Expire,
+}
+
+impl ChangeOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeOp::Create => "create",
+            ChangeOp::Update => "update",
+            ChangeOp::Delete => "delete",
+            ChangeOp::Expire => "expire",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChangeOp> {
+        [ChangeOp::Create, ChangeOp::Update, ChangeOp::Delete, ChangeOp::Expire]
+            .into_iter()
+            .find(|op| op.as_str() == text)
+    }
+}
+
+/// One entry of the change log: what later replicates to partner nodes, in order per owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub owner: AgencyCode,
+    pub seq: u64,
+    pub alert_id: AlertId,
+    pub version: u64,
+    pub op: ChangeOp,
+    pub at_unix_us: i64,
+    /// The alert after the change; none for a removal.
+    pub alert: Option<Alert>,
+}
+
+/// One write in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertWrite {
+    Create(Alert),
+    /// Replace an alert whose current version is `expected_version`.
+    Update { alert: Alert, expected_version: u64 },
+    /// Remove an alert of `owner`; `op` is [`ChangeOp::Delete`] or [`ChangeOp::Expire`].
+    Remove { owner: AgencyCode, id: AlertId, expected_version: Option<u64>, op: ChangeOp },
+}
+
+/// Which alerts a read returns: in id order, after `after`, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertFilter {
+    pub owner: Option<AgencyCode>,
+    pub category: Option<Category>,
+    pub after: Option<AlertId>,
+    pub limit: usize,
+}
+
+impl Default for AlertFilter {
+    fn default() -> Self {
+        AlertFilter { owner: None, category: None, after: None, limit: ALERTS_PER_READ_MAX }
+    }
+}
+
+/// The store interface. Object safe: the node holds an `Arc<dyn Store>`.
+pub trait Store: Send + Sync {
+    fn create_agency(&self, agency: &Agency, audit: AuditDraft) -> Result<()>;
+    fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>>;
+    /// All agencies, by code.
+    fn agencies(&self) -> Result<Vec<Agency>>;
+
+    fn create_agreement(&self, agreement: &Agreement, audit: AuditDraft) -> Result<()>;
+    /// Marks the agreement revoked from `on`; revoking twice is an error.
+    fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement>;
+    fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>>;
+    /// All agreements, by id.
+    fn agreements(&self) -> Result<Vec<Agreement>>;
+
+    /// Applies `writes` atomically, in order, with one audit entry; returns their changes.
+    fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>>;
+    fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>>;
+    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>>;
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>>;
+    fn alert_count(&self) -> Result<u64>;
+    /// The owner's changes with a sequence number above `after_seq`, in order, at most `limit`.
+    fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>>;
+
+    fn create_link(&self, link: &Link, audit: AuditDraft) -> Result<()>;
+    /// The links from or to an alert.
+    fn links(&self, id: AlertId) -> Result<Vec<Link>>;
+
+    /// Appends an entry for an operation that changes nothing else (a read, a verification).
+    fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry>;
+    /// Entries with a sequence number above `after_seq`, in order, at most `limit`.
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+}
+
+/// Checks a batch before any of it is applied: size, validity, owner of each write.
+pub fn check_batch(writes: &[AlertWrite]) -> Result<()> {
+    if writes.len() > WRITES_PER_BATCH_MAX {
+        return Err(StoreError::Invalid(format!("more than {WRITES_PER_BATCH_MAX} writes in one batch")));
+    }
+    for write in writes {
+        match write {
+            AlertWrite::Create(alert) | AlertWrite::Update { alert, .. } => {
+                alert.validate().map_err(|e| StoreError::Invalid(e.to_string()))?
+            }
+            AlertWrite::Remove { op: ChangeOp::Create | ChangeOp::Update, .. } => {
+                return Err(StoreError::Invalid("a removal is a delete or an expiry".into()));
+            }
+            AlertWrite::Remove { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// The change that `write` makes to `current` (the alert as stored, if any), with the owner's
+/// next sequence number `seq`. Shared by every implementation so that they agree on the rules.
+pub fn plan_write(
+    write: &AlertWrite,
+    current: Option<&StoredAlert>,
+    seq: u64,
+    at_unix_us: i64,
+) -> Result<(Change, Option<StoredAlert>)> {
+    match write {
+        AlertWrite::Create(alert) => {
+            if current.is_some() {
+                return Err(StoreError::AlreadyExists(format!("alert {}", alert.id)));
+            }
+            let stored = StoredAlert {
+                alert: alert.clone(),
+                version: 1,
+                seq,
+                created_at_unix_us: at_unix_us,
+                updated_at_unix_us: at_unix_us,
+            };
+            Ok((change(&stored, ChangeOp::Create), Some(stored)))
+        }
+        AlertWrite::Update { alert, expected_version } => {
+            let current = current.ok_or_else(|| StoreError::NotFound(format!("alert {}", alert.id)))?;
+            check_owner(current, &alert.owner)?;
+            check_version(current, Some(*expected_version))?;
+            let stored = StoredAlert {
+                alert: alert.clone(),
+                version: current.version + 1,
+                seq,
+                created_at_unix_us: current.created_at_unix_us,
+                updated_at_unix_us: at_unix_us,
+            };
+            Ok((change(&stored, ChangeOp::Update), Some(stored)))
+        }
+        AlertWrite::Remove { owner, id, expected_version, op } => {
+            let current = current.ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
+            check_owner(current, owner)?;
+            check_version(current, *expected_version)?;
+            let change = Change {
+                owner: owner.clone(),
+                seq,
+                alert_id: *id,
+                version: current.version + 1,
+                op: *op,
+                at_unix_us,
+                alert: None,
+            };
+            Ok((change, None))
+        }
+    }
+}
+
+impl AlertWrite {
+    pub fn id(&self) -> AlertId {
+        match self {
+            AlertWrite::Create(alert) | AlertWrite::Update { alert, .. } => alert.id,
+            AlertWrite::Remove { id, .. } => *id,
+        }
+    }
+
+    pub fn owner(&self) -> &AgencyCode {
+        match self {
+            AlertWrite::Create(alert) | AlertWrite::Update { alert, .. } => &alert.owner,
+            AlertWrite::Remove { owner, .. } => owner,
+        }
+    }
+}
+
+fn change(stored: &StoredAlert, op: ChangeOp) -> Change {
+    Change {
+        owner: stored.alert.owner.clone(),
+        seq: stored.seq,
+        alert_id: stored.alert.id,
+        version: stored.version,
+        op,
+        at_unix_us: stored.updated_at_unix_us,
+        alert: Some(stored.alert.clone()),
+    }
+}
+
+fn check_owner(current: &StoredAlert, owner: &AgencyCode) -> Result<()> {
+    if &current.alert.owner != owner {
+        return Err(StoreError::NotOwner { id: current.alert.id, owner: current.alert.owner.clone() });
+    }
+    Ok(())
+}
+
+fn check_version(current: &StoredAlert, expected: Option<u64>) -> Result<()> {
+    match expected {
+        Some(expected) if expected != current.version => Err(StoreError::VersionConflict {
+            id: current.alert.id,
+            expected,
+            actual: current.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Validates an alert read back from storage.
+pub fn check_loaded(stored: StoredAlert) -> Result<StoredAlert> {
+    stored
+        .alert
+        .validate()
+        .map_err(|e| StoreError::Corrupt(format!("alert {} does not validate: {e}", stored.alert.id)))?;
+    Ok(stored)
+}

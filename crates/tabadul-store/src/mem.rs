@@ -1,0 +1,240 @@
+//! The in-memory twin of the store, for tests: the same semantics, nothing durable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use tabadul_audit::{AuditDraft, AuditEntry, Hash};
+use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, Link};
+
+use crate::{
+    AlertFilter, AlertWrite, Change, Result, Store, StoreError, StoredAlert, check_batch, plan_write,
+};
+
+#[derive(Debug, Default, Clone)]
+struct State {
+    agencies: BTreeMap<AgencyCode, Agency>,
+    agreements: BTreeMap<AgreementId, Agreement>,
+    alerts: BTreeMap<AlertId, StoredAlert>,
+    sources: HashMap<(AgencyCode, String), AlertId>,
+    last_seq: HashMap<AgencyCode, u64>,
+    changes: BTreeMap<(AgencyCode, u64), Change>,
+    links: Vec<Link>,
+    audit: Vec<AuditEntry>,
+}
+
+impl State {
+    fn append_audit(&mut self, draft: AuditDraft) -> AuditEntry {
+        let prev = self.audit.last().map_or(Hash::GENESIS, |entry| entry.hash);
+        let entry = AuditEntry::seal(self.audit.len() as u64 + 1, prev, draft);
+        self.audit.push(entry.clone());
+        entry
+    }
+
+    fn apply(&mut self, write: &AlertWrite, at_unix_us: i64) -> Result<Change> {
+        let id = write.id();
+        let owner = write.owner().clone();
+        let seq = self.last_seq.get(&owner).copied().unwrap_or(0) + 1;
+        let (change, next) = plan_write(write, self.alerts.get(&id), seq, at_unix_us)?;
+        if let Some(previous) = self.alerts.get(&id)
+            && let Some(source) = &previous.alert.source_id
+        {
+            self.sources.remove(&(owner.clone(), source.clone()));
+        }
+        match next {
+            Some(stored) => {
+                if let Some(source) = &stored.alert.source_id {
+                    let key = (owner.clone(), source.clone());
+                    if self.sources.contains_key(&key) {
+                        return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
+                    }
+                    self.sources.insert(key, id);
+                }
+                self.alerts.insert(id, stored);
+            }
+            None => {
+                self.alerts.remove(&id);
+                self.links.retain(|link| link.from != id && link.to != id);
+            }
+        }
+        self.last_seq.insert(owner.clone(), seq);
+        self.changes.insert((owner, seq), change.clone());
+        Ok(change)
+    }
+}
+
+/// The in-memory store.
+#[derive(Debug, Default)]
+pub struct MemStore {
+    state: Mutex<State>,
+}
+
+impl MemStore {
+    pub fn new() -> Self {
+        MemStore::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let mut state = self.state.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
+        f(&mut state)
+    }
+
+    /// Runs `f` on a copy of the state and keeps the copy only if `f` succeeds: a transaction.
+    fn transaction<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        self.with(|state| {
+            let mut scratch = state.clone();
+            let value = f(&mut scratch)?;
+            *state = scratch;
+            Ok(value)
+        })
+    }
+}
+
+impl Store for MemStore {
+    fn create_agency(&self, agency: &Agency, audit: AuditDraft) -> Result<()> {
+        agency.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.transaction(|state| {
+            if state.agencies.contains_key(&agency.code) {
+                return Err(StoreError::AlreadyExists(format!("agency {}", agency.code)));
+            }
+            state.agencies.insert(agency.code.clone(), agency.clone());
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
+        self.with(|state| Ok(state.agencies.get(code).cloned()))
+    }
+
+    fn agencies(&self) -> Result<Vec<Agency>> {
+        self.with(|state| Ok(state.agencies.values().cloned().collect()))
+    }
+
+    fn create_agreement(&self, agreement: &Agreement, audit: AuditDraft) -> Result<()> {
+        agreement.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.transaction(|state| {
+            if state.agreements.contains_key(&agreement.id) {
+                return Err(StoreError::AlreadyExists(format!("agreement {}", agreement.id)));
+            }
+            state.agreements.insert(agreement.id, agreement.clone());
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
+        self.transaction(|state| {
+            let agreement = state
+                .agreements
+                .get_mut(&id)
+                .ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            if agreement.revoked_on.is_some() {
+                return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
+            }
+            agreement.revoked_on = Some(on);
+            let agreement = agreement.clone();
+            state.append_audit(audit);
+            Ok(agreement)
+        })
+    }
+
+    fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
+        self.with(|state| Ok(state.agreements.get(&id).cloned()))
+    }
+
+    fn agreements(&self) -> Result<Vec<Agreement>> {
+        self.with(|state| Ok(state.agreements.values().cloned().collect()))
+    }
+
+    fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>> {
+        check_batch(writes)?;
+        self.transaction(|state| {
+            let changes = writes
+                .iter()
+                .map(|write| state.apply(write, at_unix_us))
+                .collect::<Result<Vec<_>>>()?;
+            state.append_audit(audit);
+            Ok(changes)
+        })
+    }
+
+    fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>> {
+        self.with(|state| Ok(state.alerts.get(&id).cloned()))
+    }
+
+    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
+        self.with(|state| {
+            let id = state.sources.get(&(owner.clone(), source_id.to_string()));
+            Ok(id.and_then(|id| state.alerts.get(id)).cloned())
+        })
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
+        self.with(|state| {
+            let start = filter.after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+            Ok(state
+                .alerts
+                .range((start, std::ops::Bound::Unbounded))
+                .map(|(_, stored)| stored)
+                .filter(|s| filter.owner.as_ref().is_none_or(|owner| &s.alert.owner == owner))
+                .filter(|s| filter.category.is_none_or(|category| s.alert.category == category))
+                .take(filter.limit.min(crate::ALERTS_PER_READ_MAX))
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn alert_count(&self) -> Result<u64> {
+        self.with(|state| Ok(state.alerts.len() as u64))
+    }
+
+    fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>> {
+        self.with(|state| {
+            Ok(state
+                .changes
+                .range((owner.clone(), after_seq + 1)..=(owner.clone(), u64::MAX))
+                .take(limit)
+                .map(|(_, change)| change.clone())
+                .collect())
+        })
+    }
+
+    fn create_link(&self, link: &Link, audit: AuditDraft) -> Result<()> {
+        self.transaction(|state| {
+            for id in [link.from, link.to] {
+                if !state.alerts.contains_key(&id) {
+                    return Err(StoreError::NotFound(format!("alert {id}")));
+                }
+            }
+            if link.from == link.to {
+                return Err(StoreError::Invalid("an alert cannot be linked to itself".into()));
+            }
+            let same = |l: &Link| {
+                l.kind == link.kind
+                    && ((l.from == link.from && l.to == link.to) || (l.from == link.to && l.to == link.from))
+            };
+            if state.links.iter().any(same) {
+                return Err(StoreError::AlreadyExists(format!("{} link between {} and {}", link.kind, link.from, link.to)));
+            }
+            state.links.push(link.clone());
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn links(&self, id: AlertId) -> Result<Vec<Link>> {
+        self.with(|state| {
+            Ok(state.links.iter().filter(|link| link.from == id || link.to == id).cloned().collect())
+        })
+    }
+
+    fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry> {
+        self.with(|state| Ok(state.append_audit(audit)))
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.with(|state| {
+            Ok(state.audit.iter().skip(after_seq as usize).take(limit).cloned().collect())
+        })
+    }
+}
