@@ -10,6 +10,7 @@ mod agreement;
 mod alert;
 mod category;
 mod codes;
+mod countries;
 mod date;
 mod limits;
 mod script;
