@@ -9,8 +9,21 @@ use crate::{AgencyCode, Category, DomainError, PARTIES_PER_AGREEMENT_MAX, TEXT_B
 
 /// The identity of an agreement (a UUID).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct AgreementId(pub u128);
+
+impl TryFrom<String> for AgreementId {
+    type Error = DomainError;
+    fn try_from(text: String) -> Result<Self, DomainError> {
+        AgreementId::parse(&text)
+    }
+}
+
+impl From<AgreementId> for String {
+    fn from(id: AgreementId) -> String {
+        id.to_string()
+    }
+}
 
 impl AgreementId {
     pub fn parse(text: &str) -> Result<Self, DomainError> {

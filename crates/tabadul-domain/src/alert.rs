@@ -12,9 +12,23 @@ use crate::{
 };
 
 /// The identity of an alert, unique across all nodes (a UUID chosen by the owner's node).
+/// Written as a hyphenated UUID string everywhere (JSON numbers cannot hold 128 bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct AlertId(pub u128);
+
+impl TryFrom<String> for AlertId {
+    type Error = DomainError;
+    fn try_from(text: String) -> Result<Self, DomainError> {
+        AlertId::parse(&text)
+    }
+}
+
+impl From<AlertId> for String {
+    fn from(id: AlertId) -> String {
+        id.to_string()
+    }
+}
 
 impl AlertId {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
@@ -472,6 +486,7 @@ mod tests {
         let text = id.to_string();
         assert_eq!(text, "01930f2a-1b2c-7d3e-8f40-5a6b7c8d9e0f");
         assert_eq!(AlertId::parse(&text).unwrap(), id);
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{text}\""));
         assert!(AlertId::parse("not-an-id").is_err());
     }
 

@@ -4,6 +4,7 @@
 //!
 //! Time comes from a [`Clock`], so tests fix it. Nothing here formats output or parses flags.
 
+pub mod demo;
 mod error;
 mod import;
 
@@ -260,9 +261,31 @@ impl Node {
     // --- alerts ---------------------------------------------------------------------------
 
     pub fn create_alert(&self, actor: &Actor, draft: AlertDraft) -> Result<StoredAlert> {
+        let mut created = self.create_alerts(actor, vec![draft])?;
+        created.pop().ok_or_else(|| NodeError::Invalid("nothing to create".into()))
+    }
+
+    /// Creates several alerts of the actor's agency in one transaction: all or none.
+    pub fn create_alerts(&self, actor: &Actor, drafts: Vec<AlertDraft>) -> Result<Vec<StoredAlert>> {
         let owner = actor.agency()?.clone();
         self.known_agency(&owner)?;
-        let alert = Alert {
+        let alerts = drafts
+            .into_iter()
+            .map(|draft| {
+                let alert = Self::new_alert(owner.clone(), draft);
+                alert.validate()?;
+                Ok(alert)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<AlertId> = alerts.iter().map(|a| a.id).collect();
+        let audit = self.audit(actor, ops::ALERT_CREATE).targets(&ids).result_count(ids.len() as u64);
+        let writes: Vec<AlertWrite> = alerts.into_iter().map(AlertWrite::Create).collect();
+        self.write(&writes, audit)?;
+        ids.into_iter().map(|id| self.load(id)).collect()
+    }
+
+    fn new_alert(owner: AgencyCode, draft: AlertDraft) -> Alert {
+        Alert {
             id: AlertId(new_id()),
             owner,
             category: draft.category,
@@ -273,12 +296,7 @@ impl Node {
             expires: draft.expires,
             remarks: draft.remarks,
             source_id: draft.source_id,
-        };
-        alert.validate()?;
-        let id = alert.id;
-        let audit = self.audit(actor, ops::ALERT_CREATE).targets([id]).result_count(1);
-        self.write(&[AlertWrite::Create(alert)], audit)?;
-        self.load(id)
+        }
     }
 
     fn write(&self, writes: &[AlertWrite], audit: AuditDraft) -> Result<Vec<tabadul_store::Change>> {

@@ -1,1 +1,22 @@
-fn main() {}
+//! `tabadul`: the command line of a tabadul node. It parses flags, loads the configuration,
+//! opens the store, and hands each command to the node; the node decides and audits.
+
+mod cli;
+mod commands;
+mod config;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The demo: the partners of the London border-security summit, their agreements, and
+//! synthetic alerts in Arabic and Latin script. Every name is made up from common given and
+//! family names; any likeness to a real person is chance. Deterministic: the same call gives
+//! the same people (the ids differ).
+
+use serde::Serialize;
+use tabadul_domain::{
+    Agency, AgencyCode, Category, CountryCode, DocumentStatus, DocumentType, Gender,
+    HandlingCode, IcaoState, IdentityDocument, NameKind, PartialDate, Person, PersonName,
+    SharingLevel, Subject, TravelDocument, Vehicle, WarningMarker,
+};
+
+use crate::{Actor, AgreementDraft, AlertDraft, Node, Result};
+
+/// The summit's partners: code, country, English name, Arabic name.
+pub const AGENCIES: &[(&str, &str, &str, &str)] = &[
+    ("IQ-MOI", "IQ", "Ministry of Interior of Iraq", "وزارة الداخلية العراقية"),
+    ("GB-HO", "GB", "Home Office of the United Kingdom", "وزارة الداخلية البريطانية"),
+    ("FR-MI", "FR", "Ministry of the Interior of France", "وزارة الداخلية الفرنسية"),
+    ("CZ-MV", "CZ", "Ministry of the Interior of the Czech Republic", "وزارة الداخلية التشيكية"),
+    ("DE-BMI", "DE", "Federal Ministry of the Interior of Germany", "وزارة الداخلية الاتحادية الألمانية"),
+    ("IT-MI", "IT", "Ministry of the Interior of Italy", "وزارة الداخلية الإيطالية"),
+    ("JO-PSD", "JO", "Public Security Directorate of Jordan", "مديرية الأمن العام الأردنية"),
+    ("TR-EGM", "TR", "General Directorate of Security of Turkey", "المديرية العامة للأمن التركية"),
+];
+
+/// Given names as written in Arabic and as commonly romanised, with the usual gender.
+const GIVEN: &[(&str, &str, Gender)] = &[
+    ("محمد", "Mohammed", Gender::Male),
+    ("أحمد", "Ahmed", Gender::Male),
+    ("علي", "Ali", Gender::Male),
+    ("حسين", "Hussein", Gender::Male),
+    ("حسن", "Hassan", Gender::Male),
+    ("عمر", "Omar", Gender::Male),
+    ("خالد", "Khaled", Gender::Male),
+    ("يوسف", "Youssef", Gender::Male),
+    ("إبراهيم", "Ibrahim", Gender::Male),
+    ("عبد الله", "Abdullah", Gender::Male),
+    ("عبد الرحمن", "Abdulrahman", Gender::Male),
+    ("عبد الأمير", "Abdul Amir", Gender::Male),
+    ("مصطفى", "Mustafa", Gender::Male),
+    ("كريم", "Karim", Gender::Male),
+    ("جاسم", "Jassim", Gender::Male),
+    ("حيدر", "Haider", Gender::Male),
+    ("عباس", "Abbas", Gender::Male),
+    ("زينب", "Zainab", Gender::Female),
+    ("فاطمة", "Fatima", Gender::Female),
+    ("مريم", "Maryam", Gender::Female),
+    ("نور", "Noor", Gender::Female),
+    ("سارة", "Sara", Gender::Female),
+    ("هدى", "Huda", Gender::Female),
+    ("ليلى", "Layla", Gender::Female),
+];
+
+const FAMILY: &[(&str, &str)] = &[
+    ("الشمري", "al-Shammari"),
+    ("الجبوري", "al-Jubouri"),
+    ("الدليمي", "al-Dulaimi"),
+    ("التميمي", "al-Tamimi"),
+    ("العبيدي", "al-Obaidi"),
+    ("الزبيدي", "al-Zubaidi"),
+    ("الربيعي", "al-Rubaie"),
+    ("الخفاجي", "al-Khafaji"),
+    ("الساعدي", "al-Saadi"),
+    ("الموسوي", "al-Moussawi"),
+    ("الكعبي", "al-Kaabi"),
+    ("البياتي", "al-Bayati"),
+    ("العزاوي", "al-Azzawi"),
+    ("الطائي", "al-Taie"),
+];
+
+/// Latin-script names of European partners' own subjects.
+const EUROPEAN: &[(&str, &str, Gender)] = &[
+    ("Jan", "Novák", Gender::Male),
+    ("Petr", "Dvořák", Gender::Male),
+    ("Tereza", "Svobodová", Gender::Female),
+    ("Lucas", "Martin", Gender::Male),
+    ("Camille", "Lefebvre", Gender::Female),
+    ("Thomas", "Müller", Gender::Male),
+    ("Giulia", "Russo", Gender::Female),
+    ("James", "Walker", Gender::Male),
+    ("Emre", "Yılmaz", Gender::Male),
+    ("Ayşe", "Demir", Gender::Female),
+];
+
+const PERSON_CATEGORIES: &[Category] = &[
+    Category::SuspectedSmuggler,
+    Category::SuspectedSmuggler,
+    Category::SuspectedTrafficker,
+    Category::TraffickingRisk,
+    Category::MissingPerson,
+    Category::WantedForArrest,
+    Category::RefusalOfEntry,
+    Category::DiscreetCheck,
+    Category::InquiryCheck,
+];
+
+/// What the demo made.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoSummary {
+    pub agencies: usize,
+    pub agreements: usize,
+    pub alerts: usize,
+}
+
+/// A small deterministic generator (SplitMix64), so the demo needs no randomness source.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn code(text: &str) -> AgencyCode {
+    AgencyCode::new(text).expect("demo agency codes are valid")
+}
+
+/// Fills `node` (expected empty) with the demo.
+pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSummary> {
+    let admin = Actor::new(user, None);
+    for (agency, country, name, name_ar) in AGENCIES {
+        let country = CountryCode::new(country).expect("demo country codes are valid");
+        node.add_agency(&admin, Agency::new(code(agency), country, *name, Some(name_ar.to_string()))?)?;
+    }
+    let all: Vec<AgencyCode> = AGENCIES.iter().map(|a| code(a.0)).collect();
+    let trafficking = [
+        Category::SuspectedSmuggler,
+        Category::SuspectedTrafficker,
+        Category::TraffickingRisk,
+        Category::MissingPerson,
+    ];
+    let agreements = [
+        AgreementDraft {
+            title: "London summit on border security: trafficking and smuggling".into(),
+            parties: all,
+            levels: trafficking.iter().map(|c| (*c, SharingLevel::Hit)).collect(),
+            valid_from: None,
+            valid_until: None,
+            legal_reference: "Joint communiqué of the London border-security summit".into(),
+        },
+        AgreementDraft {
+            title: "Iraq-Czech memorandum on organised crime and migration".into(),
+            parties: vec![code("IQ-MOI"), code("CZ-MV")],
+            levels: trafficking
+                .iter()
+                .chain(&[Category::WantedForArrest, Category::RefusalOfEntry, Category::StolenDocument, Category::StolenVehicle])
+                .map(|c| (*c, SharingLevel::Full))
+                .collect(),
+            valid_from: None,
+            valid_until: None,
+            legal_reference: "Memorandum of understanding between the Ministries of the Interior of Iraq and the Czech Republic".into(),
+        },
+        AgreementDraft {
+            title: "Iraq-UK-France cooperation on organised immigration crime".into(),
+            parties: vec![code("IQ-MOI"), code("GB-HO"), code("FR-MI")],
+            levels: [Category::SuspectedSmuggler, Category::SuspectedTrafficker, Category::StolenDocument]
+                .iter()
+                .map(|c| (*c, SharingLevel::Full))
+                .collect(),
+            valid_from: None,
+            valid_until: None,
+            legal_reference: "Trilateral memorandum of understanding, Iraq, United Kingdom, France".into(),
+        },
+    ];
+    let agreement_count = agreements.len();
+    for draft in agreements {
+        node.add_agreement(&admin, draft)?;
+    }
+    let mut dice = Dice(0x7461_6261_6475_6c00);
+    let mut alerts = 0;
+    for (agency, country, _, _) in AGENCIES {
+        let actor = Actor::new(user, Some(code(agency)));
+        let drafts: Vec<AlertDraft> = (0..alerts_per_agency).map(|_| demo_alert(&mut dice, country)).collect();
+        alerts += node.create_alerts(&actor, drafts)?.len();
+    }
+    Ok(DemoSummary { agencies: AGENCIES.len(), agreements: agreement_count, alerts })
+}
+
+fn demo_alert(dice: &mut Dice, country: &str) -> AlertDraft {
+    let roll = dice.below(100);
+    let (category, subject) = if roll < 6 {
+        (Category::StolenDocument, Subject::Document(demo_document(dice, country)))
+    } else if roll < 10 {
+        (Category::StolenVehicle, Subject::Vehicle(demo_vehicle(dice, country)))
+    } else {
+        let category = *dice.pick(PERSON_CATEGORIES);
+        (category, Subject::Person(demo_person(dice, country, category)))
+    };
+    AlertDraft {
+        category,
+        subject,
+        action: None,
+        handling: if dice.below(4) == 0 { HandlingCode::H1 } else { HandlingCode::H0 },
+        review_date: None,
+        expires: None,
+        remarks: String::new(),
+        source_id: None,
+    }
+}
+
+fn demo_person(dice: &mut Dice, country: &str, category: Category) -> Person {
+    let arab = matches!(country, "IQ" | "JO") || dice.below(3) > 0;
+    let mut person = Person::default();
+    if arab {
+        let (given_ar, given_en, gender) = *dice.pick(GIVEN);
+        let (father_ar, father_en, _) = *dice.pick(&GIVEN[..17]);
+        let (family_ar, family_en) = *dice.pick(FAMILY);
+        let arabic = PersonName::new(&format!("{given_ar} {father_ar} {family_ar}"), NameKind::Primary);
+        let latin = PersonName::new(&format!("{given_en} {father_en} {family_en}"), NameKind::Primary);
+        person.names = if country == "IQ" || country == "JO" { vec![arabic, latin] } else { vec![latin, arabic] };
+        person.gender = Some(gender);
+        person.nationalities = vec![CountryCode::new(*dice.pick(&["IQ", "IQ", "IQ", "SY", "JO"])).expect("valid")];
+    } else {
+        let (given, family, gender) = *dice.pick(EUROPEAN);
+        person.names = vec![PersonName::new(&format!("{given} {family}"), NameKind::Primary)];
+        person.gender = Some(gender);
+        person.nationalities = vec![CountryCode::new(country).expect("valid")];
+    }
+    let year = 1950 + dice.below(55) as i16;
+    let date = match dice.below(5) {
+        0 => PartialDate::year(year),
+        1 => PartialDate::new(year, Some(1 + dice.below(12) as u8), None),
+        _ => PartialDate::new(year, Some(1 + dice.below(12) as u8), Some(1 + dice.below(28) as u8)),
+    };
+    person.birth_dates = date.into_iter().collect();
+    if dice.below(2) == 0 {
+        let state = person.nationalities[0].alpha3();
+        let number = format!("{}{:07}", (b'A' + dice.below(26) as u8) as char, dice.below(10_000_000));
+        person.documents = vec![IdentityDocument { number, issuing_state: state, doc_type: Some(DocumentType::Passport) }];
+    }
+    if matches!(category, Category::WantedForArrest | Category::SuspectedTrafficker) && dice.below(4) == 0 {
+        person.markers = vec![*dice.pick(&[WarningMarker::Armed, WarningMarker::Violent, WarningMarker::Escaped])];
+    }
+    person
+}
+
+fn demo_document(dice: &mut Dice, country: &str) -> TravelDocument {
+    let state = CountryCode::new(country).ok().and_then(|c| c.alpha3()).unwrap_or_else(|| IcaoState::new("XXA").expect("valid"));
+    TravelDocument {
+        number: format!("{}{:08}", (b'A' + dice.below(26) as u8) as char, dice.below(100_000_000)),
+        issuing_state: state,
+        doc_type: *dice.pick(&[DocumentType::Passport, DocumentType::Passport, DocumentType::IdCard]),
+        status: *dice.pick(DocumentStatus::ALL),
+    }
+}
+
+fn demo_vehicle(dice: &mut Dice, country: &str) -> Vehicle {
+    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    let vin: String = (0..17).map(|_| *dice.pick(VIN_CHARS) as char).collect();
+    let (make, model) = *dice.pick(&[("Toyota", "Land Cruiser"), ("Ford", "Transit"), ("Mercedes-Benz", "Sprinter"), ("Kia", "Sportage")]);
+    Vehicle {
+        vin: Some(vin),
+        plate: Some(format!("{}{:05}", country, dice.below(100_000))),
+        plate_country: CountryCode::new(country).ok(),
+        make: Some(make.into()),
+        model: Some(model.into()),
+        colour: Some((*dice.pick(&["white", "black", "silver", "grey"])).into()),
+    }
+}

@@ -1,0 +1,331 @@
+//! The command line's grammar (clap). Handlers live in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tabadul",
+    version,
+    about = "Share alerts on organised crime, trafficking and smuggling between partner states, and check travellers against them",
+    long_about = None,
+)]
+pub struct Cli {
+    /// The SQLite store file [default: tabadul.db, or [store] path in the configuration].
+    #[arg(long, global = true, env = "TABADUL_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The configuration file [default: tabadul.toml if present].
+    #[arg(long, global = true, env = "TABADUL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Who you are, for the audit log [default: $USER].
+    #[arg(long, global = true, env = "TABADUL_USER", value_name = "NAME")]
+    pub user: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store file (or bring an existing one up to date).
+    Init,
+    /// Agencies of the partner states.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// Agreements (memoranda of understanding) that decide who sees what.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
+    /// Alerts on persons, travel documents and vehicles.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// Import FollowTheMoney entities (JSON lines, optionally .gz) as person alerts.
+    Import(ImportArgs),
+    /// Remove the alerts that have expired; each removal is logged.
+    Purge,
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Validate the configuration and the store without changing anything.
+    CheckConfig,
+    /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Add an agency.
+    Add {
+        /// The agency's code, such as IQ-MOI.
+        code: String,
+        /// Its country, ISO 3166-1 alpha-2 (IQ, GB, FR, CZ...).
+        #[arg(long)]
+        country: String,
+        /// Its name in English.
+        #[arg(long)]
+        name: String,
+        /// Its name in Arabic.
+        #[arg(long)]
+        name_ar: Option<String>,
+    },
+    /// List the agencies.
+    List,
+}
+
+/// The agency you act for.
+#[derive(Debug, Args, Clone)]
+pub struct AgencyArg {
+    /// The agency you act for [default: [node] agency in the configuration].
+    #[arg(long, env = "TABADUL_AGENCY", value_name = "CODE")]
+    pub agency: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// Add an agreement between two or more agencies.
+    Add {
+        /// A title, such as "Iraq-Czech memorandum on smuggling of migrants".
+        #[arg(long)]
+        title: String,
+        /// A party (repeat for each, at least two; or comma-separated).
+        #[arg(long = "party", required = true, value_delimiter = ',')]
+        parties: Vec<String>,
+        /// A covered category and its level, CATEGORY=full or CATEGORY=hit (repeat).
+        #[arg(long = "share", required = true, value_name = "CATEGORY=LEVEL", value_delimiter = ',')]
+        shares: Vec<String>,
+        /// First day it applies (YYYY-MM-DD) [default: today].
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day it applies (YYYY-MM-DD) [default: open-ended].
+        #[arg(long)]
+        until: Option<String>,
+        /// The memorandum of understanding it implements.
+        #[arg(long)]
+        legal_ref: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// List agreements (those your agency is party to, with --agency).
+    List {
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// Show one agreement.
+    Show {
+        id: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// Revoke an agreement: partners stop seeing what it shared.
+    Revoke {
+        id: String,
+        /// The first day it no longer applies [default: today].
+        #[arg(long)]
+        on: Option<String>,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Add an alert of your agency.
+    Add {
+        /// The category: wanted-for-arrest, refusal-of-entry, missing-person, trafficking-risk,
+        /// suspected-trafficker, suspected-smuggler, terrorism, discreet-check, inquiry-check,
+        /// specific-check, stolen-document, stolen-vehicle.
+        #[arg(long)]
+        category: String,
+        #[command(flatten)]
+        fields: AlertFields,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// Show an alert you may see in full.
+    Show {
+        id: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// List the alerts you may see in full.
+    List {
+        /// Only alerts of this owner agency.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only alerts of this category.
+        #[arg(long)]
+        category: Option<String>,
+        /// Continue after this alert id (the last of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+        /// How many at most (1 to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// Change an alert of your agency: the fields given replace the alert's.
+    Update {
+        id: String,
+        /// Apply only if the alert is still at this version.
+        #[arg(long)]
+        version: Option<u64>,
+        #[command(flatten)]
+        fields: AlertFields,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// Delete an alert of your agency.
+    Delete {
+        id: String,
+        /// Delete only if the alert is still at this version.
+        #[arg(long)]
+        version: Option<u64>,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// Link two alerts your agency sees in full.
+    Link {
+        from: String,
+        to: String,
+        /// same-network, same-case or same-person.
+        #[arg(long)]
+        kind: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+}
+
+/// The fields of an alert, on add and update.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AlertFields {
+    /// A name as written, in any script (repeat; the first is the primary name).
+    #[arg(long = "name", help_heading = "Person")]
+    pub names: Vec<String>,
+    /// An alias (repeat).
+    #[arg(long = "alias", help_heading = "Person")]
+    pub aliases: Vec<String>,
+    /// A birth date: YYYY, YYYY-MM or YYYY-MM-DD (repeat).
+    #[arg(long = "birth-date", help_heading = "Person")]
+    pub birth_dates: Vec<String>,
+    /// A birth place (repeat).
+    #[arg(long = "birth-place", help_heading = "Person")]
+    pub birth_places: Vec<String>,
+    /// A nationality, ISO 3166-1 alpha-2 (repeat).
+    #[arg(long = "nationality", help_heading = "Person")]
+    pub nationalities: Vec<String>,
+    /// male, female or other.
+    #[arg(long, help_heading = "Person")]
+    pub gender: Option<String>,
+    /// An identity document, NUMBER or STATE:NUMBER with the ICAO state code (repeat).
+    #[arg(long = "document", help_heading = "Person")]
+    pub documents: Vec<String>,
+    /// A warning marker: armed, violent, escaped, suicide-risk, public-health-risk, terrorism (repeat).
+    #[arg(long = "marker", help_heading = "Person")]
+    pub markers: Vec<String>,
+
+    /// The travel document's number.
+    #[arg(long, help_heading = "Travel document")]
+    pub doc_number: Option<String>,
+    /// The issuing state, ICAO code (IRQ, GBR, D...).
+    #[arg(long, help_heading = "Travel document")]
+    pub doc_state: Option<String>,
+    /// passport, id-card, visa, residence-permit, travel-document, other.
+    #[arg(long, help_heading = "Travel document")]
+    pub doc_type: Option<String>,
+    /// stolen-blank, stolen-from-holder, lost, revoked, invalidated.
+    #[arg(long, help_heading = "Travel document")]
+    pub doc_status: Option<String>,
+
+    #[arg(long, help_heading = "Vehicle")]
+    pub vin: Option<String>,
+    #[arg(long, help_heading = "Vehicle")]
+    pub plate: Option<String>,
+    /// The plate's country, ISO 3166-1 alpha-2.
+    #[arg(long, help_heading = "Vehicle")]
+    pub plate_country: Option<String>,
+    #[arg(long, help_heading = "Vehicle")]
+    pub make: Option<String>,
+    #[arg(long, help_heading = "Vehicle")]
+    pub model: Option<String>,
+    #[arg(long, help_heading = "Vehicle")]
+    pub colour: Option<String>,
+
+    /// The action on a hit, instead of the category's default: arrest, refuse-entry,
+    /// protect-and-refer, report-discreetly, question, seize.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Handling code H0, H1, H2 or H3 [default on add: H0].
+    #[arg(long)]
+    pub handling: Option<String>,
+    /// The restriction of handling code H3.
+    #[arg(long)]
+    pub handling_text: Option<String>,
+    /// When the owner reviews the alert (YYYY-MM-DD).
+    #[arg(long)]
+    pub review: Option<String>,
+    /// The last day the alert is in force (YYYY-MM-DD).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Free-text remarks.
+    #[arg(long)]
+    pub remarks: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Progress {
+    /// A bar when standard error is a terminal, else a line per committed batch.
+    #[default]
+    Auto,
+    Bar,
+    /// A line per committed batch on standard error.
+    Lines,
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: FollowTheMoney entities, one JSON object a line; gzip-compressed is fine.
+    pub file: PathBuf,
+    /// The category of the alerts made (a person category).
+    #[arg(long)]
+    pub category: String,
+    /// The handling code of the alerts made.
+    #[arg(long, default_value = "H0")]
+    pub handling: String,
+    /// The restriction of handling code H3.
+    #[arg(long)]
+    pub handling_text: Option<String>,
+    /// Alerts per transaction [default: [import] batch_size, or 1000].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// How to show progress.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+    #[command(flatten)]
+    pub agency: AgencyArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and name the first entry that does not fit (exit status 1).
+    Verify,
+    /// List entries of the log.
+    List {
+        /// Start after this entry number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// How many at most.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many synthetic alerts each partner agency gets.
+    #[arg(long, default_value_t = 200)]
+    pub alerts_per_agency: usize,
+}

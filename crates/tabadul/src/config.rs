@@ -1,0 +1,133 @@
+//! Configuration in two stages: the raw form (file, environment, flags) and the validated
+//! [`Config`] that the commands use. `tabadul check-config` runs the first stage and the
+//! validation without touching anything.
+//!
+//! The file is TOML; every key is optional:
+//!
+//! ```toml
+//! [store]
+//! path = "tabadul.db"      # the SQLite file; --db and TABADUL_DB override it
+//!
+//! [node]
+//! agency = "IQ-MOI"        # the agency commands act for when --agency is not given
+//!
+//! [import]
+//! batch_size = 1000        # alerts per transaction
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use tabadul_domain::AgencyCode;
+
+/// Where the configuration file is looked for when none is named.
+pub const DEFAULT_CONFIG_FILE: &str = "tabadul.toml";
+pub const DEFAULT_DB_FILE: &str = "tabadul.db";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
+    node: RawNode,
+    #[serde(default)]
+    import: RawImport,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    agency: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImport {
+    batch_size: Option<usize>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// The configuration file read, if any.
+    pub file: Option<PathBuf>,
+    pub db_path: PathBuf,
+    pub default_agency: Option<AgencyCode>,
+    pub import_batch_size: usize,
+}
+
+impl RawConfig {
+    /// Reads `explicit` (which must exist), else `tabadul.toml` in the current folder if there
+    /// is one, else nothing.
+    pub fn load(explicit: Option<&Path>) -> Result<(RawConfig, Option<PathBuf>)> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => PathBuf::from(DEFAULT_CONFIG_FILE),
+            None => return Ok((RawConfig::default(), None)),
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("read the configuration file {}", path.display()))?;
+        let raw = toml::from_str(&text).with_context(|| format!("parse the configuration file {}", path.display()))?;
+        Ok((raw, Some(path)))
+    }
+
+    /// Validates, with `db_override` (from --db or TABADUL_DB) winning over the file.
+    pub fn validate(self, file: Option<PathBuf>, db_override: Option<PathBuf>) -> Result<Config> {
+        let RawConfig { store: RawStore { path }, node: RawNode { agency }, import: RawImport { batch_size } } = self;
+        let db_path = db_override.or(path).unwrap_or_else(|| PathBuf::from(DEFAULT_DB_FILE));
+        if db_path.as_os_str().is_empty() {
+            bail!("the store path is empty");
+        }
+        if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            bail!("the store's folder {} does not exist", parent.display());
+        }
+        let default_agency = agency
+            .map(|code| AgencyCode::new(&code))
+            .transpose()
+            .context("check [node] agency")?;
+        let import_batch_size = batch_size.unwrap_or(tabadul_node::IMPORT_BATCH_DEFAULT);
+        if !(1..=tabadul_store::WRITES_PER_BATCH_MAX).contains(&import_batch_size) {
+            bail!("[import] batch_size must be from 1 to {}", tabadul_store::WRITES_PER_BATCH_MAX);
+        }
+        Ok(Config { file, db_path, default_agency, import_batch_size })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validate(text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text)?;
+        raw.validate(None, None)
+    }
+
+    #[test]
+    fn validates_each_field() {
+        let config = validate("[node]\nagency = \"iq-moi\"\n[import]\nbatch_size = 50").unwrap();
+        assert_eq!(config.default_agency.unwrap().as_str(), "IQ-MOI");
+        assert_eq!(config.import_batch_size, 50);
+        assert_eq!(config.db_path, PathBuf::from("tabadul.db"));
+        assert!(validate("[node]\nagency = \"bad code\"").is_err());
+        assert!(validate("[import]\nbatch_size = 0").is_err());
+        assert!(validate("[store]\npath = \"/nonexistent/dir/t.db\"").is_err());
+        assert!(toml::from_str::<RawConfig>("[store]\npaht = \"x\"").is_err());
+    }
+
+    #[test]
+    fn the_flag_wins_over_the_file() {
+        let raw: RawConfig = toml::from_str("[store]\npath = \"a.db\"").unwrap();
+        let config = raw.validate(None, Some(PathBuf::from("b.db"))).unwrap();
+        assert_eq!(config.db_path, PathBuf::from("b.db"));
+    }
+}
