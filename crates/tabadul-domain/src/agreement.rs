@@ -55,7 +55,9 @@ impl std::str::FromStr for SharingLevel {
         match text.trim().to_ascii_lowercase().as_str() {
             "hit" => Ok(SharingLevel::Hit),
             "full" => Ok(SharingLevel::Full),
-            other => Err(DomainError::new(format!("`{other}` is not a sharing level (full or hit)"))),
+            other => Err(DomainError::new(format!(
+                "`{other}` is not a sharing level (full or hit)"
+            ))),
         }
     }
 }
@@ -107,10 +109,14 @@ impl Agreement {
             return Err(DomainError::new("an agreement must cover at least one category"));
         }
         if self.legal_reference.trim().is_empty() {
-            return Err(DomainError::new("an agreement needs its legal reference (the memorandum)"));
+            return Err(DomainError::new(
+                "an agreement needs its legal reference (the memorandum)",
+            ));
         }
         if self.title.len() > TEXT_BYTES_MAX || self.legal_reference.len() > TEXT_BYTES_MAX {
-            return Err(DomainError::new(format!("title or legal reference longer than {TEXT_BYTES_MAX} bytes")));
+            return Err(DomainError::new(format!(
+                "title or legal reference longer than {TEXT_BYTES_MAX} bytes"
+            )));
         }
         if let Some(until) = self.valid_until
             && until < self.valid_from

@@ -29,8 +29,8 @@ impl PartialDate {
             return Err(DomainError::new("a day needs a month"));
         }
         if let Some(month) = month {
-            let month = time::Month::try_from(month)
-                .map_err(|_| DomainError::new(format!("month {month} is not 1-12")))?;
+            let month =
+                time::Month::try_from(month).map_err(|_| DomainError::new(format!("month {month} is not 1-12")))?;
             if let Some(day) = day {
                 time::Date::from_calendar_date(i32::from(year), month, day).map_err(|_| {
                     DomainError::new(format!("{year}-{:02}-{day:02} is not a calendar day", month as u8))
@@ -87,7 +87,11 @@ impl PartialDate {
 
 impl From<time::Date> for PartialDate {
     fn from(date: time::Date) -> Self {
-        PartialDate { year: date.year() as i16, month: Some(date.month() as u8), day: Some(date.day()) }
+        PartialDate {
+            year: date.year() as i16,
+            month: Some(date.month() as u8),
+            day: Some(date.day()),
+        }
     }
 }
 

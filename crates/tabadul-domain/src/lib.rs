@@ -19,9 +19,8 @@ mod visibility;
 pub use agency::Agency;
 pub use agreement::{Agreement, AgreementId, SharingLevel};
 pub use alert::{
-    Alert, AlertId, DocumentStatus, DocumentType, Gender, HandlingCode, IdentityDocument, Link,
-    LinkKind, NameKind, Person, PersonName, Subject, SubjectKind, TravelDocument, Vehicle,
-    WarningMarker,
+    Alert, AlertId, DocumentStatus, DocumentType, Gender, HandlingCode, IdentityDocument, Link, LinkKind, NameKind,
+    Person, PersonName, Subject, SubjectKind, TravelDocument, Vehicle, WarningMarker,
 };
 pub use category::{Action, Category};
 pub use codes::{AgencyCode, CountryCode, IcaoState};

@@ -29,11 +29,10 @@ pub fn detect_script(text: &str) -> Script {
     let mut other = false;
     for c in text.chars().filter(|c| c.is_alphabetic()) {
         match c as u32 {
-            0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF
-            | 0xFE70..=0xFEFF => return Script::Arabic,
-            0x0041..=0x005A | 0x0061..=0x007A | 0x00C0..=0x024F | 0x1E00..=0x1EFF => {
-                latin = true
+            0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
+                return Script::Arabic;
             }
+            0x0041..=0x005A | 0x0061..=0x007A | 0x00C0..=0x024F | 0x1E00..=0x1EFF => latin = true,
             _ => other = true,
         }
     }

@@ -49,17 +49,16 @@ pub struct Scope<'a> {
 
 impl Alert {
     pub fn scope(&self) -> Scope<'_> {
-        Scope { owner: &self.owner, category: self.category, expires: self.expires }
+        Scope {
+            owner: &self.owner,
+            category: self.category,
+            expires: self.expires,
+        }
     }
 }
 
 /// The visibility rule (see the module documentation).
-pub fn visibility(
-    alert: Scope<'_>,
-    viewer: &AgencyCode,
-    date: time::Date,
-    agreements: &[Agreement],
-) -> Visibility {
+pub fn visibility(alert: Scope<'_>, viewer: &AgencyCode, date: time::Date, agreements: &[Agreement]) -> Visibility {
     if alert.owner == viewer {
         return Visibility::Full;
     }
@@ -96,7 +95,11 @@ impl SharingTable {
                 }
             }
         }
-        SharingTable { viewer: viewer.clone(), date, levels }
+        SharingTable {
+            viewer: viewer.clone(),
+            date,
+            levels,
+        }
     }
 
     pub fn viewer(&self) -> &AgencyCode {
@@ -263,12 +266,22 @@ mod tests {
             ..bilateral.clone()
         };
         let agreements = [bilateral, multilateral];
-        let smuggler = Scope { owner: &iq, category: Category::SuspectedSmuggler, expires: None };
+        let smuggler = Scope {
+            owner: &iq,
+            category: Category::SuspectedSmuggler,
+            expires: None,
+        };
         assert_eq!(visibility(smuggler, &cz, day(5), &agreements), Visibility::Full);
         assert_eq!(visibility(smuggler, &gb, day(5), &agreements), Visibility::HitOnly);
-        let wanted = Scope { category: Category::WantedForArrest, ..smuggler };
+        let wanted = Scope {
+            category: Category::WantedForArrest,
+            ..smuggler
+        };
         assert_eq!(visibility(wanted, &cz, day(5), &agreements), Visibility::Hidden);
-        let expired = Scope { expires: Some(day(3)), ..smuggler };
+        let expired = Scope {
+            expires: Some(day(3)),
+            ..smuggler
+        };
         assert_eq!(visibility(expired, &cz, day(5), &agreements), Visibility::Hidden);
         assert_eq!(visibility(expired, &iq, day(5), &agreements), Visibility::Full);
     }

@@ -21,8 +21,8 @@
 use std::collections::BTreeMap;
 
 use tabadul_domain::{
-    CountryCode, DocumentType, Gender, IdentityDocument, NAME_BYTES_MAX, NameKind,
-    PartialDate, Person, PersonName, VALUES_PER_FIELD_MAX, NAMES_PER_PERSON_MAX,
+    CountryCode, DocumentType, Gender, IdentityDocument, NAME_BYTES_MAX, NAMES_PER_PERSON_MAX, NameKind, PartialDate,
+    Person, PersonName, VALUES_PER_FIELD_MAX,
 };
 
 /// Longest line read, in bytes; a longer line is reported, not parsed.
@@ -82,10 +82,7 @@ pub fn parse_line(line: &str) -> Result<Entity, FtmError> {
     };
     let properties = match raw.remove("properties") {
         None | Some(serde_json::Value::Null) => BTreeMap::new(),
-        Some(serde_json::Value::Object(map)) => map
-            .into_iter()
-            .map(|(key, value)| (key, strings(value)))
-            .collect(),
+        Some(serde_json::Value::Object(map)) => map.into_iter().map(|(key, value)| (key, strings(value))).collect(),
         Some(_) => return Err(FtmError::NotAnEntity("`properties` is not an object".into())),
     };
     Ok(Entity { id, schema, properties })
@@ -141,7 +138,14 @@ pub fn person_from_entity(entity: &Entity, documents: &[Entity]) -> Result<Conve
     ];
     for (property, primary) in name_sources {
         for value in entity.values(property) {
-            let name = PersonName::new(value, if primary && person.names.is_empty() { NameKind::Primary } else { NameKind::Alias });
+            let name = PersonName::new(
+                value,
+                if primary && person.names.is_empty() {
+                    NameKind::Primary
+                } else {
+                    NameKind::Alias
+                },
+            );
             if name.full.is_empty() || !seen_names.insert(name.full.clone()) {
                 continue;
             }
@@ -198,7 +202,11 @@ pub fn person_from_entity(entity: &Entity, documents: &[Entity]) -> Result<Conve
             return;
         }
         let issuing_state = country.and_then(|c| CountryCode::new(c).ok()).and_then(|c| c.alpha3());
-        let document = IdentityDocument { number: number.to_string(), issuing_state, doc_type };
+        let document = IdentityDocument {
+            number: number.to_string(),
+            issuing_state,
+            doc_type,
+        };
         if !person.documents.contains(&document) && person.documents.len() < VALUES_PER_FIELD_MAX {
             person.documents.push(document);
         }
@@ -224,7 +232,11 @@ pub fn person_from_entity(entity: &Entity, documents: &[Entity]) -> Result<Conve
     person.nationalities.truncate(VALUES_PER_FIELD_MAX);
 
     let remarks = cut(&entity.values("notes").join("\n"), tabadul_domain::TEXT_BYTES_MAX);
-    Ok(Converted { person, remarks, warnings })
+    Ok(Converted {
+        person,
+        remarks,
+        warnings,
+    })
 }
 
 fn document_type(text: &str) -> Option<DocumentType> {
@@ -276,8 +288,11 @@ mod tests {
         assert_eq!(p.birth_dates, [PartialDate::parse("1937-04-28").unwrap()]);
         assert_eq!(p.nationalities, [CountryCode::new("IQ").unwrap()]);
         assert_eq!(p.gender, Some(Gender::Male));
-        let docs: Vec<(&str, Option<&str>)> =
-            p.documents.iter().map(|d| (d.number.as_str(), d.issuing_state.as_ref().map(|s| s.as_str()))).collect();
+        let docs: Vec<(&str, Option<&str>)> = p
+            .documents
+            .iter()
+            .map(|d| (d.number.as_str(), d.issuing_state.as_ref().map(|s| s.as_str())))
+            .collect();
         assert_eq!(docs, [("A123", None), ("B7654321", Some("IRQ"))]);
         assert_eq!(converted.remarks, "Former president");
         assert_eq!(converted.warnings.len(), 2, "{:?}", converted.warnings);
@@ -319,5 +334,30 @@ mod tests {
     fn long_notes_are_cut_at_a_character() {
         assert_eq!(cut("عبد", 3), "ع");
         assert_eq!(cut("a\u{7}b", 10), "ab");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn json_like() -> impl Strategy<Value = String> {
+        let person = r#"\{"id":"[a-z0-9-]{0,6}","schema":"(Person|Passport|Identification|Company)","properties":\{"(name|alias|birthDate|nationality|holder|number|country|notes)":\[("[^"\\]{0,12}",?){0,3}\]\}\}"#;
+        prop_oneof![any::<String>(), person.prop_map(|s| s)]
+    }
+
+    proptest! {
+        /// The same property the `ftm_line` fuzz target checks, run on every test run.
+        #[test]
+        fn any_line_is_read_or_refused_without_panic(line in json_like()) {
+            if let Ok(entity) = parse_line(&line) {
+                let documents = [entity.clone()];
+                if let Ok(converted) = person_from_entity(&entity, &documents) {
+                    prop_assert!(!converted.person.names.is_empty());
+                }
+            }
+        }
     }
 }

@@ -36,9 +36,7 @@ impl From<StoreError> for NodeError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound(what) => NodeError::NotFound(what),
-            StoreError::AlreadyExists(_) | StoreError::VersionConflict { .. } => {
-                NodeError::Conflict(error.to_string())
-            }
+            StoreError::AlreadyExists(_) | StoreError::VersionConflict { .. } => NodeError::Conflict(error.to_string()),
             StoreError::NotOwner { .. } => NodeError::Forbidden(error.to_string()),
             StoreError::Invalid(message) => NodeError::Invalid(message),
             other => NodeError::Internal(other),

@@ -127,21 +127,40 @@ impl Lines {
         drop(file);
         let file = File::open(path).map_err(io("open"))?;
         let count = std::rc::Rc::new(std::cell::Cell::new(0));
-        let counted = Counting { inner: file, count: count.clone() };
+        let counted = Counting {
+            inner: file,
+            count: count.clone(),
+        };
         let reader: Box<dyn BufRead> = if gzip {
-            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(counted))))
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(
+                counted,
+            ))))
         } else {
             Box::new(BufReader::with_capacity(1 << 16, counted))
         };
-        Ok(Lines { reader, count, total, number: 0, buffer: Vec::new() })
+        Ok(Lines {
+            reader,
+            count,
+            total,
+            number: 0,
+            buffer: Vec::new(),
+        })
     }
 
     /// The next line, or none at the end of the file.
     fn next(&mut self) -> Result<Option<Line>> {
         self.buffer.clear();
-        let io = |source| NodeError::Io { context: "read the import file".into(), source };
+        let io = |source| NodeError::Io {
+            context: "read the import file".into(),
+            source,
+        };
         let limit = LINE_BYTES_MAX as u64 + 1;
-        let read = self.reader.by_ref().take(limit).read_until(b'\n', &mut self.buffer).map_err(io)?;
+        let read = self
+            .reader
+            .by_ref()
+            .take(limit)
+            .read_until(b'\n', &mut self.buffer)
+            .map_err(io)?;
         if read == 0 {
             return Ok(None);
         }
@@ -151,12 +170,19 @@ impl Lines {
             let mut rest = Vec::new();
             loop {
                 rest.clear();
-                let n = self.reader.by_ref().take(1 << 20).read_until(b'\n', &mut rest).map_err(io)?;
+                let n = self
+                    .reader
+                    .by_ref()
+                    .take(1 << 20)
+                    .read_until(b'\n', &mut rest)
+                    .map_err(io)?;
                 if n == 0 || rest.last() == Some(&b'\n') {
                     break;
                 }
             }
-            return Ok(Some(Line::Bad(format!("the line is longer than {LINE_BYTES_MAX} bytes"))));
+            return Ok(Some(Line::Bad(format!(
+                "the line is longer than {LINE_BYTES_MAX} bytes"
+            ))));
         }
         match std::str::from_utf8(&self.buffer) {
             Ok(text) => Ok(Some(Line::Text(text.trim().to_string()))),
@@ -193,7 +219,13 @@ impl Node {
         let mut lines = Lines::open(path)?;
         let mut seen = HashSet::new();
         let mut batch = Vec::with_capacity(batch_size);
-        let mut report = ImportProgress { pass: 2, bytes_read: 0, bytes_total: lines.total, committed: 0, committed_through_line: 0 };
+        let mut report = ImportProgress {
+            pass: 2,
+            bytes_read: 0,
+            bytes_total: lines.total,
+            committed: 0,
+            committed_through_line: 0,
+        };
         while let Some(line) = lines.next()? {
             let number = lines.number;
             let text = match line {
@@ -204,7 +236,9 @@ impl Node {
                 Line::Text(text) if text.is_empty() => continue,
                 Line::Text(text) => text,
             };
-            if let Some(write) = self.import_line(&owner, options, &text, number, &documents, &mut seen, &mut summary)? {
+            if let Some(write) =
+                self.import_line(&owner, options, &text, number, &documents, &mut seen, &mut summary)?
+            {
                 batch.push(write);
             }
             if batch.len() >= batch_size {
@@ -234,7 +268,11 @@ impl Node {
         Ok(summary)
     }
 
-    fn collect_documents(&self, path: &Path, progress: &mut dyn FnMut(ImportProgress)) -> Result<HashMap<String, Vec<Entity>>> {
+    fn collect_documents(
+        &self,
+        path: &Path,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<HashMap<String, Vec<Entity>>> {
         let mut documents: HashMap<String, Vec<Entity>> = HashMap::new();
         let mut lines = Lines::open(path)?;
         while let Some(line) = lines.next()? {
@@ -250,7 +288,13 @@ impl Node {
                 }
             }
             if lines.number % 10_000 == 0 {
-                progress(ImportProgress { pass: 1, bytes_read: lines.bytes_read(), bytes_total: lines.total, committed: 0, committed_through_line: 0 });
+                progress(ImportProgress {
+                    pass: 1,
+                    bytes_read: lines.bytes_read(),
+                    bytes_total: lines.total,
+                    committed: 0,
+                    committed_through_line: 0,
+                });
             }
         }
         Ok(documents)
@@ -289,7 +333,10 @@ impl Node {
             }
         }
         if !seen.insert(entity.id.clone()) {
-            summary.error(number, format!("person {} appears again: this line is skipped", entity.id));
+            summary.error(
+                number,
+                format!("person {} appears again: this line is skipped", entity.id),
+            );
             return Ok(None);
         }
         let held = documents.get(&entity.id).map_or(&[][..], Vec::as_slice);
@@ -333,7 +380,10 @@ impl Node {
             }
             Some(stored) => {
                 summary.updated += 1;
-                Some(AlertWrite::Update { alert, expected_version: stored.version })
+                Some(AlertWrite::Update {
+                    alert,
+                    expected_version: stored.version,
+                })
             }
         })
     }

@@ -6,9 +6,7 @@ use std::sync::Mutex;
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, Link};
 
-use crate::{
-    AlertFilter, AlertWrite, Change, Result, Store, StoreError, StoredAlert, check_batch, plan_write,
-};
+use crate::{AlertFilter, AlertWrite, Change, Result, Store, StoreError, StoredAlert, check_batch, plan_write};
 
 #[derive(Debug, Default, Clone)]
 struct State {
@@ -45,7 +43,9 @@ impl State {
                 if let Some(source) = &stored.alert.source_id {
                     let key = (owner.clone(), source.clone());
                     if self.sources.contains_key(&key) {
-                        return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
+                        return Err(StoreError::AlreadyExists(format!(
+                            "an alert of {owner} from source {source}"
+                        )));
                     }
                     self.sources.insert(key, id);
                 }
@@ -74,7 +74,10 @@ impl MemStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let mut state = self.state.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| StoreError::Backend("lock poisoned".into()))?;
         f(&mut state)
     }
 
@@ -171,7 +174,9 @@ impl Store for MemStore {
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
         self.with(|state| {
-            let start = filter.after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+            let start = filter
+                .after
+                .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
             Ok(state
                 .alerts
                 .range((start, std::ops::Bound::Unbounded))
@@ -214,7 +219,10 @@ impl Store for MemStore {
                     && ((l.from == link.from && l.to == link.to) || (l.from == link.to && l.to == link.from))
             };
             if state.links.iter().any(same) {
-                return Err(StoreError::AlreadyExists(format!("{} link between {} and {}", link.kind, link.from, link.to)));
+                return Err(StoreError::AlreadyExists(format!(
+                    "{} link between {} and {}",
+                    link.kind, link.from, link.to
+                )));
             }
             state.links.push(link.clone());
             state.append_audit(audit);
@@ -224,7 +232,12 @@ impl Store for MemStore {
 
     fn links(&self, id: AlertId) -> Result<Vec<Link>> {
         self.with(|state| {
-            Ok(state.links.iter().filter(|link| link.from == id || link.to == id).cloned().collect())
+            Ok(state
+                .links
+                .iter()
+                .filter(|link| link.from == id || link.to == id)
+                .cloned()
+                .collect())
         })
     }
 
@@ -234,7 +247,13 @@ impl Store for MemStore {
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         self.with(|state| {
-            Ok(state.audit.iter().skip(after_seq as usize).take(limit).cloned().collect())
+            Ok(state
+                .audit
+                .iter()
+                .skip(after_seq as usize)
+                .take(limit)
+                .cloned()
+                .collect())
         })
     }
 }

@@ -40,7 +40,7 @@ pub enum Command {
     Agreement(AgreementCommand),
     /// Alerts on persons, travel documents and vehicles.
     #[command(subcommand)]
-    Alert(AlertCommand),
+    Alert(Box<AlertCommand>),
     /// Import FollowTheMoney entities (JSON lines, optionally .gz) as person alerts.
     Import(ImportArgs),
     /// Remove the alerts that have expired; each removal is logged.
@@ -93,7 +93,12 @@ pub enum AgreementCommand {
         #[arg(long = "party", required = true, value_delimiter = ',')]
         parties: Vec<String>,
         /// A covered category and its level, CATEGORY=full or CATEGORY=hit (repeat).
-        #[arg(long = "share", required = true, value_name = "CATEGORY=LEVEL", value_delimiter = ',')]
+        #[arg(
+            long = "share",
+            required = true,
+            value_name = "CATEGORY=LEVEL",
+            value_delimiter = ','
+        )]
         shares: Vec<String>,
         /// First day it applies (YYYY-MM-DD) [default: today].
         #[arg(long)]
