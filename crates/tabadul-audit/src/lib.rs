@@ -141,12 +141,7 @@ impl AuditEntry {
     /// Seals `draft` as entry `seq` after an entry whose hash is `prev_hash`.
     pub fn seal(seq: u64, prev_hash: Hash, draft: AuditDraft) -> AuditEntry {
         let hash = entry_hash(seq, &draft, prev_hash);
-        AuditEntry {
-            seq,
-            draft,
-            prev_hash,
-            hash,
-        }
+        AuditEntry { seq, draft, prev_hash, hash }
     }
 
     /// The hash this entry's fields give; equals `hash` unless the entry was altered.
@@ -191,10 +186,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier {
-            next_seq: 1,
-            prev_hash: Hash::GENESIS,
-        }
+        ChainVerifier { next_seq: 1, prev_hash: Hash::GENESIS }
     }
 }
 
@@ -206,19 +198,14 @@ impl ChainVerifier {
         if entry.seq != self.next_seq {
             return Err(Broken {
                 seq: self.next_seq,
-                reason: format!(
-                    "entry {} is missing (the next entry is numbered {})",
-                    self.next_seq, entry.seq
-                ),
+                reason: format!("entry {} is missing (the next entry is numbered {})", self.next_seq, entry.seq),
             });
         }
         if entry.prev_hash != self.prev_hash {
             return Err(broken("it does not chain to the entry before it".into()));
         }
         if entry.computed_hash() != entry.hash {
-            return Err(broken(
-                "its content does not match its hash (the entry was altered)".into(),
-            ));
+            return Err(broken("its content does not match its hash (the entry was altered)".into()));
         }
         self.next_seq += 1;
         self.prev_hash = entry.hash;

@@ -22,12 +22,7 @@ impl Agency {
         name: impl Into<String>,
         name_ar: Option<String>,
     ) -> Result<Self, DomainError> {
-        let agency = Agency {
-            code,
-            country,
-            name: name.into().trim().to_string(),
-            name_ar,
-        };
+        let agency = Agency { code, country, name: name.into().trim().to_string(), name_ar };
         agency.validate()?;
         Ok(agency)
     }
@@ -38,9 +33,7 @@ impl Agency {
         }
         for name in std::iter::once(&self.name).chain(self.name_ar.iter()) {
             if name.len() > NAME_BYTES_MAX {
-                return Err(DomainError::new(format!(
-                    "agency name longer than {NAME_BYTES_MAX} bytes"
-                )));
+                return Err(DomainError::new(format!("agency name longer than {NAME_BYTES_MAX} bytes")));
             }
         }
         Ok(())

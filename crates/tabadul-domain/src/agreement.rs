@@ -55,9 +55,7 @@ impl std::str::FromStr for SharingLevel {
         match text.trim().to_ascii_lowercase().as_str() {
             "hit" => Ok(SharingLevel::Hit),
             "full" => Ok(SharingLevel::Full),
-            other => Err(DomainError::new(format!(
-                "`{other}` is not a sharing level (full or hit)"
-            ))),
+            other => Err(DomainError::new(format!("`{other}` is not a sharing level (full or hit)"))),
         }
     }
 }
@@ -101,22 +99,16 @@ impl Agreement {
             return Err(DomainError::new("an agreement needs at least two parties"));
         }
         if self.parties.len() > PARTIES_PER_AGREEMENT_MAX {
-            return Err(DomainError::new(format!(
-                "an agreement has at most {PARTIES_PER_AGREEMENT_MAX} parties"
-            )));
+            return Err(DomainError::new(format!("an agreement has at most {PARTIES_PER_AGREEMENT_MAX} parties")));
         }
         if self.levels.is_empty() {
             return Err(DomainError::new("an agreement must cover at least one category"));
         }
         if self.legal_reference.trim().is_empty() {
-            return Err(DomainError::new(
-                "an agreement needs its legal reference (the memorandum)",
-            ));
+            return Err(DomainError::new("an agreement needs its legal reference (the memorandum)"));
         }
         if self.title.len() > TEXT_BYTES_MAX || self.legal_reference.len() > TEXT_BYTES_MAX {
-            return Err(DomainError::new(format!(
-                "title or legal reference longer than {TEXT_BYTES_MAX} bytes"
-            )));
+            return Err(DomainError::new(format!("title or legal reference longer than {TEXT_BYTES_MAX} bytes")));
         }
         if let Some(until) = self.valid_until
             && until < self.valid_from

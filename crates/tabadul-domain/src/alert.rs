@@ -45,15 +45,7 @@ impl fmt::Display for AlertId {
     /// The hyphenated UUID form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hex = format!("{:032x}", self.0);
-        write!(
-            f,
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        write!(f, "{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
     }
 }
 
@@ -126,11 +118,7 @@ impl Alert {
         match &self.subject {
             Subject::Person(person) => person.names.first().map(|n| n.full.clone()).unwrap_or_default(),
             Subject::Document(doc) => format!("{} {} {}", doc.doc_type, doc.issuing_state, doc.number),
-            Subject::Vehicle(vehicle) => vehicle
-                .vin
-                .clone()
-                .or_else(|| vehicle.plate.clone())
-                .unwrap_or_default(),
+            Subject::Vehicle(vehicle) => vehicle.vin.clone().or_else(|| vehicle.plate.clone()).unwrap_or_default(),
         }
     }
 
@@ -211,14 +199,12 @@ impl HandlingCode {
             ("H0", None) => Ok(HandlingCode::H0),
             ("H1", None) => Ok(HandlingCode::H1),
             ("H2", None) => Ok(HandlingCode::H2),
-            ("H3", Some(text)) if !text.trim().is_empty() => Ok(HandlingCode::H3 {
-                restriction: text.trim().to_string(),
-            }),
+            ("H3", Some(text)) if !text.trim().is_empty() => {
+                Ok(HandlingCode::H3 { restriction: text.trim().to_string() })
+            }
             ("H3", _) => Err(DomainError::new("handling code H3 needs the text of its restriction")),
             ("H0" | "H1" | "H2", Some(_)) => Err(DomainError::new("only handling code H3 takes a restriction text")),
-            (other, _) => Err(DomainError::new(format!(
-                "`{other}` is not a handling code (H0, H1, H2, H3)"
-            ))),
+            (other, _) => Err(DomainError::new(format!("`{other}` is not a handling code (H0, H1, H2, H3)"))),
         }
     }
 
@@ -321,28 +307,15 @@ impl PersonName {
     /// A name as written; its script is detected.
     pub fn new(full: &str, kind: NameKind) -> Self {
         let full = full.split_whitespace().collect::<Vec<_>>().join(" ");
-        PersonName {
-            script: detect_script(&full),
-            full,
-            kind,
-            given: None,
-            father: None,
-            family: None,
-        }
+        PersonName { script: detect_script(&full), full, kind, given: None, father: None, family: None }
     }
 
     fn validate(&self) -> Result<(), DomainError> {
         if self.full.trim().is_empty() {
             return Err(DomainError::new("a name is empty"));
         }
-        for part in [
-            Some(&self.full),
-            self.given.as_ref(),
-            self.father.as_ref(),
-            self.family.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
+        for part in
+            [Some(&self.full), self.given.as_ref(), self.father.as_ref(), self.family.as_ref()].into_iter().flatten()
         {
             check_text("a name", part, NAME_BYTES_MAX)?;
         }
@@ -514,9 +487,7 @@ mod tests {
     #[test]
     fn names_keep_their_script() {
         let alert = person_alert();
-        let Subject::Person(person) = &alert.subject else {
-            unreachable!()
-        };
+        let Subject::Person(person) = &alert.subject else { unreachable!() };
         assert_eq!(person.names[0].script, Script::Arabic);
         assert_eq!(person.names[1].script, Script::Latin);
         assert_eq!(person.names[1].full, "Abdul Amir al-Shammari");
@@ -539,9 +510,7 @@ mod tests {
         assert!(no_names.validate().is_err());
 
         let mut h3 = good.clone();
-        h3.handling = HandlingCode::H3 {
-            restriction: " ".into(),
-        };
+        h3.handling = HandlingCode::H3 { restriction: " ".into() };
         assert!(h3.validate().is_err());
 
         let mut late_review = good.clone();
@@ -549,11 +518,8 @@ mod tests {
         late_review.expires = Some(time::macros::date!(2029 - 01 - 01));
         assert!(late_review.validate().is_err());
 
-        let vehicle = Alert {
-            category: Category::StolenVehicle,
-            subject: Subject::Vehicle(Vehicle::default()),
-            ..good
-        };
+        let vehicle =
+            Alert { category: Category::StolenVehicle, subject: Subject::Vehicle(Vehicle::default()), ..good };
         assert!(vehicle.validate().unwrap_err().to_string().contains("VIN or a plate"));
     }
 
@@ -564,10 +530,7 @@ mod tests {
         assert!(HandlingCode::parse("H1", Some("x")).is_err());
         assert!(HandlingCode::parse("H9", None).is_err());
         let h3 = HandlingCode::parse("H3", Some("not before 2027")).unwrap();
-        assert_eq!(
-            serde_json::to_string(&h3).unwrap(),
-            r#"{"code":"H3","restriction":"not before 2027"}"#
-        );
+        assert_eq!(serde_json::to_string(&h3).unwrap(), r#"{"code":"H3","restriction":"not before 2027"}"#);
     }
 
     #[test]

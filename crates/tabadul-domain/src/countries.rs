@@ -32,18 +32,14 @@ fn entries() -> impl Iterator<Item = (&'static str, &'static str)> {
 impl CountryCode {
     /// The ISO alpha-3 code of this country, if ISO assigns one.
     pub fn alpha3(&self) -> Option<IcaoState> {
-        entries()
-            .find(|(alpha2, _)| *alpha2 == self.as_str())
-            .and_then(|(_, alpha3)| IcaoState::new(alpha3).ok())
+        entries().find(|(alpha2, _)| *alpha2 == self.as_str()).and_then(|(_, alpha3)| IcaoState::new(alpha3).ok())
     }
 
     /// The country of an ISO alpha-3 code, and of the ICAO code `D` (Germany).
     pub fn from_alpha3(code: &str) -> Option<CountryCode> {
         let code = code.trim().to_ascii_uppercase();
         let code = if code == "D" { "DEU" } else { code.as_str() };
-        entries()
-            .find(|(_, alpha3)| *alpha3 == code)
-            .and_then(|(alpha2, _)| CountryCode::new(alpha2).ok())
+        entries().find(|(_, alpha3)| *alpha3 == code).and_then(|(alpha2, _)| CountryCode::new(alpha2).ok())
     }
 
     /// Whether ISO 3166-1 (or common usage, for XK) assigns this code.

@@ -87,11 +87,7 @@ impl PartialDate {
 
 impl From<time::Date> for PartialDate {
     fn from(date: time::Date) -> Self {
-        PartialDate {
-            year: date.year() as i16,
-            month: Some(date.month() as u8),
-            day: Some(date.day()),
-        }
+        PartialDate { year: date.year() as i16, month: Some(date.month() as u8), day: Some(date.day()) }
     }
 }
 

@@ -78,8 +78,7 @@ pub mod serde_date {
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<time::Date>, D::Error> {
             let text = Option::<String>::deserialize(d)?;
-            text.map(|text| super::super::parse_date(&text).map_err(serde::de::Error::custom))
-                .transpose()
+            text.map(|text| super::super::parse_date(&text).map_err(serde::de::Error::custom)).transpose()
         }
     }
 }

@@ -49,11 +49,7 @@ pub struct Scope<'a> {
 
 impl Alert {
     pub fn scope(&self) -> Scope<'_> {
-        Scope {
-            owner: &self.owner,
-            category: self.category,
-            expires: self.expires,
-        }
+        Scope { owner: &self.owner, category: self.category, expires: self.expires }
     }
 }
 
@@ -84,9 +80,7 @@ pub struct SharingTable {
 impl SharingTable {
     pub fn new(viewer: &AgencyCode, date: time::Date, agreements: &[Agreement]) -> Self {
         let mut levels: HashMap<(AgencyCode, Category), SharingLevel> = HashMap::new();
-        let active = agreements
-            .iter()
-            .filter(|a| a.is_active_on(date) && a.parties.contains(viewer));
+        let active = agreements.iter().filter(|a| a.is_active_on(date) && a.parties.contains(viewer));
         for agreement in active {
             for owner in agreement.parties.iter().filter(|owner| *owner != viewer) {
                 for (category, level) in &agreement.levels {
@@ -95,11 +89,7 @@ impl SharingTable {
                 }
             }
         }
-        SharingTable {
-            viewer: viewer.clone(),
-            date,
-            levels,
-        }
+        SharingTable { viewer: viewer.clone(), date, levels }
     }
 
     pub fn viewer(&self) -> &AgencyCode {
@@ -266,22 +256,12 @@ mod tests {
             ..bilateral.clone()
         };
         let agreements = [bilateral, multilateral];
-        let smuggler = Scope {
-            owner: &iq,
-            category: Category::SuspectedSmuggler,
-            expires: None,
-        };
+        let smuggler = Scope { owner: &iq, category: Category::SuspectedSmuggler, expires: None };
         assert_eq!(visibility(smuggler, &cz, day(5), &agreements), Visibility::Full);
         assert_eq!(visibility(smuggler, &gb, day(5), &agreements), Visibility::HitOnly);
-        let wanted = Scope {
-            category: Category::WantedForArrest,
-            ..smuggler
-        };
+        let wanted = Scope { category: Category::WantedForArrest, ..smuggler };
         assert_eq!(visibility(wanted, &cz, day(5), &agreements), Visibility::Hidden);
-        let expired = Scope {
-            expires: Some(day(3)),
-            ..smuggler
-        };
+        let expired = Scope { expires: Some(day(3)), ..smuggler };
         assert_eq!(visibility(expired, &cz, day(5), &agreements), Visibility::Hidden);
         assert_eq!(visibility(expired, &iq, day(5), &agreements), Visibility::Full);
     }

@@ -130,21 +130,12 @@ pub fn person_from_entity(entity: &Entity, documents: &[Entity]) -> Result<Conve
     let mut warnings = Vec::new();
     let mut person = Person::default();
     let mut seen_names = std::collections::HashSet::new();
-    let name_sources = [
-        ("name", true),
-        ("alias", false),
-        ("previousName", false),
-        ("weakAlias", false),
-    ];
+    let name_sources = [("name", true), ("alias", false), ("previousName", false), ("weakAlias", false)];
     for (property, primary) in name_sources {
         for value in entity.values(property) {
             let name = PersonName::new(
                 value,
-                if primary && person.names.is_empty() {
-                    NameKind::Primary
-                } else {
-                    NameKind::Alias
-                },
+                if primary && person.names.is_empty() { NameKind::Primary } else { NameKind::Alias },
             );
             if name.full.is_empty() || !seen_names.insert(name.full.clone()) {
                 continue;
@@ -202,11 +193,7 @@ pub fn person_from_entity(entity: &Entity, documents: &[Entity]) -> Result<Conve
             return;
         }
         let issuing_state = country.and_then(|c| CountryCode::new(c).ok()).and_then(|c| c.alpha3());
-        let document = IdentityDocument {
-            number: number.to_string(),
-            issuing_state,
-            doc_type,
-        };
+        let document = IdentityDocument { number: number.to_string(), issuing_state, doc_type };
         if !person.documents.contains(&document) && person.documents.len() < VALUES_PER_FIELD_MAX {
             person.documents.push(document);
         }
@@ -232,11 +219,7 @@ pub fn person_from_entity(entity: &Entity, documents: &[Entity]) -> Result<Conve
     person.nationalities.truncate(VALUES_PER_FIELD_MAX);
 
     let remarks = cut(&entity.values("notes").join("\n"), tabadul_domain::TEXT_BYTES_MAX);
-    Ok(Converted {
-        person,
-        remarks,
-        warnings,
-    })
+    Ok(Converted { person, remarks, warnings })
 }
 
 fn document_type(text: &str) -> Option<DocumentType> {
@@ -288,11 +271,8 @@ mod tests {
         assert_eq!(p.birth_dates, [PartialDate::parse("1937-04-28").unwrap()]);
         assert_eq!(p.nationalities, [CountryCode::new("IQ").unwrap()]);
         assert_eq!(p.gender, Some(Gender::Male));
-        let docs: Vec<(&str, Option<&str>)> = p
-            .documents
-            .iter()
-            .map(|d| (d.number.as_str(), d.issuing_state.as_ref().map(|s| s.as_str())))
-            .collect();
+        let docs: Vec<(&str, Option<&str>)> =
+            p.documents.iter().map(|d| (d.number.as_str(), d.issuing_state.as_ref().map(|s| s.as_str()))).collect();
         assert_eq!(docs, [("A123", None), ("B7654321", Some("IRQ"))]);
         assert_eq!(converted.remarks, "Former president");
         assert_eq!(converted.warnings.len(), 2, "{:?}", converted.warnings);

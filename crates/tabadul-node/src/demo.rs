@@ -14,54 +14,14 @@ use crate::{Actor, AgreementDraft, AlertDraft, Node, Result};
 
 /// The summit's partners: code, country, English name, Arabic name.
 pub const AGENCIES: &[(&str, &str, &str, &str)] = &[
-    (
-        "IQ-MOI",
-        "IQ",
-        "Ministry of Interior of Iraq",
-        "وزارة الداخلية العراقية",
-    ),
-    (
-        "GB-HO",
-        "GB",
-        "Home Office of the United Kingdom",
-        "وزارة الداخلية البريطانية",
-    ),
-    (
-        "FR-MI",
-        "FR",
-        "Ministry of the Interior of France",
-        "وزارة الداخلية الفرنسية",
-    ),
-    (
-        "CZ-MV",
-        "CZ",
-        "Ministry of the Interior of the Czech Republic",
-        "وزارة الداخلية التشيكية",
-    ),
-    (
-        "DE-BMI",
-        "DE",
-        "Federal Ministry of the Interior of Germany",
-        "وزارة الداخلية الاتحادية الألمانية",
-    ),
-    (
-        "IT-MI",
-        "IT",
-        "Ministry of the Interior of Italy",
-        "وزارة الداخلية الإيطالية",
-    ),
-    (
-        "JO-PSD",
-        "JO",
-        "Public Security Directorate of Jordan",
-        "مديرية الأمن العام الأردنية",
-    ),
-    (
-        "TR-EGM",
-        "TR",
-        "General Directorate of Security of Turkey",
-        "المديرية العامة للأمن التركية",
-    ),
+    ("IQ-MOI", "IQ", "Ministry of Interior of Iraq", "وزارة الداخلية العراقية"),
+    ("GB-HO", "GB", "Home Office of the United Kingdom", "وزارة الداخلية البريطانية"),
+    ("FR-MI", "FR", "Ministry of the Interior of France", "وزارة الداخلية الفرنسية"),
+    ("CZ-MV", "CZ", "Ministry of the Interior of the Czech Republic", "وزارة الداخلية التشيكية"),
+    ("DE-BMI", "DE", "Federal Ministry of the Interior of Germany", "وزارة الداخلية الاتحادية الألمانية"),
+    ("IT-MI", "IT", "Ministry of the Interior of Italy", "وزارة الداخلية الإيطالية"),
+    ("JO-PSD", "JO", "Public Security Directorate of Jordan", "مديرية الأمن العام الأردنية"),
+    ("TR-EGM", "TR", "General Directorate of Security of Turkey", "المديرية العامة للأمن التركية"),
 ];
 
 /// Given names as written in Arabic and as commonly romanised, with the usual gender.
@@ -173,10 +133,7 @@ pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSum
     let admin = Actor::new(user, None);
     for (agency, country, name, name_ar) in AGENCIES {
         let country = CountryCode::new(country).expect("demo country codes are valid");
-        node.add_agency(
-            &admin,
-            Agency::new(code(agency), country, *name, Some(name_ar.to_string()))?,
-        )?;
+        node.add_agency(&admin, Agency::new(code(agency), country, *name, Some(name_ar.to_string()))?)?;
     }
     let all: Vec<AgencyCode> = AGENCIES.iter().map(|a| code(a.0)).collect();
     let trafficking = [
@@ -216,14 +173,10 @@ pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSum
         AgreementDraft {
             title: "Iraq-UK-France cooperation on organised immigration crime".into(),
             parties: vec![code("IQ-MOI"), code("GB-HO"), code("FR-MI")],
-            levels: [
-                Category::SuspectedSmuggler,
-                Category::SuspectedTrafficker,
-                Category::StolenDocument,
-            ]
-            .iter()
-            .map(|c| (*c, SharingLevel::Full))
-            .collect(),
+            levels: [Category::SuspectedSmuggler, Category::SuspectedTrafficker, Category::StolenDocument]
+                .iter()
+                .map(|c| (*c, SharingLevel::Full))
+                .collect(),
             valid_from: None,
             valid_until: None,
             legal_reference: "Trilateral memorandum of understanding, Iraq, United Kingdom, France".into(),
@@ -240,20 +193,13 @@ pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSum
         let drafts: Vec<AlertDraft> = (0..alerts_per_agency).map(|_| demo_alert(&mut dice, country)).collect();
         alerts += node.create_alerts(&actor, drafts)?.len();
     }
-    Ok(DemoSummary {
-        agencies: AGENCIES.len(),
-        agreements: agreement_count,
-        alerts,
-    })
+    Ok(DemoSummary { agencies: AGENCIES.len(), agreements: agreement_count, alerts })
 }
 
 fn demo_alert(dice: &mut Dice, country: &str) -> AlertDraft {
     let roll = dice.below(100);
     let (category, subject) = if roll < 6 {
-        (
-            Category::StolenDocument,
-            Subject::Document(demo_document(dice, country)),
-        )
+        (Category::StolenDocument, Subject::Document(demo_document(dice, country)))
     } else if roll < 10 {
         (Category::StolenVehicle, Subject::Vehicle(demo_vehicle(dice, country)))
     } else {
@@ -264,11 +210,7 @@ fn demo_alert(dice: &mut Dice, country: &str) -> AlertDraft {
         category,
         subject,
         action: None,
-        handling: if dice.below(4) == 0 {
-            HandlingCode::H1
-        } else {
-            HandlingCode::H0
-        },
+        handling: if dice.below(4) == 0 { HandlingCode::H1 } else { HandlingCode::H0 },
         review_date: None,
         expires: None,
         remarks: String::new(),
@@ -285,11 +227,7 @@ fn demo_person(dice: &mut Dice, country: &str, category: Category) -> Person {
         let (family_ar, family_en) = *dice.pick(FAMILY);
         let arabic = PersonName::new(&format!("{given_ar} {father_ar} {family_ar}"), NameKind::Primary);
         let latin = PersonName::new(&format!("{given_en} {father_en} {family_en}"), NameKind::Primary);
-        person.names = if country == "IQ" || country == "JO" {
-            vec![arabic, latin]
-        } else {
-            vec![latin, arabic]
-        };
+        person.names = if country == "IQ" || country == "JO" { vec![arabic, latin] } else { vec![latin, arabic] };
         person.gender = Some(gender);
         let nationality = *dice.pick(&["IQ", "IQ", "IQ", "SY", "JO"]);
         person.nationalities = vec![CountryCode::new(nationality).expect("valid")];
@@ -309,11 +247,8 @@ fn demo_person(dice: &mut Dice, country: &str, category: Category) -> Person {
     if dice.below(2) == 0 {
         let state = person.nationalities[0].alpha3();
         let number = format!("{}{:07}", (b'A' + dice.below(26) as u8) as char, dice.below(10_000_000));
-        person.documents = vec![IdentityDocument {
-            number,
-            issuing_state: state,
-            doc_type: Some(DocumentType::Passport),
-        }];
+        person.documents =
+            vec![IdentityDocument { number, issuing_state: state, doc_type: Some(DocumentType::Passport) }];
     }
     if matches!(category, Category::WantedForArrest | Category::SuspectedTrafficker) && dice.below(4) == 0 {
         person.markers = vec![*dice.pick(&[WarningMarker::Armed, WarningMarker::Violent, WarningMarker::Escaped])];
@@ -327,11 +262,7 @@ fn demo_document(dice: &mut Dice, country: &str) -> TravelDocument {
         .and_then(|c| c.alpha3())
         .unwrap_or_else(|| IcaoState::new("XXA").expect("valid"));
     TravelDocument {
-        number: format!(
-            "{}{:08}",
-            (b'A' + dice.below(26) as u8) as char,
-            dice.below(100_000_000)
-        ),
+        number: format!("{}{:08}", (b'A' + dice.below(26) as u8) as char, dice.below(100_000_000)),
         issuing_state: state,
         doc_type: *dice.pick(&[DocumentType::Passport, DocumentType::Passport, DocumentType::IdCard]),
         status: *dice.pick(DocumentStatus::ALL),

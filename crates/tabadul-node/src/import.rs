@@ -127,40 +127,21 @@ impl Lines {
         drop(file);
         let file = File::open(path).map_err(io("open"))?;
         let count = std::rc::Rc::new(std::cell::Cell::new(0));
-        let counted = Counting {
-            inner: file,
-            count: count.clone(),
-        };
+        let counted = Counting { inner: file, count: count.clone() };
         let reader: Box<dyn BufRead> = if gzip {
-            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(
-                counted,
-            ))))
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(counted))))
         } else {
             Box::new(BufReader::with_capacity(1 << 16, counted))
         };
-        Ok(Lines {
-            reader,
-            count,
-            total,
-            number: 0,
-            buffer: Vec::new(),
-        })
+        Ok(Lines { reader, count, total, number: 0, buffer: Vec::new() })
     }
 
     /// The next line, or none at the end of the file.
     fn next(&mut self) -> Result<Option<Line>> {
         self.buffer.clear();
-        let io = |source| NodeError::Io {
-            context: "read the import file".into(),
-            source,
-        };
+        let io = |source| NodeError::Io { context: "read the import file".into(), source };
         let limit = LINE_BYTES_MAX as u64 + 1;
-        let read = self
-            .reader
-            .by_ref()
-            .take(limit)
-            .read_until(b'\n', &mut self.buffer)
-            .map_err(io)?;
+        let read = self.reader.by_ref().take(limit).read_until(b'\n', &mut self.buffer).map_err(io)?;
         if read == 0 {
             return Ok(None);
         }
@@ -170,19 +151,12 @@ impl Lines {
             let mut rest = Vec::new();
             loop {
                 rest.clear();
-                let n = self
-                    .reader
-                    .by_ref()
-                    .take(1 << 20)
-                    .read_until(b'\n', &mut rest)
-                    .map_err(io)?;
+                let n = self.reader.by_ref().take(1 << 20).read_until(b'\n', &mut rest).map_err(io)?;
                 if n == 0 || rest.last() == Some(&b'\n') {
                     break;
                 }
             }
-            return Ok(Some(Line::Bad(format!(
-                "the line is longer than {LINE_BYTES_MAX} bytes"
-            ))));
+            return Ok(Some(Line::Bad(format!("the line is longer than {LINE_BYTES_MAX} bytes"))));
         }
         match std::str::from_utf8(&self.buffer) {
             Ok(text) => Ok(Some(Line::Text(text.trim().to_string()))),
@@ -333,10 +307,7 @@ impl Node {
             }
         }
         if !seen.insert(entity.id.clone()) {
-            summary.error(
-                number,
-                format!("person {} appears again: this line is skipped", entity.id),
-            );
+            summary.error(number, format!("person {} appears again: this line is skipped", entity.id));
             return Ok(None);
         }
         let held = documents.get(&entity.id).map_or(&[][..], Vec::as_slice);
@@ -380,10 +351,7 @@ impl Node {
             }
             Some(stored) => {
                 summary.updated += 1;
-                Some(AlertWrite::Update {
-                    alert,
-                    expected_version: stored.version,
-                })
+                Some(AlertWrite::Update { alert, expected_version: stored.version })
             }
         })
     }

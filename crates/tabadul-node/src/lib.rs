@@ -60,16 +60,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(user: impl Into<String>, agency: Option<AgencyCode>) -> Self {
-        Actor {
-            user: user.into(),
-            agency,
-        }
+        Actor { user: user.into(), agency }
     }
 
     fn agency(&self) -> Result<&AgencyCode> {
-        self.agency
-            .as_ref()
-            .ok_or_else(|| NodeError::Invalid("this needs the agency you act for (--agency)".into()))
+        self.agency.as_ref().ok_or_else(|| NodeError::Invalid("this needs the agency you act for (--agency)".into()))
     }
 }
 
@@ -155,35 +150,24 @@ impl Node {
     }
 
     fn audit(&self, actor: &Actor, operation: &str) -> AuditDraft {
-        AuditDraft::new(
-            self.now(),
-            &actor.user,
-            actor.agency.as_ref().map(|a| a.as_str()),
-            operation,
-        )
+        AuditDraft::new(self.now(), &actor.user, actor.agency.as_ref().map(|a| a.as_str()), operation)
     }
 
     fn known_agency(&self, code: &AgencyCode) -> Result<Agency> {
-        self.store
-            .agency(code)?
-            .ok_or_else(|| NodeError::NotFound(format!("agency {code}")))
+        self.store.agency(code)?.ok_or_else(|| NodeError::NotFound(format!("agency {code}")))
     }
 
     // --- agencies -------------------------------------------------------------------------
 
     pub fn add_agency(&self, actor: &Actor, agency: Agency) -> Result<Agency> {
-        let audit = self
-            .audit(actor, ops::AGENCY_CREATE)
-            .targets([&agency.code])
-            .result_count(1);
+        let audit = self.audit(actor, ops::AGENCY_CREATE).targets([&agency.code]).result_count(1);
         self.store.create_agency(&agency, audit)?;
         Ok(agency)
     }
 
     pub fn agencies(&self, actor: &Actor) -> Result<Vec<Agency>> {
         let agencies = self.store.agencies()?;
-        self.store
-            .append_audit(self.audit(actor, ops::AGENCY_LIST).result_count(agencies.len() as u64))?;
+        self.store.append_audit(self.audit(actor, ops::AGENCY_LIST).result_count(agencies.len() as u64))?;
         Ok(agencies)
     }
 
@@ -196,9 +180,7 @@ impl Node {
         if let Some(agency) = &actor.agency
             && !draft.parties.contains(agency)
         {
-            return Err(NodeError::Forbidden(format!(
-                "{agency} can only make agreements it is party to"
-            )));
+            return Err(NodeError::Forbidden(format!("{agency} can only make agreements it is party to")));
         }
         let mut levels = std::collections::BTreeMap::new();
         for (category, level) in draft.levels {
@@ -230,35 +212,25 @@ impl Node {
         let agreement = self.agreement_for(actor, id)?;
         let on = on.unwrap_or_else(|| self.today());
         if on < agreement.valid_from {
-            return Err(NodeError::Invalid(format!(
-                "agreement {id} starts on {}, after {on}",
-                agreement.valid_from
-            )));
+            return Err(NodeError::Invalid(format!("agreement {id} starts on {}, after {on}", agreement.valid_from)));
         }
         let audit = self
             .audit(actor, ops::AGREEMENT_REVOKE)
             .targets([id])
-            .details(details(
-                serde_json::json!({ "revoked_on": tabadul_domain::format_date(on) }),
-            ))
+            .details(details(serde_json::json!({ "revoked_on": tabadul_domain::format_date(on) })))
             .result_count(1);
         Ok(self.store.revoke_agreement(id, on, audit)?)
     }
 
     fn agreement_for(&self, actor: &Actor, id: AgreementId) -> Result<Agreement> {
-        let agreement = self
-            .store
-            .agreement(id)?
-            .filter(|a| actor.agency.as_ref().is_none_or(|agency| a.parties.contains(agency)));
+        let agreement =
+            self.store.agreement(id)?.filter(|a| actor.agency.as_ref().is_none_or(|agency| a.parties.contains(agency)));
         agreement.ok_or_else(|| NodeError::NotFound(format!("agreement {id}")))
     }
 
     pub fn agreement(&self, actor: &Actor, id: AgreementId) -> Result<Agreement> {
         let found = self.agreement_for(actor, id);
-        let audit = self
-            .audit(actor, ops::AGREEMENT_READ)
-            .targets([id])
-            .result_count(found.is_ok() as u64);
+        let audit = self.audit(actor, ops::AGREEMENT_READ).targets([id]).result_count(found.is_ok() as u64);
         self.store.append_audit(audit)?;
         found
     }
@@ -271,10 +243,7 @@ impl Node {
             .into_iter()
             .filter(|a| actor.agency.as_ref().is_none_or(|agency| a.parties.contains(agency)))
             .collect();
-        self.store.append_audit(
-            self.audit(actor, ops::AGREEMENT_LIST)
-                .result_count(agreements.len() as u64),
-        )?;
+        self.store.append_audit(self.audit(actor, ops::AGREEMENT_LIST).result_count(agreements.len() as u64))?;
         Ok(agreements)
     }
 
@@ -287,9 +256,7 @@ impl Node {
 
     pub fn create_alert(&self, actor: &Actor, draft: AlertDraft) -> Result<StoredAlert> {
         let mut created = self.create_alerts(actor, vec![draft])?;
-        created
-            .pop()
-            .ok_or_else(|| NodeError::Invalid("nothing to create".into()))
+        created.pop().ok_or_else(|| NodeError::Invalid("nothing to create".into()))
     }
 
     /// Creates several alerts of the actor's agency in one transaction: all or none.
@@ -305,10 +272,7 @@ impl Node {
             })
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<AlertId> = alerts.iter().map(|a| a.id).collect();
-        let audit = self
-            .audit(actor, ops::ALERT_CREATE)
-            .targets(&ids)
-            .result_count(ids.len() as u64);
+        let audit = self.audit(actor, ops::ALERT_CREATE).targets(&ids).result_count(ids.len() as u64);
         let writes: Vec<AlertWrite> = alerts.into_iter().map(AlertWrite::Create).collect();
         self.write(&writes, audit)?;
         ids.into_iter().map(|id| self.load(id)).collect()
@@ -334,9 +298,7 @@ impl Node {
     }
 
     fn load(&self, id: AlertId) -> Result<StoredAlert> {
-        self.store
-            .alert(id)?
-            .ok_or_else(|| NodeError::NotFound(format!("alert {id}")))
+        self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))
     }
 
     /// Loads an alert the actor's agency owns, for changing it.
@@ -370,31 +332,18 @@ impl Node {
         let mut alert = stored.alert.clone();
         edit(&mut alert)?;
         if alert.id != id || alert.owner != stored.alert.owner {
-            return Err(NodeError::Invalid(
-                "an update cannot change the alert's id or owner".into(),
-            ));
+            return Err(NodeError::Invalid("an update cannot change the alert's id or owner".into()));
         }
         alert.validate()?;
         let audit = self.audit(actor, ops::ALERT_UPDATE).targets([id]).result_count(1);
-        self.write(
-            &[AlertWrite::Update {
-                alert,
-                expected_version: version,
-            }],
-            audit,
-        )?;
+        self.write(&[AlertWrite::Update { alert, expected_version: version }], audit)?;
         self.load(id)
     }
 
     pub fn delete_alert(&self, actor: &Actor, id: AlertId, expected_version: Option<u64>) -> Result<()> {
         let stored = self.owned(actor, id)?;
         let audit = self.audit(actor, ops::ALERT_DELETE).targets([id]).result_count(1);
-        let remove = AlertWrite::Remove {
-            owner: stored.alert.owner,
-            id,
-            expected_version,
-            op: ChangeOp::Delete,
-        };
+        let remove = AlertWrite::Remove { owner: stored.alert.owner, id, expected_version, op: ChangeOp::Delete };
         self.write(&[remove], audit)?;
         Ok(())
     }
@@ -406,9 +355,7 @@ impl Node {
         let agency = actor.agency()?;
         let table = self.sharing_table(agency)?;
         let stored = self.store.alert(id)?;
-        let seen = stored
-            .as_ref()
-            .map_or(Visibility::Hidden, |s| table.visibility(s.alert.scope()));
+        let seen = stored.as_ref().map_or(Visibility::Hidden, |s| table.visibility(s.alert.scope()));
         let audit = self
             .audit(actor, ops::ALERT_READ)
             .targets([id])
@@ -455,9 +402,7 @@ impl Node {
             let page = self.store.alerts(&filter)?;
             let Some(last) = page.last() else { break };
             filter.after = Some(last.alert.id);
-            let full = page
-                .into_iter()
-                .filter(|s| table.visibility(s.alert.scope()) == Visibility::Full);
+            let full = page.into_iter().filter(|s| table.visibility(s.alert.scope()) == Visibility::Full);
             found.extend(full.take(limit - found.len()));
         }
         let audit = self
@@ -490,13 +435,7 @@ impl Node {
                 _ => return Err(NodeError::NotFound(format!("alert {id}"))),
             }
         }
-        let link = Link {
-            from,
-            to,
-            kind,
-            created_by: agency.clone(),
-            created_at: self.now(),
-        };
+        let link = Link { from, to, kind, created_by: agency.clone(), created_at: self.now() };
         let audit = self
             .audit(actor, ops::ALERT_LINK)
             .targets([from, to])
@@ -535,9 +474,7 @@ impl Node {
             let audit = self
                 .audit(actor, ops::ALERT_PURGE)
                 .targets(chunk.iter().map(|(_, id, _)| id))
-                .details(details(
-                    serde_json::json!({ "expired_before": tabadul_domain::format_date(today) }),
-                ))
+                .details(details(serde_json::json!({ "expired_before": tabadul_domain::format_date(today) })))
                 .result_count(chunk.len() as u64);
             self.write(&writes, audit)?;
         }
@@ -563,11 +500,7 @@ impl Node {
                 }
             }
         }
-        let report = AuditReport {
-            entries: verifier.count(),
-            head: verifier.head(),
-            broken,
-        };
+        let report = AuditReport { entries: verifier.count(), head: verifier.head(), broken };
         let audit = self
             .audit(actor, ops::AUDIT_VERIFY)
             .details(details(serde_json::json!({

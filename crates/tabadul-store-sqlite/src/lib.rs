@@ -110,9 +110,7 @@ fn id_bytes(id: u128) -> [u8; 16] {
 }
 
 fn id_from(bytes: &[u8]) -> Result<u128> {
-    let array: [u8; 16] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("an id is not 16 bytes".into()))?;
+    let array: [u8; 16] = bytes.try_into().map_err(|_| StoreError::Corrupt("an id is not 16 bytes".into()))?;
     Ok(u128::from_be_bytes(array))
 }
 
@@ -129,13 +127,8 @@ impl SqliteStore {
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(backend)?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(backend)?;
-        let store = SqliteStore {
-            path,
-            connection: Mutex::new(connection),
-        };
+        connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+        let store = SqliteStore { path, connection: Mutex::new(connection) };
         store.migrate()?;
         Ok(store)
     }
@@ -155,39 +148,25 @@ impl SqliteStore {
 
     /// The schema version the file is at.
     pub fn schema_version(&self) -> Result<u32> {
-        self.with(|c| {
-            c.query_row("PRAGMA user_version", [], |row| row.get(0))
-                .map_err(backend)
-        })
+        self.with(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(backend))
     }
 
     /// Runs SQLite's own consistency check; `ok` when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        self.with(|c| {
-            c.query_row("PRAGMA integrity_check", [], |row| row.get(0))
-                .map_err(backend)
-        })
+        self.with(|c| c.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(backend))
     }
 
     fn migrate(&self) -> Result<()> {
         self.with(|c| {
-            let found: u32 = c
-                .query_row("PRAGMA user_version", [], |row| row.get(0))
-                .map_err(backend)?;
+            let found: u32 = c.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(backend)?;
             if found > SCHEMA_VERSION {
-                return Err(StoreError::SchemaTooNew {
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
+                return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
             }
             debug_assert_eq!(MIGRATIONS.len(), SCHEMA_VERSION as usize);
             for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(backend)?;
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
                 tx.execute_batch(migration).map_err(backend)?;
-                tx.pragma_update(None, "user_version", index as u32 + 1)
-                    .map_err(backend)?;
+                tx.pragma_update(None, "user_version", index as u32 + 1).map_err(backend)?;
                 tx.commit().map_err(backend)?;
             }
             Ok(())
@@ -195,19 +174,14 @@ impl SqliteStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        let mut connection = self
-            .connection
-            .lock()
-            .map_err(|_| StoreError::Backend("lock poisoned".into()))?;
+        let mut connection = self.connection.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
         f(&mut connection)
     }
 
     /// Runs `f` in one immediate transaction, committed only if `f` succeeds.
     fn transaction<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         self.with(|c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let value = f(&tx)?;
             tx.commit().map_err(backend)?;
             Ok(value)
@@ -217,9 +191,7 @@ impl SqliteStore {
 
 fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
     let head: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()
         .map_err(backend)?;
     let (seq, prev) = match head {
@@ -269,19 +241,14 @@ fn stored_alert((body, version, seq, created, updated): (String, i64, i64, i64, 
 
 fn load_alert(tx: &Connection, id: AlertId) -> Result<Option<StoredAlert>> {
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1");
-    let row = tx
-        .query_row(&sql, [id_bytes(id.0)], alert_row)
-        .optional()
-        .map_err(backend)?;
+    let row = tx.query_row(&sql, [id_bytes(id.0)], alert_row).optional().map_err(backend)?;
     row.map(stored_alert).transpose()
 }
 
 fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Result<Change> {
     let owner = write.owner().as_str();
     let last: Option<i64> = tx
-        .query_row("SELECT last_seq FROM owner_seq WHERE owner = ?1", [owner], |row| {
-            row.get(0)
-        })
+        .query_row("SELECT last_seq FROM owner_seq WHERE owner = ?1", [owner], |row| row.get(0))
         .optional()
         .map_err(backend)?;
     let seq = count(last.unwrap_or(0), "seq")? + 1;
@@ -312,17 +279,14 @@ fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Res
             match result {
                 Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                     let source = alert.source_id.as_deref().unwrap_or("");
-                    return Err(StoreError::AlreadyExists(format!(
-                        "an alert of {owner} from source {source}"
-                    )));
+                    return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
                 }
                 other => other.map_err(backend)?,
             };
         }
         None => {
             tx.execute("DELETE FROM alerts WHERE id = ?1", [id]).map_err(backend)?;
-            tx.execute("DELETE FROM links WHERE lo = ?1 OR hi = ?1", [id])
-                .map_err(backend)?;
+            tx.execute("DELETE FROM links WHERE lo = ?1 OR hi = ?1", [id]).map_err(backend)?;
         }
     }
     tx.execute(
@@ -368,9 +332,7 @@ impl Store for SqliteStore {
     fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
         self.with(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM agencies WHERE code = ?1", [code.as_str()], |row| {
-                    row.get(0)
-                })
+                .query_row("SELECT body FROM agencies WHERE code = ?1", [code.as_str()], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             body.map(|body| parse("agency", &body)).transpose()
@@ -380,9 +342,7 @@ impl Store for SqliteStore {
     fn agencies(&self) -> Result<Vec<Agency>> {
         self.with(|c| {
             let mut statement = c.prepare("SELECT body FROM agencies ORDER BY code").map_err(backend)?;
-            let rows = statement
-                .query_map([], |row| row.get::<_, String>(0))
-                .map_err(backend)?;
+            let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("agency", &body.map_err(backend)?)).collect()
         })
     }
@@ -407,9 +367,7 @@ impl Store for SqliteStore {
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
         self.transaction(|tx| {
             let body: Option<String> = tx
-                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| {
-                    row.get(0)
-                })
+                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
@@ -418,11 +376,8 @@ impl Store for SqliteStore {
                 return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
             }
             agreement.revoked_on = Some(on);
-            tx.execute(
-                "UPDATE agreements SET body = ?2 WHERE id = ?1",
-                params![id_bytes(id.0), json(&agreement)?],
-            )
-            .map_err(backend)?;
+            tx.execute("UPDATE agreements SET body = ?2 WHERE id = ?1", params![id_bytes(id.0), json(&agreement)?])
+                .map_err(backend)?;
             append_audit(tx, audit)?;
             Ok(agreement)
         })
@@ -431,9 +386,7 @@ impl Store for SqliteStore {
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
         self.with(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| {
-                    row.get(0)
-                })
+                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             body.map(|body| parse("agreement", &body)).transpose()
@@ -443,9 +396,7 @@ impl Store for SqliteStore {
     fn agreements(&self) -> Result<Vec<Agreement>> {
         self.with(|c| {
             let mut statement = c.prepare("SELECT body FROM agreements ORDER BY id").map_err(backend)?;
-            let rows = statement
-                .query_map([], |row| row.get::<_, String>(0))
-                .map_err(backend)?;
+            let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("agreement", &body.map_err(backend)?)).collect()
         })
     }
@@ -453,10 +404,7 @@ impl Store for SqliteStore {
     fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>> {
         check_batch(writes)?;
         self.transaction(|tx| {
-            let changes = writes
-                .iter()
-                .map(|write| apply_write(tx, write, at_unix_us))
-                .collect::<Result<Vec<_>>>()?;
+            let changes = writes.iter().map(|write| apply_write(tx, write, at_unix_us)).collect::<Result<Vec<_>>>()?;
             append_audit(tx, audit)?;
             Ok(changes)
         })
@@ -469,10 +417,7 @@ impl Store for SqliteStore {
     fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
         self.with(|c| {
             let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = ?1 AND source_id = ?2");
-            let row = c
-                .query_row(&sql, params![owner.as_str(), source_id], alert_row)
-                .optional()
-                .map_err(backend)?;
+            let row = c.query_row(&sql, params![owner.as_str(), source_id], alert_row).optional().map_err(backend)?;
             row.map(stored_alert).transpose()
         })
     }
@@ -503,9 +448,7 @@ impl Store for SqliteStore {
 
     fn alert_count(&self) -> Result<u64> {
         self.with(|c| {
-            let n: i64 = c
-                .query_row("SELECT count(*) FROM alerts", [], |row| row.get(0))
-                .map_err(backend)?;
+            let n: i64 = c.query_row("SELECT count(*) FROM alerts", [], |row| row.get(0)).map_err(backend)?;
             count(n, "count")
         })
     }
@@ -560,11 +503,7 @@ impl Store for SqliteStore {
                     return Err(StoreError::NotFound(format!("alert {id}")));
                 }
             }
-            let (lo, hi) = if link.from < link.to {
-                (link.from, link.to)
-            } else {
-                (link.to, link.from)
-            };
+            let (lo, hi) = if link.from < link.to { (link.from, link.to) } else { (link.to, link.from) };
             let inserted = tx
                 .execute(
                     "INSERT INTO links (lo, hi, kind, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -584,12 +523,9 @@ impl Store for SqliteStore {
 
     fn links(&self, id: AlertId) -> Result<Vec<Link>> {
         self.with(|c| {
-            let mut statement = c
-                .prepare("SELECT body FROM links WHERE lo = ?1 OR hi = ?1 ORDER BY id")
-                .map_err(backend)?;
-            let rows = statement
-                .query_map([id_bytes(id.0)], |row| row.get::<_, String>(0))
-                .map_err(backend)?;
+            let mut statement =
+                c.prepare("SELECT body FROM links WHERE lo = ?1 OR hi = ?1 ORDER BY id").map_err(backend)?;
+            let rows = statement.query_map([id_bytes(id.0)], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("link", &body.map_err(backend)?)).collect()
         })
     }
@@ -652,9 +588,7 @@ mod tests {
         let path = dir.path().join("t.db");
         drop(SqliteStore::open(&path).unwrap());
         let connection = Connection::open(&path).unwrap();
-        connection
-            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .unwrap();
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(connection);
         let error = SqliteStore::open(&path).unwrap_err();
         assert!(matches!(error, StoreError::SchemaTooNew { .. }), "{error}");
@@ -667,9 +601,7 @@ mod tests {
         let store = SqliteStore::open(&path).unwrap();
         let alert = tabadul_store::conformance::person_alert(1, "IQ-MOI", "محمد");
         let audit = tabadul_store::conformance::audit("alert.create");
-        store
-            .write_alerts(&[AlertWrite::Create(alert.clone())], 5, audit)
-            .unwrap();
+        store.write_alerts(&[AlertWrite::Create(alert.clone())], 5, audit).unwrap();
         drop(store);
         let store = SqliteStore::open_existing(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);

@@ -65,10 +65,7 @@ pub fn person_alert(id: u128, owner: &str, name: &str) -> Alert {
         id: AlertId(id),
         owner: code(owner),
         category: Category::SuspectedSmuggler,
-        subject: Subject::Person(Person {
-            names: vec![PersonName::new(name, NameKind::Primary)],
-            ..Person::default()
-        }),
+        subject: Subject::Person(Person { names: vec![PersonName::new(name, NameKind::Primary)], ..Person::default() }),
         action: None,
         handling: HandlingCode::H0,
         review_date: None,
@@ -80,19 +77,11 @@ pub fn person_alert(id: u128, owner: &str, name: &str) -> Alert {
 
 fn create(store: &dyn Store, alerts: &[Alert]) -> Vec<crate::Change> {
     let writes: Vec<AlertWrite> = alerts.iter().cloned().map(AlertWrite::Create).collect();
-    store
-        .write_alerts(&writes, T0, audit(ops::ALERT_CREATE))
-        .expect("create alerts")
+    store.write_alerts(&writes, T0, audit(ops::ALERT_CREATE)).expect("create alerts")
 }
 
 fn agency(code_text: &str) -> Agency {
-    Agency::new(
-        code(code_text),
-        CountryCode::new(&code_text[..2]).unwrap(),
-        "Ministry",
-        None,
-    )
-    .unwrap()
+    Agency::new(code(code_text), CountryCode::new(&code_text[..2]).unwrap(), "Ministry", None).unwrap()
 }
 
 fn agreement(id: u128) -> Agreement {
@@ -100,11 +89,8 @@ fn agreement(id: u128) -> Agreement {
         id: AgreementId(id),
         title: "Iraq-Czech memorandum".into(),
         parties: [code("IQ-MOI"), code("CZ-MV")].into(),
-        levels: [
-            (Category::SuspectedSmuggler, SharingLevel::Full),
-            (Category::TraffickingRisk, SharingLevel::Hit),
-        ]
-        .into(),
+        levels: [(Category::SuspectedSmuggler, SharingLevel::Full), (Category::TraffickingRisk, SharingLevel::Hit)]
+            .into(),
         valid_from: time::macros::date!(2026 - 01 - 01),
         valid_until: None,
         legal_reference: "MoU IQ-CZ 2026/4".into(),
@@ -115,18 +101,11 @@ fn agreement(id: u128) -> Agreement {
 pub fn agencies_round_trip(store: &dyn Store) {
     let mut iq = agency("IQ-MOI");
     iq.name_ar = Some("وزارة الداخلية".into());
-    store
-        .create_agency(&agency("CZ-MV"), audit(ops::AGENCY_CREATE))
-        .unwrap();
+    store.create_agency(&agency("CZ-MV"), audit(ops::AGENCY_CREATE)).unwrap();
     store.create_agency(&iq, audit(ops::AGENCY_CREATE)).unwrap();
     assert_eq!(store.agency(&code("IQ-MOI")).unwrap(), Some(iq.clone()));
     assert_eq!(store.agency(&code("FR-MI")).unwrap(), None);
-    let codes: Vec<String> = store
-        .agencies()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.code.to_string())
-        .collect();
+    let codes: Vec<String> = store.agencies().unwrap().into_iter().map(|a| a.code.to_string()).collect();
     assert_eq!(codes, ["CZ-MV", "IQ-MOI"]);
     let again = store.create_agency(&iq, audit(ops::AGENCY_CREATE));
     assert!(matches!(again, Err(StoreError::AlreadyExists(_))), "{again:?}");
@@ -134,24 +113,16 @@ pub fn agencies_round_trip(store: &dyn Store) {
 
 pub fn agreements_round_trip_and_revoke(store: &dyn Store) {
     let first = agreement(2);
-    let second = Agreement {
-        id: AgreementId(1),
-        ..agreement(1)
-    };
+    let second = Agreement { id: AgreementId(1), ..agreement(1) };
     store.create_agreement(&first, audit(ops::AGREEMENT_CREATE)).unwrap();
     store.create_agreement(&second, audit(ops::AGREEMENT_CREATE)).unwrap();
     assert_eq!(store.agreement(AgreementId(2)).unwrap(), Some(first.clone()));
     let ids: Vec<u128> = store.agreements().unwrap().iter().map(|a| a.id.0).collect();
     assert_eq!(ids, [1, 2]);
-    assert!(matches!(
-        store.create_agreement(&first, audit(ops::AGREEMENT_CREATE)),
-        Err(StoreError::AlreadyExists(_))
-    ));
+    assert!(matches!(store.create_agreement(&first, audit(ops::AGREEMENT_CREATE)), Err(StoreError::AlreadyExists(_))));
 
     let day = time::macros::date!(2026 - 06 - 01);
-    let revoked = store
-        .revoke_agreement(AgreementId(2), day, audit(ops::AGREEMENT_REVOKE))
-        .unwrap();
+    let revoked = store.revoke_agreement(AgreementId(2), day, audit(ops::AGREEMENT_REVOKE)).unwrap();
     assert_eq!(revoked.revoked_on, Some(day));
     assert_eq!(store.agreement(AgreementId(2)).unwrap().unwrap().revoked_on, Some(day));
     assert!(matches!(
@@ -165,10 +136,7 @@ pub fn agreements_round_trip_and_revoke(store: &dyn Store) {
 
     let mut bad = agreement(3);
     bad.parties = [code("IQ-MOI")].into();
-    assert!(matches!(
-        store.create_agreement(&bad, audit(ops::AGREEMENT_CREATE)),
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(store.create_agreement(&bad, audit(ops::AGREEMENT_CREATE)), Err(StoreError::Invalid(_))));
 }
 
 pub fn alerts_round_trip(store: &dyn Store) {
@@ -177,10 +145,7 @@ pub fn alerts_round_trip(store: &dyn Store) {
     alert.remarks = "seen at Zakho\ncrossing".into();
     let changes = create(store, std::slice::from_ref(&alert));
     assert_eq!(changes.len(), 1);
-    assert_eq!(
-        (changes[0].seq, changes[0].version, changes[0].op),
-        (1, 1, ChangeOp::Create)
-    );
+    assert_eq!((changes[0].seq, changes[0].version, changes[0].op), (1, 1, ChangeOp::Create));
     let stored = store.alert(AlertId(10)).unwrap().expect("alert stored");
     assert_eq!(stored.alert, alert);
     assert_eq!((stored.version, stored.seq, stored.created_at_unix_us), (1, 1, T0));
@@ -209,65 +174,28 @@ pub fn updates_check_version_and_owner(store: &dyn Store) {
     create(store, std::slice::from_ref(&alert));
     let mut changed = alert.clone();
     changed.remarks = "updated".into();
-    let update = AlertWrite::Update {
-        alert: changed.clone(),
-        expected_version: 1,
-    };
-    let changes = store
-        .write_alerts(std::slice::from_ref(&update), T0 + 5, audit(ops::ALERT_UPDATE))
-        .unwrap();
-    assert_eq!(
-        (changes[0].seq, changes[0].version, changes[0].op),
-        (2, 2, ChangeOp::Update)
-    );
+    let update = AlertWrite::Update { alert: changed.clone(), expected_version: 1 };
+    let changes = store.write_alerts(std::slice::from_ref(&update), T0 + 5, audit(ops::ALERT_UPDATE)).unwrap();
+    assert_eq!((changes[0].seq, changes[0].version, changes[0].op), (2, 2, ChangeOp::Update));
     let stored = store.alert(AlertId(1)).unwrap().unwrap();
     assert_eq!((stored.version, stored.seq), (2, 2));
     assert_eq!((stored.created_at_unix_us, stored.updated_at_unix_us), (T0, T0 + 5));
     assert_eq!(stored.alert.remarks, "updated");
 
     let stale = store.write_alerts(&[update], T0, audit(ops::ALERT_UPDATE));
-    assert!(
-        matches!(
-            stale,
-            Err(StoreError::VersionConflict {
-                expected: 1,
-                actual: 2,
-                ..
-            })
-        ),
-        "{stale:?}"
-    );
+    assert!(matches!(stale, Err(StoreError::VersionConflict { expected: 1, actual: 2, .. })), "{stale:?}");
 
     let mut stolen = changed.clone();
     stolen.owner = code("CZ-MV");
-    let hijack = store.write_alerts(
-        &[AlertWrite::Update {
-            alert: stolen,
-            expected_version: 2,
-        }],
-        T0,
-        audit(ops::ALERT_UPDATE),
-    );
+    let hijack =
+        store.write_alerts(&[AlertWrite::Update { alert: stolen, expected_version: 2 }], T0, audit(ops::ALERT_UPDATE));
     assert!(matches!(hijack, Err(StoreError::NotOwner { .. })), "{hijack:?}");
-    let remove = AlertWrite::Remove {
-        owner: code("CZ-MV"),
-        id: AlertId(1),
-        expected_version: None,
-        op: ChangeOp::Delete,
-    };
-    assert!(matches!(
-        store.write_alerts(&[remove], T0, audit(ops::ALERT_DELETE)),
-        Err(StoreError::NotOwner { .. })
-    ));
+    let remove =
+        AlertWrite::Remove { owner: code("CZ-MV"), id: AlertId(1), expected_version: None, op: ChangeOp::Delete };
+    assert!(matches!(store.write_alerts(&[remove], T0, audit(ops::ALERT_DELETE)), Err(StoreError::NotOwner { .. })));
 
-    let missing = AlertWrite::Update {
-        alert: person_alert(9, "IQ-MOI", "X"),
-        expected_version: 1,
-    };
-    assert!(matches!(
-        store.write_alerts(&[missing], T0, audit(ops::ALERT_UPDATE)),
-        Err(StoreError::NotFound(_))
-    ));
+    let missing = AlertWrite::Update { alert: person_alert(9, "IQ-MOI", "X"), expected_version: 1 };
+    assert!(matches!(store.write_alerts(&[missing], T0, audit(ops::ALERT_UPDATE)), Err(StoreError::NotFound(_))));
     assert_eq!(store.alert(AlertId(1)).unwrap().unwrap().alert, changed);
 }
 
@@ -281,33 +209,17 @@ pub fn removals_leave_a_change_and_drop_links(store: &dyn Store) {
         created_at: time::OffsetDateTime::UNIX_EPOCH,
     };
     store.create_link(&link, audit(ops::ALERT_LINK)).unwrap();
-    let remove = AlertWrite::Remove {
-        owner: code("IQ-MOI"),
-        id: AlertId(1),
-        expected_version: Some(1),
-        op: ChangeOp::Delete,
-    };
-    let changes = store
-        .write_alerts(std::slice::from_ref(&remove), T0, audit(ops::ALERT_DELETE))
-        .unwrap();
-    assert_eq!(
-        (changes[0].seq, changes[0].version, changes[0].op),
-        (3, 2, ChangeOp::Delete)
-    );
+    let remove =
+        AlertWrite::Remove { owner: code("IQ-MOI"), id: AlertId(1), expected_version: Some(1), op: ChangeOp::Delete };
+    let changes = store.write_alerts(std::slice::from_ref(&remove), T0, audit(ops::ALERT_DELETE)).unwrap();
+    assert_eq!((changes[0].seq, changes[0].version, changes[0].op), (3, 2, ChangeOp::Delete));
     assert_eq!(changes[0].alert, None);
     assert_eq!(store.alert(AlertId(1)).unwrap(), None);
     assert!(store.links(AlertId(2)).unwrap().is_empty());
-    assert!(matches!(
-        store.write_alerts(&[remove], T0, audit(ops::ALERT_DELETE)),
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.write_alerts(&[remove], T0, audit(ops::ALERT_DELETE)), Err(StoreError::NotFound(_))));
 
-    let expire = AlertWrite::Remove {
-        owner: code("IQ-MOI"),
-        id: AlertId(2),
-        expected_version: None,
-        op: ChangeOp::Expire,
-    };
+    let expire =
+        AlertWrite::Remove { owner: code("IQ-MOI"), id: AlertId(2), expected_version: None, op: ChangeOp::Expire };
     let changes = store.write_alerts(&[expire], T0, audit(ops::ALERT_PURGE)).unwrap();
     assert_eq!((changes[0].seq, changes[0].op), (4, ChangeOp::Expire));
     let log = store.changes(&code("IQ-MOI"), 0, 10).unwrap();
@@ -366,75 +278,31 @@ pub fn source_ids_are_unique_per_owner(store: &dyn Store) {
     let mut moved = first;
     moved.source_id = Some("NK-2".into());
     store
-        .write_alerts(
-            &[AlertWrite::Update {
-                alert: moved,
-                expected_version: 1,
-            }],
-            T0,
-            audit(ops::ALERT_UPDATE),
-        )
+        .write_alerts(&[AlertWrite::Update { alert: moved, expected_version: 1 }], T0, audit(ops::ALERT_UPDATE))
         .unwrap();
     assert_eq!(store.alert_by_source(&code("IQ-MOI"), "NK-1").unwrap(), None);
-    assert_eq!(
-        store
-            .alert_by_source(&code("IQ-MOI"), "NK-2")
-            .unwrap()
-            .map(|s| s.alert.id),
-        Some(AlertId(1))
-    );
+    assert_eq!(store.alert_by_source(&code("IQ-MOI"), "NK-2").unwrap().map(|s| s.alert.id), Some(AlertId(1)));
 }
 
 pub fn filters_and_pages(store: &dyn Store) {
-    let mut alerts: Vec<Alert> = (1..=6)
-        .map(|i| person_alert(i, if i % 2 == 0 { "CZ-MV" } else { "IQ-MOI" }, "N"))
-        .collect();
+    let mut alerts: Vec<Alert> =
+        (1..=6).map(|i| person_alert(i, if i % 2 == 0 { "CZ-MV" } else { "IQ-MOI" }, "N")).collect();
     alerts[0].category = Category::TraffickingRisk;
     create(store, &alerts);
     let ids =
         |filter: AlertFilter| -> Vec<u128> { store.alerts(&filter).unwrap().iter().map(|s| s.alert.id.0).collect() };
     assert_eq!(ids(AlertFilter::default()), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(ids(AlertFilter { owner: Some(code("IQ-MOI")), ..AlertFilter::default() }), [1, 3, 5]);
     assert_eq!(
-        ids(AlertFilter {
-            owner: Some(code("IQ-MOI")),
-            ..AlertFilter::default()
-        }),
-        [1, 3, 5]
-    );
-    assert_eq!(
-        ids(AlertFilter {
-            category: Some(Category::SuspectedSmuggler),
-            ..AlertFilter::default()
-        }),
+        ids(AlertFilter { category: Some(Category::SuspectedSmuggler), ..AlertFilter::default() }),
         [2, 3, 4, 5, 6]
     );
-    assert_eq!(
-        ids(AlertFilter {
-            after: Some(AlertId(2)),
-            limit: 2,
-            ..AlertFilter::default()
-        }),
-        [3, 4]
-    );
-    let page = AlertFilter {
-        owner: Some(code("CZ-MV")),
-        after: Some(AlertId(2)),
-        limit: 1,
-        ..AlertFilter::default()
-    };
+    assert_eq!(ids(AlertFilter { after: Some(AlertId(2)), limit: 2, ..AlertFilter::default() }), [3, 4]);
+    let page = AlertFilter { owner: Some(code("CZ-MV")), after: Some(AlertId(2)), limit: 1, ..AlertFilter::default() };
     assert_eq!(ids(page), [4]);
     // Ids order as unsigned 128-bit numbers, whatever the backend's integer types.
-    create(
-        store,
-        &[
-            person_alert(u128::MAX, "IQ-MOI", "Z"),
-            person_alert(1 << 127, "IQ-MOI", "Y"),
-        ],
-    );
-    let last_two = ids(AlertFilter {
-        after: Some(AlertId(6)),
-        ..AlertFilter::default()
-    });
+    create(store, &[person_alert(u128::MAX, "IQ-MOI", "Z"), person_alert(1 << 127, "IQ-MOI", "Y")]);
+    let last_two = ids(AlertFilter { after: Some(AlertId(6)), ..AlertFilter::default() });
     assert_eq!(last_two, [1 << 127, u128::MAX]);
 }
 
@@ -450,62 +318,28 @@ pub fn links_round_trip(store: &dyn Store) {
     store.create_link(&link, audit(ops::ALERT_LINK)).unwrap();
     assert_eq!(store.links(AlertId(1)).unwrap(), std::slice::from_ref(&link));
     assert_eq!(store.links(AlertId(2)).unwrap(), std::slice::from_ref(&link));
-    let reversed = Link {
-        from: AlertId(2),
-        to: AlertId(1),
-        ..link.clone()
-    };
-    assert!(matches!(
-        store.create_link(&reversed, audit(ops::ALERT_LINK)),
-        Err(StoreError::AlreadyExists(_))
-    ));
-    let other_kind = Link {
-        kind: LinkKind::SameNetwork,
-        ..link.clone()
-    };
+    let reversed = Link { from: AlertId(2), to: AlertId(1), ..link.clone() };
+    assert!(matches!(store.create_link(&reversed, audit(ops::ALERT_LINK)), Err(StoreError::AlreadyExists(_))));
+    let other_kind = Link { kind: LinkKind::SameNetwork, ..link.clone() };
     store.create_link(&other_kind, audit(ops::ALERT_LINK)).unwrap();
     assert_eq!(store.links(AlertId(2)).unwrap().len(), 2);
-    let dangling = Link {
-        to: AlertId(9),
-        ..link.clone()
-    };
-    assert!(matches!(
-        store.create_link(&dangling, audit(ops::ALERT_LINK)),
-        Err(StoreError::NotFound(_))
-    ));
+    let dangling = Link { to: AlertId(9), ..link.clone() };
+    assert!(matches!(store.create_link(&dangling, audit(ops::ALERT_LINK)), Err(StoreError::NotFound(_))));
     let itself = Link { to: AlertId(1), ..link };
-    assert!(matches!(
-        store.create_link(&itself, audit(ops::ALERT_LINK)),
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(store.create_link(&itself, audit(ops::ALERT_LINK)), Err(StoreError::Invalid(_))));
 }
 
 pub fn every_write_is_audited_in_one_chain(store: &dyn Store) {
-    store
-        .create_agency(&agency("IQ-MOI"), audit(ops::AGENCY_CREATE))
-        .unwrap();
-    store
-        .create_agreement(&agreement(1), audit(ops::AGREEMENT_CREATE))
-        .unwrap();
+    store.create_agency(&agency("IQ-MOI"), audit(ops::AGENCY_CREATE)).unwrap();
+    store.create_agreement(&agreement(1), audit(ops::AGREEMENT_CREATE)).unwrap();
     create(store, &[person_alert(1, "IQ-MOI", "A"), person_alert(2, "IQ-MOI", "B")]);
-    let read = audit(ops::ALERT_READ)
-        .targets([AlertId(1)])
-        .details(r#"{"q":"عبد"}"#.into())
-        .result_count(1);
+    let read = audit(ops::ALERT_READ).targets([AlertId(1)]).details(r#"{"q":"عبد"}"#.into()).result_count(1);
     let entry = store.append_audit(read.clone()).unwrap();
     assert_eq!(entry.seq, 4);
     assert_eq!(entry.draft, read);
     let entries = store.audit_entries(0, 100).unwrap();
     let operations: Vec<&str> = entries.iter().map(|e| e.draft.operation.as_str()).collect();
-    assert_eq!(
-        operations,
-        [
-            ops::AGENCY_CREATE,
-            ops::AGREEMENT_CREATE,
-            ops::ALERT_CREATE,
-            ops::ALERT_READ
-        ]
-    );
+    assert_eq!(operations, [ops::AGENCY_CREATE, ops::AGREEMENT_CREATE, ops::ALERT_CREATE, ops::ALERT_READ]);
     let mut verifier = ChainVerifier::default();
     for entry in &entries {
         verifier.push(entry).unwrap();

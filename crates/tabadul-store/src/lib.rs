@@ -115,12 +115,7 @@ pub struct AlertFilter {
 
 impl Default for AlertFilter {
     fn default() -> Self {
-        AlertFilter {
-            owner: None,
-            category: None,
-            after: None,
-            limit: ALERTS_PER_READ_MAX,
-        }
+        AlertFilter { owner: None, category: None, after: None, limit: ALERTS_PER_READ_MAX }
     }
 }
 
@@ -160,19 +155,14 @@ pub trait Store: Send + Sync {
 /// Checks a batch before any of it is applied: size, validity, owner of each write.
 pub fn check_batch(writes: &[AlertWrite]) -> Result<()> {
     if writes.len() > WRITES_PER_BATCH_MAX {
-        return Err(StoreError::Invalid(format!(
-            "more than {WRITES_PER_BATCH_MAX} writes in one batch"
-        )));
+        return Err(StoreError::Invalid(format!("more than {WRITES_PER_BATCH_MAX} writes in one batch")));
     }
     for write in writes {
         match write {
             AlertWrite::Create(alert) | AlertWrite::Update { alert, .. } => {
                 alert.validate().map_err(|e| StoreError::Invalid(e.to_string()))?
             }
-            AlertWrite::Remove {
-                op: ChangeOp::Create | ChangeOp::Update,
-                ..
-            } => {
+            AlertWrite::Remove { op: ChangeOp::Create | ChangeOp::Update, .. } => {
                 return Err(StoreError::Invalid("a removal is a delete or an expiry".into()));
             }
             AlertWrite::Remove { .. } => {}
@@ -203,10 +193,7 @@ pub fn plan_write(
             };
             Ok((change(&stored, ChangeOp::Create), Some(stored)))
         }
-        AlertWrite::Update {
-            alert,
-            expected_version,
-        } => {
+        AlertWrite::Update { alert, expected_version } => {
             let current = current.ok_or_else(|| StoreError::NotFound(format!("alert {}", alert.id)))?;
             check_owner(current, &alert.owner)?;
             check_version(current, Some(*expected_version))?;
@@ -219,12 +206,7 @@ pub fn plan_write(
             };
             Ok((change(&stored, ChangeOp::Update), Some(stored)))
         }
-        AlertWrite::Remove {
-            owner,
-            id,
-            expected_version,
-            op,
-        } => {
+        AlertWrite::Remove { owner, id, expected_version, op } => {
             let current = current.ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
             check_owner(current, owner)?;
             check_version(current, *expected_version)?;
@@ -272,21 +254,16 @@ fn change(stored: &StoredAlert, op: ChangeOp) -> Change {
 
 fn check_owner(current: &StoredAlert, owner: &AgencyCode) -> Result<()> {
     if &current.alert.owner != owner {
-        return Err(StoreError::NotOwner {
-            id: current.alert.id,
-            owner: current.alert.owner.clone(),
-        });
+        return Err(StoreError::NotOwner { id: current.alert.id, owner: current.alert.owner.clone() });
     }
     Ok(())
 }
 
 fn check_version(current: &StoredAlert, expected: Option<u64>) -> Result<()> {
     match expected {
-        Some(expected) if expected != current.version => Err(StoreError::VersionConflict {
-            id: current.alert.id,
-            expected,
-            actual: current.version,
-        }),
+        Some(expected) if expected != current.version => {
+            Err(StoreError::VersionConflict { id: current.alert.id, expected, actual: current.version })
+        }
         _ => Ok(()),
     }
 }

@@ -43,9 +43,7 @@ impl State {
                 if let Some(source) = &stored.alert.source_id {
                     let key = (owner.clone(), source.clone());
                     if self.sources.contains_key(&key) {
-                        return Err(StoreError::AlreadyExists(format!(
-                            "an alert of {owner} from source {source}"
-                        )));
+                        return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
                     }
                     self.sources.insert(key, id);
                 }
@@ -74,10 +72,7 @@ impl MemStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| StoreError::Backend("lock poisoned".into()))?;
+        let mut state = self.state.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
         f(&mut state)
     }
 
@@ -127,10 +122,8 @@ impl Store for MemStore {
 
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
         self.transaction(|state| {
-            let agreement = state
-                .agreements
-                .get_mut(&id)
-                .ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let agreement =
+                state.agreements.get_mut(&id).ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
             if agreement.revoked_on.is_some() {
                 return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
             }
@@ -152,10 +145,7 @@ impl Store for MemStore {
     fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>> {
         check_batch(writes)?;
         self.transaction(|state| {
-            let changes = writes
-                .iter()
-                .map(|write| state.apply(write, at_unix_us))
-                .collect::<Result<Vec<_>>>()?;
+            let changes = writes.iter().map(|write| state.apply(write, at_unix_us)).collect::<Result<Vec<_>>>()?;
             state.append_audit(audit);
             Ok(changes)
         })
@@ -174,9 +164,7 @@ impl Store for MemStore {
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
         self.with(|state| {
-            let start = filter
-                .after
-                .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+            let start = filter.after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
             Ok(state
                 .alerts
                 .range((start, std::ops::Bound::Unbounded))
@@ -231,14 +219,7 @@ impl Store for MemStore {
     }
 
     fn links(&self, id: AlertId) -> Result<Vec<Link>> {
-        self.with(|state| {
-            Ok(state
-                .links
-                .iter()
-                .filter(|link| link.from == id || link.to == id)
-                .cloned()
-                .collect())
-        })
+        self.with(|state| Ok(state.links.iter().filter(|link| link.from == id || link.to == id).cloned().collect()))
     }
 
     fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry> {
@@ -246,14 +227,6 @@ impl Store for MemStore {
     }
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.with(|state| {
-            Ok(state
-                .audit
-                .iter()
-                .skip(after_seq as usize)
-                .take(limit)
-                .cloned()
-                .collect())
-        })
+        self.with(|state| Ok(state.audit.iter().skip(after_seq as usize).take(limit).cloned().collect()))
     }
 }

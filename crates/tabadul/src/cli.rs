@@ -93,12 +93,7 @@ pub enum AgreementCommand {
         #[arg(long = "party", required = true, value_delimiter = ',')]
         parties: Vec<String>,
         /// A covered category and its level, CATEGORY=full or CATEGORY=hit (repeat).
-        #[arg(
-            long = "share",
-            required = true,
-            value_name = "CATEGORY=LEVEL",
-            value_delimiter = ','
-        )]
+        #[arg(long = "share", required = true, value_name = "CATEGORY=LEVEL", value_delimiter = ',')]
         shares: Vec<String>,
         /// First day it applies (YYYY-MM-DD) [default: today].
         #[arg(long)]

@@ -43,10 +43,7 @@ impl Session {
     fn node(&self) -> Result<Node> {
         let path = &self.config.db_path;
         if !path.exists() {
-            bail!(
-                "there is no store at {}: run `tabadul init` first (or give --db)",
-                path.display()
-            );
+            bail!("there is no store at {}: run `tabadul init` first (or give --db)", path.display());
         }
         open_node(path)
     }
@@ -66,11 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         .or_else(|| std::env::var("USER").ok())
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| "operator".into());
-    let cx = Session {
-        config,
-        user,
-        json: cli.json,
-    };
+    let cx = Session { config, user, json: cli.json };
     match cli.command {
         Command::Init => init(&cx),
         Command::CheckConfig => check_config(&cx),
@@ -113,10 +106,7 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
         let store = SqliteStore::open_existing(path).with_context(|| format!("open the store {}", path.display()))?;
         let integrity = store.integrity_check()?;
         if integrity != "ok" {
-            bail!(
-                "the store {} fails SQLite's integrity check: {integrity}",
-                path.display()
-            );
+            bail!("the store {} fails SQLite's integrity check: {integrity}", path.display());
         }
         Some(serde_json::json!({ "schema_version": store.schema_version()?, "integrity": integrity }))
     } else {
@@ -131,17 +121,10 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
         }
         println!("store:         {}", path.display());
         match &store {
-            Some(store) => println!(
-                "               schema version {}, integrity ok",
-                store["schema_version"]
-            ),
+            Some(store) => println!("               schema version {}, integrity ok", store["schema_version"]),
             None => println!("               (not created yet: `tabadul init`)"),
         }
-        let agency = cx
-            .config
-            .default_agency
-            .as_ref()
-            .map_or("none".to_string(), |a| a.to_string());
+        let agency = cx.config.default_agency.as_ref().map_or("none".to_string(), |a| a.to_string());
         println!("agency:        {agency}");
         println!("import batch:  {}", cx.config.import_batch_size);
         println!("configuration is valid");
@@ -152,12 +135,7 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
 fn agency(cx: &Session, command: AgencyCommand) -> Result<ExitCode> {
     let node = cx.node()?;
     match command {
-        AgencyCommand::Add {
-            code,
-            country,
-            name,
-            name_ar,
-        } => {
+        AgencyCommand::Add { code, country, name, name_ar } => {
             let agency = Agency::new(AgencyCode::new(&code)?, CountryCode::new(&country)?, name, name_ar)?;
             let agency = node.add_agency(&cx.admin(), agency).context("add the agency")?;
             if cx.json {
@@ -185,19 +163,8 @@ fn optional_date(text: Option<&str>) -> Result<Option<time::Date>> {
 fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
     let node = cx.node()?;
     match command {
-        AgreementCommand::Add {
-            title,
-            parties,
-            shares,
-            from,
-            until,
-            legal_ref,
-            agency,
-        } => {
-            let parties = parties
-                .iter()
-                .map(|p| AgencyCode::new(p))
-                .collect::<Result<Vec<_>, _>>()?;
+        AgreementCommand::Add { title, parties, shares, from, until, legal_ref, agency } => {
+            let parties = parties.iter().map(|p| AgencyCode::new(p)).collect::<Result<Vec<_>, _>>()?;
             let levels = shares
                 .iter()
                 .map(|share| {
@@ -215,9 +182,7 @@ fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
                 valid_until: optional_date(until.as_deref())?,
                 legal_reference: legal_ref,
             };
-            let agreement = node
-                .add_agreement(&cx.actor(&agency)?, draft)
-                .context("add the agreement")?;
+            let agreement = node.add_agreement(&cx.actor(&agency)?, draft).context("add the agreement")?;
             if cx.json {
                 output::json(&agreement)?;
             } else {
@@ -248,10 +213,7 @@ fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&agreement)?;
             } else {
-                let day = agreement
-                    .revoked_on
-                    .map(tabadul_domain::format_date)
-                    .unwrap_or_default();
+                let day = agreement.revoked_on.map(tabadul_domain::format_date).unwrap_or_default();
                 println!("revoked agreement {} from {day}", agreement.id);
             }
         }
@@ -262,11 +224,7 @@ fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
 fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
     let node = cx.node()?;
     match command {
-        AlertCommand::Add {
-            category,
-            fields,
-            agency,
-        } => {
+        AlertCommand::Add { category, fields, agency } => {
             let category: Category = category.parse()?;
             let mut alert = Alert {
                 id: AlertId(0),
@@ -306,13 +264,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
                 output::alert(&view.stored, &view.links);
             }
         }
-        AlertCommand::List {
-            owner,
-            category,
-            after,
-            limit,
-            agency,
-        } => {
+        AlertCommand::List { owner, category, after, limit, agency } => {
             let query = AlertQuery {
                 owner: owner.map(|o| AgencyCode::new(&o)).transpose()?,
                 category: category.map(|c| c.parse()).transpose()?,
@@ -326,12 +278,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
                 output::alerts(&alerts);
             }
         }
-        AlertCommand::Update {
-            id,
-            version,
-            fields,
-            agency,
-        } => {
+        AlertCommand::Update { id, version, fields, agency } => {
             let stored = node
                 .update_alert(&cx.actor(&agency)?, AlertId::parse(&id)?, version, |alert| {
                     apply_fields(alert, &fields).map_err(|e| tabadul_node::NodeError::Invalid(format!("{e:#}")))
@@ -345,8 +292,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
         }
         AlertCommand::Delete { id, version, agency } => {
             let id = AlertId::parse(&id)?;
-            node.delete_alert(&cx.actor(&agency)?, id, version)
-                .context("delete the alert")?;
+            node.delete_alert(&cx.actor(&agency)?, id, version).context("delete the alert")?;
             if cx.json {
                 output::json(&serde_json::json!({ "deleted": id.to_string() }))?;
             } else {
@@ -422,11 +368,7 @@ fn apply_fields(alert: &mut Alert, f: &AlertFields) -> Result<()> {
         || f.colour.is_some();
     let kind = alert.category.subject_kind();
     for (given, flag_kind, flags) in [
-        (
-            person_flags,
-            SubjectKind::Person,
-            "--name, --birth-date, --document ...",
-        ),
+        (person_flags, SubjectKind::Person, "--name, --birth-date, --document ..."),
         (document_flags, SubjectKind::Document, "--doc-number, --doc-state ..."),
         (vehicle_flags, SubjectKind::Vehicle, "--vin, --plate ..."),
     ] {
@@ -469,11 +411,7 @@ fn apply_person(person: &mut Person, f: &AlertFields) -> Result<()> {
                 Some((state, number)) => (Some(IcaoState::new(state)?), number),
                 None => (None, text),
             };
-            Ok(IdentityDocument {
-                number: number.trim().to_string(),
-                issuing_state: state,
-                doc_type: None,
-            })
+            Ok(IdentityDocument { number: number.trim().to_string(), issuing_state: state, doc_type: None })
         })?;
     }
     if !f.markers.is_empty() {
@@ -561,10 +499,7 @@ fn import(cx: &Session, args: ImportArgs) -> Result<ExitCode> {
             }
         }
         (None, Progress::Lines) if p.pass == 2 => {
-            eprintln!(
-                "committed {} alerts through line {}",
-                p.committed, p.committed_through_line
-            );
+            eprintln!("committed {} alerts through line {}", p.committed, p.committed_through_line);
         }
         _ => {}
     };
@@ -580,10 +515,7 @@ fn import(cx: &Session, args: ImportArgs) -> Result<ExitCode> {
             eprintln!("line {}: {}", error.line, error.message);
         }
         if summary.error_count > summary.errors.len() as u64 {
-            eprintln!(
-                "... and {} more lines with errors",
-                summary.error_count - summary.errors.len() as u64
-            );
+            eprintln!("... and {} more lines with errors", summary.error_count - summary.errors.len() as u64);
         }
         for warning in &summary.warnings {
             eprintln!("line {}: warning: {}", warning.line, warning.message);
@@ -619,11 +551,7 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
             } else {
                 println!("audit log intact: {} entries, head {}", report.entries, report.head);
             }
-            Ok(if report.broken.is_some() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if report.broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         AuditCommand::List { after, limit } => {
             let entries = node.audit_entries(&cx.admin(), after, limit)?;
@@ -634,10 +562,7 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
                     .iter()
                     .map(|e| {
                         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.draft.at_unix_us) * 1000)
-                            .map(|t| {
-                                t.format(&time::format_description::well_known::Rfc3339)
-                                    .unwrap_or_default()
-                            })
+                            .map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
                             .unwrap_or_default();
                         vec![
                             e.seq.to_string(),
@@ -650,10 +575,7 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
                         ]
                     })
                     .collect();
-                output::table(
-                    &["SEQ", "AT", "USER", "AGENCY", "OPERATION", "RESULTS", "TARGETS"],
-                    &rows,
-                );
+                output::table(&["SEQ", "AT", "USER", "AGENCY", "OPERATION", "RESULTS", "TARGETS"], &rows);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -663,10 +585,7 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
 fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
     let path = &cx.config.db_path;
     if path.exists() {
-        bail!(
-            "{} exists already: the demo starts on a fresh file (give another --db, or remove it)",
-            path.display()
-        );
+        bail!("{} exists already: the demo starts on a fresh file (give another --db, or remove it)", path.display());
     }
     let node = open_node(path)?;
     let summary = tabadul_node::demo::seed(&node, &cx.user, alerts_per_agency).context("fill the demo store")?;
@@ -674,10 +593,7 @@ fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
         output::json(&summary)?;
     } else {
         println!("demo store {} ready:", path.display());
-        println!(
-            "  {} agencies, {} agreements, {} alerts",
-            summary.agencies, summary.agreements, summary.alerts
-        );
+        println!("  {} agencies, {} agreements, {} alerts", summary.agencies, summary.agreements, summary.alerts);
         println!("try:");
         println!("  tabadul --db {} agreement list", path.display());
         println!("  tabadul --db {} alert list --agency CZ-MV", path.display());

@@ -81,11 +81,7 @@ impl RawConfig {
 
     /// Validates, with `db_override` (from --db or TABADUL_DB) winning over the file.
     pub fn validate(self, file: Option<PathBuf>, db_override: Option<PathBuf>) -> Result<Config> {
-        let RawConfig {
-            store: RawStore { path },
-            node: RawNode { agency },
-            import: RawImport { batch_size },
-        } = self;
+        let RawConfig { store: RawStore { path }, node: RawNode { agency }, import: RawImport { batch_size } } = self;
         let db_path = db_override.or(path).unwrap_or_else(|| PathBuf::from(DEFAULT_DB_FILE));
         if db_path.as_os_str().is_empty() {
             bail!("the store path is empty");
@@ -95,23 +91,12 @@ impl RawConfig {
         {
             bail!("the store's folder {} does not exist", parent.display());
         }
-        let default_agency = agency
-            .map(|code| AgencyCode::new(&code))
-            .transpose()
-            .context("check [node] agency")?;
+        let default_agency = agency.map(|code| AgencyCode::new(&code)).transpose().context("check [node] agency")?;
         let import_batch_size = batch_size.unwrap_or(tabadul_node::IMPORT_BATCH_DEFAULT);
         if !(1..=tabadul_store::WRITES_PER_BATCH_MAX).contains(&import_batch_size) {
-            bail!(
-                "[import] batch_size must be from 1 to {}",
-                tabadul_store::WRITES_PER_BATCH_MAX
-            );
+            bail!("[import] batch_size must be from 1 to {}", tabadul_store::WRITES_PER_BATCH_MAX);
         }
-        Ok(Config {
-            file,
-            db_path,
-            default_agency,
-            import_batch_size,
-        })
+        Ok(Config { file, db_path, default_agency, import_batch_size })
     }
 }
 

@@ -40,14 +40,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 pub fn agencies(agencies: &[Agency]) {
     let rows: Vec<Vec<String>> = agencies
         .iter()
-        .map(|a| {
-            vec![
-                a.code.to_string(),
-                a.country.to_string(),
-                a.name.clone(),
-                a.name_ar.clone().unwrap_or_default(),
-            ]
-        })
+        .map(|a| vec![a.code.to_string(), a.country.to_string(), a.name.clone(), a.name_ar.clone().unwrap_or_default()])
         .collect();
     table(&["CODE", "COUNTRY", "NAME", "NAME (AR)"], &rows);
 }
@@ -61,13 +54,7 @@ pub fn agreements(agreements: &[Agreement]) {
                 Some(day) => format!("revoked {}", format_date(day)),
                 None => "in force".into(),
             };
-            vec![
-                a.id.to_string(),
-                a.title.clone(),
-                parties.join(","),
-                a.levels.len().to_string(),
-                state,
-            ]
+            vec![a.id.to_string(), a.title.clone(), parties.join(","), a.levels.len().to_string(), state]
         })
         .collect();
     table(&["ID", "TITLE", "PARTIES", "CATEGORIES", "STATE"], &rows);
@@ -94,13 +81,7 @@ pub fn alerts(alerts: &[StoredAlert]) {
         .iter()
         .map(|s| {
             let a = &s.alert;
-            vec![
-                a.id.to_string(),
-                a.owner.to_string(),
-                a.category.to_string(),
-                a.label(),
-                s.version.to_string(),
-            ]
+            vec![a.id.to_string(), a.owner.to_string(), a.category.to_string(), a.label(), s.version.to_string()]
         })
         .collect();
     table(&["ID", "OWNER", "CATEGORY", "SUBJECT", "VERSION"], &rows);
@@ -125,19 +106,13 @@ pub fn alert(stored: &StoredAlert, links: &[tabadul_domain::Link]) {
             }
             let list = |values: Vec<String>| values.join(", ");
             if !p.birth_dates.is_empty() {
-                println!(
-                    "  born:       {}",
-                    list(p.birth_dates.iter().map(|d| d.to_string()).collect())
-                );
+                println!("  born:       {}", list(p.birth_dates.iter().map(|d| d.to_string()).collect()));
             }
             if !p.birth_places.is_empty() {
                 println!("  born in:    {}", p.birth_places.join("; "));
             }
             if !p.nationalities.is_empty() {
-                println!(
-                    "  nationality: {}",
-                    list(p.nationalities.iter().map(|c| c.to_string()).collect())
-                );
+                println!("  nationality: {}", list(p.nationalities.iter().map(|c| c.to_string()).collect()));
             }
             if let Some(gender) = p.gender {
                 println!("  gender:     {gender}");
@@ -148,26 +123,15 @@ pub fn alert(stored: &StoredAlert, links: &[tabadul_domain::Link]) {
                 println!("  document:   {state}{}{kind}", d.number);
             }
             if !p.markers.is_empty() {
-                println!(
-                    "  WARNING:    {}",
-                    list(p.markers.iter().map(|m| m.to_string()).collect())
-                );
+                println!("  WARNING:    {}", list(p.markers.iter().map(|m| m.to_string()).collect()));
             }
         }
         Subject::Document(d) => {
-            println!(
-                "  document:   {} {} {} ({})",
-                d.doc_type, d.issuing_state, d.number, d.status
-            );
+            println!("  document:   {} {} {} ({})", d.doc_type, d.issuing_state, d.number, d.status);
         }
         Subject::Vehicle(v) => {
-            let fields = [
-                ("vin", &v.vin),
-                ("plate", &v.plate),
-                ("make", &v.make),
-                ("model", &v.model),
-                ("colour", &v.colour),
-            ];
+            let fields =
+                [("vin", &v.vin), ("plate", &v.plate), ("make", &v.make), ("model", &v.model), ("colour", &v.colour)];
             for (label, value) in fields {
                 if let Some(value) = value {
                     println!("  {label}:{}{value}", " ".repeat(11 - label.len()));

@@ -12,10 +12,7 @@ const PERSONS: usize = 100_000;
 
 fn tabadul(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tabadul"));
-    command
-        .current_dir(dir)
-        .env("TABADUL_DB", dir.join("tabadul.db"))
-        .env_remove("TABADUL_CONFIG");
+    command.current_dir(dir).env("TABADUL_DB", dir.join("tabadul.db")).env_remove("TABADUL_CONFIG");
     command
 }
 
@@ -51,25 +48,10 @@ fn a_killed_import_keeps_every_acknowledged_alert() {
     let persons = write_entities(&file);
     let setup = |args: &[&str]| assert!(tabadul(dir.path()).args(args).status().unwrap().success(), "{args:?}");
     setup(&["init"]);
-    setup(&[
-        "agency",
-        "add",
-        "IQ-MOI",
-        "--country",
-        "IQ",
-        "--name",
-        "Ministry of Interior",
-    ]);
+    setup(&["agency", "add", "IQ-MOI", "--country", "IQ", "--name", "Ministry of Interior"]);
 
     let mut child = tabadul(dir.path())
-        .args([
-            "import",
-            file.to_str().unwrap(),
-            "--agency",
-            "IQ-MOI",
-            "--category",
-            "wanted-for-arrest",
-        ])
+        .args(["import", file.to_str().unwrap(), "--agency", "IQ-MOI", "--category", "wanted-for-arrest"])
         .args(["--progress", "lines", "--batch-size", "500"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -92,10 +74,7 @@ fn a_killed_import_keeps_every_acknowledged_alert() {
         }
     }
     let status = child.wait().unwrap();
-    assert!(
-        !status.success(),
-        "the import finished before it was killed: make the file larger"
-    );
+    assert!(!status.success(), "the import finished before it was killed: make the file larger");
     let (count, through_line) = acknowledged;
     assert!(count >= 2000, "{acknowledged:?}");
 
