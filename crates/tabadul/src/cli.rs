@@ -52,6 +52,31 @@ pub enum Command {
     CheckConfig,
     /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
     Demo(DemoArgs),
+    /// Measure the matcher on labelled data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Score labelled pairs (JSON lines with `label`, `query`, `candidate`) and print one JSON
+    /// object: pairs, positives, negatives, threshold, precision, recall, f1, ap, best_f1,
+    /// recall_at_p95, pairs_per_second.
+    Pairs {
+        /// The pairs, in the format of ../shared/data/eval/*.jsonl.
+        file: PathBuf,
+        /// Keep the positives whose `alias_relation` is `different_name` (a nom de guerre that no
+        /// name matcher can find); they are left out by default.
+        #[arg(long)]
+        all: bool,
+        /// Write each pair's features and label to this file, one JSON array a line, for fitting
+        /// the model (scripts/fit-matcher.py).
+        #[arg(long, value_name = "PATH")]
+        features: Option<PathBuf>,
+        /// Write the pairs decided wrongly at the threshold to this file, with their reasons.
+        #[arg(long, value_name = "PATH")]
+        errors: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod eval;
 mod output;
 
 use std::process::ExitCode;

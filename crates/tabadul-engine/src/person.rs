@@ -1,0 +1,292 @@
+//! A person compared with a person: the features, the score and the reasons.
+
+use serde::Serialize;
+use tabadul_domain::{CountryCode, Gender, PartialDate};
+use tabadul_names::{Alignment, Name, NameFeatures, analyze, compare};
+
+use crate::model;
+
+/// Who is looked for (a traveller) or what an alert records: names in any script and what
+/// else is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonQuery {
+    pub names: Vec<String>,
+    pub birth_dates: Vec<PartialDate>,
+    pub nationalities: Vec<CountryCode>,
+    pub gender: Option<Gender>,
+    pub documents: Vec<String>,
+}
+
+/// A person with its names analysed, ready to compare many times.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreparedPerson {
+    pub names: Vec<Name>,
+    pub written: Vec<String>,
+    pub birth_dates: Vec<PartialDate>,
+    pub nationalities: Vec<CountryCode>,
+    pub gender: Option<Gender>,
+    /// Document numbers in upper case, letters and digits only.
+    pub documents: Vec<String>,
+}
+
+impl PersonQuery {
+    pub fn prepare(&self) -> PreparedPerson {
+        let names: Vec<(String, Name)> = self
+            .names
+            .iter()
+            .map(|n| (n.clone(), analyze(n)))
+            .filter(|(_, name)| !name.tokens.is_empty())
+            .collect();
+        PreparedPerson {
+            written: names.iter().map(|(w, _)| w.clone()).collect(),
+            names: names.into_iter().map(|(_, n)| n).collect(),
+            birth_dates: self.birth_dates.clone(),
+            nationalities: self.nationalities.clone(),
+            gender: self.gender,
+            documents: self.documents.iter().map(|d| normalise_document(d)).filter(|d| !d.is_empty()).collect(),
+        }
+    }
+}
+
+/// A document number as compared: upper-case letters and digits, the MRZ's O/0 confusion
+/// left to the MRZ reader.
+pub fn normalise_document(number: &str) -> String {
+    number.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// What the birth dates say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    Unknown,
+    Match,
+    Partial,
+    Close,
+    Conflict,
+}
+
+/// One reason behind a score, for an officer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// `name`, `birth-date`, `nationality`, `gender` or `document`.
+    pub feature: &'static str,
+    /// Whether it speaks for (`true`) or against the match.
+    pub supports: bool,
+    pub text: String,
+}
+
+/// The outcome of comparing two persons.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchResult {
+    pub score: f32,
+    /// The score of the names alone.
+    pub name_score: f32,
+    /// Which of the query's and the candidate's names matched best.
+    pub names: (usize, usize),
+    pub reasons: Vec<Reason>,
+    #[serde(skip)]
+    pub features: [f32; model::FEATURES],
+}
+
+/// Compares a query with a candidate.
+pub fn score(query: &PreparedPerson, candidate: &PreparedPerson) -> MatchResult {
+    let mut best: Option<(f32, usize, usize, NameFeatures, Alignment)> = None;
+    for (qi, q) in query.names.iter().enumerate() {
+        for (ci, c) in candidate.names.iter().enumerate() {
+            let (features, alignment) = compare(q, c);
+            let logit = model::name_logit(&features);
+            if best.as_ref().is_none_or(|b| logit > b.0) {
+                best = Some((logit, qi, ci, features, alignment));
+            }
+        }
+    }
+    let (name_logit, qi, ci, name_features, alignment) =
+        best.unwrap_or((model::name_logit(&NameFeatures::default()), 0, 0, NameFeatures::default(), Alignment::default()));
+    let other = other_features(query, candidate);
+    let mut features = [0.0; model::FEATURES];
+    features[..NameFeatures::COUNT].copy_from_slice(&name_features.to_array());
+    features[NameFeatures::COUNT..].copy_from_slice(&other.to_array());
+    let score = model::sigmoid(name_logit + model::other_logit(&other));
+    let mut reasons = Vec::new();
+    if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
+        name_reasons(q, c, &alignment, &mut reasons);
+    }
+    other.reasons(query, candidate, &mut reasons);
+    MatchResult { score, name_score: model::sigmoid(name_logit), names: (qi, ci), reasons, features }
+}
+
+fn role(index: usize, count: usize) -> &'static str {
+    if index == 0 {
+        "given name"
+    } else if index + 1 == count {
+        "family name"
+    } else {
+        "name"
+    }
+}
+
+fn span_text(name: &Name, (start, len): (usize, usize)) -> String {
+    name.tokens[start..start + len].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: &mut Vec<Reason>) {
+    for pair in &alignment.pairs {
+        reasons.push(Reason {
+            feature: "name",
+            supports: true,
+            text: format!(
+                "{} {} ≈ {} ({})",
+                role(pair.query.0, query.tokens.len()),
+                span_text(query, pair.query),
+                span_text(candidate, pair.candidate).to_uppercase(),
+                pair.kind.as_str()
+            ),
+        });
+    }
+    for &i in &alignment.unmatched_candidate {
+        reasons.push(Reason {
+            feature: "name",
+            supports: false,
+            text: format!("{} {} of the alert is not in the query", role(i, candidate.tokens.len()), candidate.tokens[i].text.to_uppercase()),
+        });
+    }
+    for &i in &alignment.unmatched_query {
+        reasons.push(Reason {
+            feature: "name",
+            supports: false,
+            text: format!("{} {} of the query is not in the alert", role(i, query.tokens.len()), query.tokens[i].text),
+        });
+    }
+}
+
+/// Evidence other than names.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OtherFeatures {
+    pub date_exact: f32,
+    pub date_partial: f32,
+    pub date_same_year_other_day: f32,
+    pub date_swapped: f32,
+    pub date_near: f32,
+    pub date_conflict: f32,
+    pub nationality_match: f32,
+    pub nationality_conflict: f32,
+    pub gender_match: f32,
+    pub gender_conflict: f32,
+    pub document_match: f32,
+    pub document_conflict: f32,
+}
+
+impl OtherFeatures {
+    pub const COUNT: usize = 12;
+
+    pub fn to_array(&self) -> [f32; Self::COUNT] {
+        [
+            self.date_exact,
+            self.date_partial,
+            self.date_same_year_other_day,
+            self.date_swapped,
+            self.date_near,
+            self.date_conflict,
+            self.nationality_match,
+            self.nationality_conflict,
+            self.gender_match,
+            self.gender_conflict,
+            self.document_match,
+            self.document_conflict,
+        ]
+    }
+
+    fn reasons(&self, query: &PreparedPerson, candidate: &PreparedPerson, reasons: &mut Vec<Reason>) {
+        let mut say = |feature: &'static str, supports: bool, text: String| reasons.push(Reason { feature, supports, text });
+        let dates = |d: &[PartialDate]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+        let (q, c) = (dates(&query.birth_dates), dates(&candidate.birth_dates));
+        if self.date_exact > 0.0 {
+            say("birth-date", true, format!("birth date matches ({q})"));
+        } else if self.date_partial > 0.0 {
+            say("birth-date", true, format!("birth date agrees as far as known ({q} / {c})"));
+        } else if self.date_swapped > 0.0 {
+            say("birth-date", true, format!("birth date matches with day and month swapped ({q} / {c})"));
+        } else if self.date_same_year_other_day > 0.0 {
+            say("birth-date", true, format!("birth year matches, day differs ({q} / {c})"));
+        } else if self.date_near > 0.0 {
+            say("birth-date", true, format!("birth year close ({q} / {c})"));
+        } else if self.date_conflict > 0.0 {
+            say("birth-date", false, format!("birth dates differ ({q} / {c})"));
+        }
+        let codes = |n: &[CountryCode]| n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+        if self.nationality_match > 0.0 {
+            say("nationality", true, format!("nationality matches ({})", codes(&query.nationalities)));
+        } else if self.nationality_conflict > 0.0 {
+            say("nationality", false, format!("nationality differs ({} / {})", codes(&query.nationalities), codes(&candidate.nationalities)));
+        }
+        if self.gender_conflict > 0.0 {
+            say("gender", false, "gender differs".into());
+        }
+        if self.document_match > 0.0 {
+            say("document", true, "document number matches".into());
+        } else if self.document_conflict > 0.0 {
+            say("document", false, "document numbers differ".into());
+        }
+    }
+}
+
+fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFeatures {
+    let mut f = OtherFeatures::default();
+    if !query.birth_dates.is_empty() && !candidate.birth_dates.is_empty() {
+        let mut best = 0u8;
+        for q in &query.birth_dates {
+            for c in &candidate.birth_dates {
+                best = best.max(date_rank(*q, *c));
+            }
+        }
+        match best {
+            6 => f.date_exact = 1.0,
+            5 => f.date_partial = 1.0,
+            4 => f.date_swapped = 1.0,
+            3 => f.date_same_year_other_day = 1.0,
+            2 => f.date_near = 1.0,
+            _ => f.date_conflict = 1.0,
+        }
+    }
+    if !query.nationalities.is_empty() && !candidate.nationalities.is_empty() {
+        if query.nationalities.iter().any(|n| candidate.nationalities.contains(n)) {
+            f.nationality_match = 1.0;
+        } else {
+            f.nationality_conflict = 1.0;
+        }
+    }
+    if let (Some(q), Some(c)) = (query.gender, candidate.gender) {
+        if q == c {
+            f.gender_match = 1.0;
+        } else {
+            f.gender_conflict = 1.0;
+        }
+    }
+    if !query.documents.is_empty() && !candidate.documents.is_empty() {
+        if query.documents.iter().any(|d| candidate.documents.contains(d)) {
+            f.document_match = 1.0;
+        } else {
+            f.document_conflict = 1.0;
+        }
+    }
+    f
+}
+
+/// How well two birth dates agree: 6 the same day, 5 the same as far as both are known, 4 day
+/// and month swapped, 3 the same year, 2 a year or two apart, 1 further.
+fn date_rank(a: PartialDate, b: PartialDate) -> u8 {
+    let (ya, yb) = (a.year_value(), b.year_value());
+    if ya == yb {
+        match (a.month(), b.month(), a.day(), b.day()) {
+            (Some(ma), Some(mb), Some(da), Some(db)) if ma == mb && da == db => 6,
+            (Some(ma), Some(mb), Some(da), Some(db)) if ma == db && da == mb => 4,
+            (Some(ma), Some(mb), _, _) if ma != mb => 3,
+            (Some(_), Some(_), Some(_), Some(_)) => 3,
+            _ => 5,
+        }
+    } else if ya.abs_diff(yb) <= 2 {
+        2
+    } else {
+        1
+    }
+}

@@ -1,0 +1,47 @@
+//! Names across scripts and transliterations: folding, analysis into comparable tokens, and
+//! comparison with an explanation.
+//!
+//! Pure: no I/O, no clock. The pipeline, each stage a small function:
+//! 1. [`script`]: Unicode NFKC, lower case, Latin accents and ICAO letters, Arabic letter
+//!    variants (hamza and alef forms, ta marbuta, alef maqsura, Persian and Urdu letters,
+//!    tatweel, tashkeel), split into tokens at spaces, punctuation and script changes;
+//! 2. [`analyze`]: titles and particles dropped, articles removed, compounds made one token
+//!    (`abd`/`abu` + name; names in -allah and -din), each token converted into the
+//!    comparison space ([`phonetic`]) and looked up in the table of known names;
+//! 3. [`compare`]: token similarities, an alignment of the two names' tokens tolerant of order,
+//!    of missing middle names and of tokens written joined or apart, and the features that
+//!    the scorer turns into a score.
+
+pub mod analyze;
+pub mod compare;
+mod convert;
+mod known;
+mod phonetic;
+pub mod script;
+
+pub use analyze::{Name, TOKENS_PER_NAME_MAX, Token, analyze};
+pub use compare::{Alignment, MatchKind, NameFeatures, Pair, compare, token_similarity};
+pub use script::TokenScript;
+
+/// The blocking keys of a token: its cross-script consonant skeleton, cut to its first four
+/// symbols. Two spellings of one name share it in most cases; the index looks names up by it.
+pub fn blocking_key(token: &Token) -> Vec<u8> {
+    let mut key: Vec<u8> = token
+        .cross
+        .iter()
+        .filter_map(|s| match s {
+            b'w' | b'y' | b'h' => None,
+            b'H' | b'x' => Some(b'h'),
+            b'q' | b'g' | b'G' => Some(b'k'),
+            b'T' => Some(b's'),
+            b'D' => Some(b'z'),
+            b'p' => Some(b'b'),
+            b'v' => Some(b'f'),
+            b'c' | b'S' => Some(b's'),
+            other => Some(*other),
+        })
+        .collect();
+    key.dedup();
+    key.truncate(4);
+    key
+}

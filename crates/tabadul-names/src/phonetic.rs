@@ -1,0 +1,173 @@
+//! The comparison space: each name token becomes a short string of phonetic symbols, the same
+//! for Arabic script and for the usual romanisations, and two such strings are compared by a
+//! weighted edit distance in which the usual alternations of romanisation are cheap.
+//!
+//! Symbols (one ASCII byte each):
+//!
+//! | symbol | Arabic | Latin |
+//! |---|---|---|
+//! | `a e i o u` | ا (long a) | vowels |
+//! | `w` `y` | و ي (and ؤ ئ) | w, y before a vowel |
+//! | `b p t d r z s l m n f v k g q j h` | ب پ ت/ط د/ض ر ز س/ص ل م ن ف ڤ ك/ک گ ق ج ه/ة | the same letters |
+//! | `T` | ث | th |
+//! | `D` | ذ ظ | dh |
+//! | `S` | ش | sh, sch |
+//! | `c` | چ | ch, tch |
+//! | `H` | ح | (h) |
+//! | `x` | خ | kh, x |
+//! | `G` | غ | gh |
+//! | `E` | ع (ayn) | |
+//!
+//! Arabic script does not write short vowels, so when either side comes from Arabic script the
+//! comparison drops vowels and the ayn from both sides (the consonant skeleton) and makes `w`
+//! and `y` cheap to drop.
+
+/// Costs are in tenths: 10 is one full edit.
+pub(crate) type Cost = u16;
+
+const FULL: Cost = 10;
+
+/// Groups of symbols that romanisations interchange, with the cost of substituting within.
+const CLOSE: &[(&[u8], Cost)] = &[
+    (b"aeiou", 2),
+    (b"ae", 1),
+    (b"ei", 1),
+    (b"ou", 1),
+    (b"iy", 1),
+    (b"ey", 2),
+    (b"uw", 1),
+    (b"ow", 2),
+    (b"wv", 2),
+    (b"bp", 2),
+    (b"fv", 3),
+    (b"bv", 4),
+    (b"Hh", 1),
+    (b"xH", 3),
+    (b"xh", 3),
+    (b"xk", 4),
+    (b"qk", 2),
+    (b"qg", 3),
+    (b"kg", 3),
+    (b"Gg", 2),
+    (b"Gq", 4),
+    (b"Tt", 2),
+    (b"Ts", 2),
+    (b"Dd", 2),
+    (b"Dz", 2),
+    (b"dz", 4),
+    (b"td", 4),
+    (b"sz", 3),
+    (b"sS", 4),
+    (b"Sc", 2),
+    (b"jc", 3),
+    (b"jg", 3),
+    (b"jy", 4),
+    (b"jz", 4),
+    (b"Ea", 2),
+    (b"Ee", 2),
+    (b"Ei", 3),
+    (b"Eo", 3),
+    (b"Eu", 3),
+    (b"Eh", 4),
+    (b"EH", 5),
+    (b"EG", 5),
+    (b"nm", 6),
+    (b"lr", 6),
+];
+
+fn table() -> &'static [[Cost; 128]; 128] {
+    static TABLE: std::sync::OnceLock<Box<[[Cost; 128]; 128]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = Box::new([[FULL; 128]; 128]);
+        for (i, row) in table.iter_mut().enumerate() {
+            row[i] = 0;
+        }
+        for (group, cost) in CLOSE {
+            for &a in *group {
+                for &b in *group {
+                    if a != b {
+                        let cell = &mut table[a as usize][b as usize];
+                        *cell = (*cell).min(*cost);
+                    }
+                }
+            }
+        }
+        table
+    })
+}
+
+fn substitution(a: u8, b: u8) -> Cost {
+    table()[(a & 0x7f) as usize][(b & 0x7f) as usize]
+}
+
+/// The cost of a symbol that has nothing in front of it on the other side.
+fn gap(symbol: u8, last: bool) -> Cost {
+    match symbol {
+        b'a' | b'e' | b'i' | b'o' | b'u' => 3,
+        b'E' => 2,
+        b'w' | b'y' => 4,
+        b'h' if last => 2,
+        b'h' => 6,
+        _ => 9,
+    }
+}
+
+/// How much a string weighs: what deleting all of it would cost.
+pub(crate) fn weight(symbols: &[u8]) -> Cost {
+    symbols.iter().enumerate().map(|(i, s)| gap(*s, i + 1 == symbols.len())).sum()
+}
+
+/// The longest phonetic string compared; longer ones are cut (names are never this long).
+pub(crate) const SYMBOLS_MAX: usize = 40;
+
+/// Weighted edit distance between two phonetic strings.
+pub(crate) fn distance(a: &[u8], b: &[u8]) -> Cost {
+    let a = &a[..a.len().min(SYMBOLS_MAX)];
+    let b = &b[..b.len().min(SYMBOLS_MAX)];
+    let mut previous = [0 as Cost; SYMBOLS_MAX + 1];
+    let mut current = [0 as Cost; SYMBOLS_MAX + 1];
+    for j in 1..=b.len() {
+        previous[j] = previous[j - 1] + gap(b[j - 1], j == b.len());
+    }
+    for i in 1..=a.len() {
+        let gap_a = gap(a[i - 1], i == a.len());
+        current[0] = previous[0] + gap_a;
+        for j in 1..=b.len() {
+            let replace = previous[j - 1] + substitution(a[i - 1], b[j - 1]);
+            let delete = previous[j] + gap_a;
+            let insert = current[j - 1] + gap(b[j - 1], j == b.len());
+            current[j] = replace.min(delete).min(insert);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+/// Similarity in [0, 1] of two phonetic strings: 1 less their distance relative to their
+/// mean weight.
+pub(crate) fn similarity(a: &[u8], b: &[u8]) -> f32 {
+    if a == b {
+        return 1.0;
+    }
+    let norm = (f32::from(weight(a)) + f32::from(weight(b))) / 2.0;
+    if norm <= 0.0 {
+        return 0.0;
+    }
+    (1.0 - f32::from(distance(a, b)) / norm).max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_is_symmetric_and_zero_on_equals() {
+        for (a, b) in [("mhmd", "mHmd"), ("hsyn", "husein"), ("", "abc"), ("SmrI", "Samari")] {
+            assert_eq!(distance(a.as_bytes(), b.as_bytes()), distance(b.as_bytes(), a.as_bytes()));
+            assert_eq!(distance(a.as_bytes(), a.as_bytes()), 0);
+        }
+        assert_eq!(distance(b"mhmd", b"mHmd"), 1);
+        assert!(similarity(b"mhmd", b"mHmd") > 0.95);
+        assert!(similarity(b"mhmd", b"xlyl") < 0.3);
+    }
+}
