@@ -39,7 +39,11 @@ pub fn metrics(scored: &[(f32, bool)], threshold: f32) -> Metrics {
     while i < sorted.len() {
         let mut j = i;
         while j < sorted.len() && sorted[j].0 == sorted[i].0 {
-            if sorted[j].1 { tp += 1 } else { fp += 1 }
+            if sorted[j].1 {
+                tp += 1
+            } else {
+                fp += 1
+            }
             j += 1;
         }
         let p = tp as f64 / (tp + fp) as f64;

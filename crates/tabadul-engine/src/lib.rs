@@ -11,7 +11,9 @@ pub mod eval;
 pub mod model;
 mod person;
 
-pub use person::{Evidence, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, normalise_document, score};
+pub use person::{
+    Evidence, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, normalise_document, score,
+};
 
 /// The default score from which a comparison is a hit.
 pub const HIT_THRESHOLD_DEFAULT: f32 = model::THRESHOLD;

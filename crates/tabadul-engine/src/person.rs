@@ -34,7 +34,8 @@ impl PersonQuery {
         let names: Vec<(String, Name)> = self
             .names
             .iter()
-            .map(|n| (n.clone(), analyze(n)))
+            .flat_map(|n| split_aliases(n))
+            .map(|n| (n.to_string(), analyze(n)))
             .filter(|(_, name)| !name.tokens.is_empty())
             .collect();
         PreparedPerson {
@@ -46,6 +47,37 @@ impl PersonQuery {
             documents: self.documents.iter().map(|d| normalise_document(d)).filter(|d| !d.is_empty()).collect(),
         }
     }
+}
+
+/// Lists of names written as one (`X; Y`, `X dit Y`, `X alias Y`, `X aka Y`) split into their
+/// names.
+fn split_aliases(written: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    for part in written.split(';') {
+        let mut rest = part;
+        loop {
+            let lower = rest.to_lowercase();
+            let found = [" dit ", " alias ", " aka ", " a.k.a. "]
+                .iter()
+                .filter_map(|word| lower.find(word).map(|at| (at, word.len())))
+                .min();
+            // Byte offsets of the lower-cased text match the original only for ASCII words
+            // before them; fall back to the whole part otherwise.
+            match found {
+                Some((at, len))
+                    if rest.is_char_boundary(at) && rest.is_char_boundary(at + len) && lower.len() == rest.len() =>
+                {
+                    names.push(&rest[..at]);
+                    rest = &rest[at + len..];
+                }
+                _ => {
+                    names.push(rest);
+                    break;
+                }
+            }
+        }
+    }
+    names.into_iter().map(str::trim).filter(|n| !n.is_empty()).collect()
 }
 
 /// A document number as compared: upper-case letters and digits, the MRZ's O/0 confusion
@@ -94,14 +126,20 @@ pub fn score(query: &PreparedPerson, candidate: &PreparedPerson) -> MatchResult 
     for (qi, q) in query.names.iter().enumerate() {
         for (ci, c) in candidate.names.iter().enumerate() {
             let (features, alignment) = compare(q, c);
-            let logit = model::name_logit(&features);
+            let conflict = features.both_first_unmatched > 0.0 && q.tokens.len() >= 2 && c.tokens.len() >= 2;
+            let logit = model::name_logit(&features, conflict);
             if best.as_ref().is_none_or(|b| logit > b.0) {
                 best = Some((logit, qi, ci, features, alignment));
             }
         }
     }
-    let (name_logit, qi, ci, name_features, alignment) =
-        best.unwrap_or((model::name_logit(&NameFeatures::default()), 0, 0, NameFeatures::default(), Alignment::default()));
+    let (name_logit, qi, ci, name_features, alignment) = best.unwrap_or((
+        model::name_logit(&NameFeatures::default(), false),
+        0,
+        0,
+        NameFeatures::default(),
+        Alignment::default(),
+    ));
     let other = other_features(query, candidate);
     let mut features = [0.0; model::FEATURES];
     features[..NameFeatures::COUNT].copy_from_slice(&name_features.to_array());
@@ -147,7 +185,11 @@ fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: 
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: format!("{} {} of the alert is not in the query", role(i, candidate.tokens.len()), candidate.tokens[i].text.to_uppercase()),
+            text: format!(
+                "{} {} of the alert is not in the query",
+                role(i, candidate.tokens.len()),
+                candidate.tokens[i].text.to_uppercase()
+            ),
         });
     }
     for &i in &alignment.unmatched_query {
@@ -197,7 +239,8 @@ impl OtherFeatures {
     }
 
     fn reasons(&self, query: &PreparedPerson, candidate: &PreparedPerson, reasons: &mut Vec<Reason>) {
-        let mut say = |feature: &'static str, supports: bool, text: String| reasons.push(Reason { feature, supports, text });
+        let mut say =
+            |feature: &'static str, supports: bool, text: String| reasons.push(Reason { feature, supports, text });
         let dates = |d: &[PartialDate]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
         let (q, c) = (dates(&query.birth_dates), dates(&candidate.birth_dates));
         if self.date_exact > 0.0 {
@@ -217,7 +260,11 @@ impl OtherFeatures {
         if self.nationality_match > 0.0 {
             say("nationality", true, format!("nationality matches ({})", codes(&query.nationalities)));
         } else if self.nationality_conflict > 0.0 {
-            say("nationality", false, format!("nationality differs ({} / {})", codes(&query.nationalities), codes(&candidate.nationalities)));
+            say(
+                "nationality",
+                false,
+                format!("nationality differs ({} / {})", codes(&query.nationalities), codes(&candidate.nationalities)),
+            );
         }
         if self.gender_conflict > 0.0 {
             say("gender", false, "gender differs".into());

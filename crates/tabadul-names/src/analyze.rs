@@ -12,6 +12,19 @@ use crate::script::{RawToken, TokenScript, tokens};
 /// Most tokens of a name that are compared; the rest are ignored.
 pub const TOKENS_PER_NAME_MAX: usize = 12;
 
+/// How a compound token was formed; its `stem` is the part that tells names apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompoundKind {
+    /// `abd` + a name (عبد الرحمن, Abdulrahman): the stem is the name after `abd`.
+    Abd,
+    /// `abu` + a name (a kunya: أبو بكر, Abubakar): the stem is the name after `abu`.
+    Abu,
+    /// A name + `allah` (عزت الله, Ezatullah): the stem is the name before.
+    Allah,
+    /// A name + `din` (سراج الدين, Serajuddin): the stem is the name before.
+    Din,
+}
+
 /// One token of a name in the comparison space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -25,6 +38,8 @@ pub struct Token {
     pub full: Vec<u8>,
     /// The cross-script form (see [`crate::convert::cross`]).
     pub cross: Vec<u8>,
+    /// For a compound, its kind and the phonetic symbols of its stem (full, cross).
+    pub compound: Option<(CompoundKind, Vec<u8>, Vec<u8>)>,
     /// The entry of the known-names table this spelling belongs to.
     pub known: Option<u16>,
     /// How much a match on this token counts (1.0 for a name not in the table).
@@ -48,25 +63,91 @@ pub struct Name {
 }
 
 const LATIN_TITLES: &[&str] = &[
-    "dr", "doctor", "col", "colonel", "gen", "general", "lt", "maj", "major", "capt", "captain", "brig", "mullah",
-    "mulla", "mullo", "maulavi", "maulvi", "mawlawi", "moulavi", "molvi", "maulana", "mawlana", "sheikh", "shaikh",
-    "sheik", "shaykh", "cheikh", "haji", "hajji", "hajj", "alhaj", "alhajj", "qari", "mr", "mrs", "ms", "imam", "eng",
-    "engineer", "prof", "professor", "emir", "amir al", "hafiz al",
+    "dr",
+    "doctor",
+    "col",
+    "colonel",
+    "gen",
+    "general",
+    "lt",
+    "maj",
+    "major",
+    "capt",
+    "captain",
+    "brig",
+    "mullah",
+    "mulla",
+    "mullo",
+    "maulavi",
+    "maulvi",
+    "mawlawi",
+    "moulavi",
+    "molvi",
+    "maulana",
+    "mawlana",
+    "sheikh",
+    "shaikh",
+    "sheik",
+    "shaykh",
+    "cheikh",
+    "haji",
+    "hajji",
+    "hajj",
+    "alhaj",
+    "alhajj",
+    "qari",
+    "mr",
+    "mrs",
+    "ms",
+    "imam",
+    "eng",
+    "engineer",
+    "prof",
+    "professor",
+    "fnu",
+    "mnu",
+    "lnu",
+    "nfn",
+    "nmn",
 ];
-const ARABIC_TITLES: &[&str] =
-    &["الشيخ", "شيخ", "الحاج", "حاج", "حاجي", "ملا", "الملا", "مولوي", "مولانا", "الدكتور", "دكتور", "العقيد", "اللواء", "قاري", "الامام"];
-const LATIN_PARTICLES: &[&str] = &["bin", "ibn", "ben", "bint", "binti", "ould", "wuld", "walad", "bn"];
+const ARABIC_TITLES: &[&str] = &[
+    "الشيخ",
+    "شيخ",
+    "الحاج",
+    "حاج",
+    "حاجي",
+    "ملا",
+    "الملا",
+    "مولوي",
+    "مولانا",
+    "الدكتور",
+    "دكتور",
+    "العقيد",
+    "اللواء",
+    "قاري",
+    "الامام",
+];
+const LATIN_PARTICLES: &[&str] =
+    &["bin", "ibn", "ben", "bint", "binti", "ould", "wuld", "walad", "bn", "son", "daughter", "of"];
 const ARABIC_PARTICLES: &[&str] = &["بن", "ابن", "بنت", "ولد"];
-const LATIN_ARTICLES: &[&str] =
-    &["al", "el", "ul", "ur", "ud", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "er", "es", "et", "ez", "uz", "us", "ut"];
+const LATIN_ARTICLES: &[&str] = &[
+    "al", "el", "ul", "ur", "ud", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "er", "es", "et", "ez", "uz", "us",
+    "ut",
+];
 const LATIN_ABD: &[&str] =
-    &["abd", "abdul", "abdel", "abdal", "abdil", "abdol", "abdul", "abdur", "abdus", "abdou", "abdoul", "abdu"];
+    &["abd", "abdul", "abdel", "abdal", "abdil", "abdol", "abdur", "abdus", "abdou", "abdoul", "abdu"];
 const LATIN_ABU: &[&str] = &["abu", "abou", "abo"];
 const LATIN_ALLAH: &[&str] = &["allah", "ullah", "ollah", "ulla", "alla", "illah", "ullo"];
 const LATIN_DIN: &[&str] = &["din", "deen", "dine", "eddin", "eddine", "uddin", "uddine", "uddeen", "addin", "iddin"];
 const LATIN_ALLAH_ENDINGS: &[&str] = &["ullah", "allah", "ollah", "illah"];
 const LATIN_DIN_ENDINGS: &[&str] =
-    &["uddin", "uddine", "uddeen", "eddine", "eddin", "addin", "iddin", "oddin", "aldin", "eldin", "uldin", "ud-din"];
+    &["uddin", "uddine", "uddeen", "eddine", "eddin", "addin", "iddin", "oddin", "aldin", "eldin", "uldin", "udin"];
+/// Second elements of South Asian names written with the article joined to the first
+/// (Ikramul Haq, Fazlul Karim): `-ul` is dropped before them.
+const UL_SECOND: &[&str] = &[
+    "haq", "haque", "hak", "islam", "amin", "huda", "mulk", "karim", "kareem", "rahman", "rehman", "rahim", "hassan",
+    "hasan", "hussain", "hussein", "alam", "bari", "malik", "azim", "hakim", "majid", "qadir", "kabir", "wahab",
+];
 
 fn is_vowel_byte(b: u8) -> bool {
     matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
@@ -88,7 +169,11 @@ fn strip_joined_article(rest: &str) -> &str {
 /// Removes a leading Latin article from a token written joined (`alshammari`).
 fn strip_latin_article(text: &str) -> &str {
     let b = text.as_bytes();
-    if b.len() >= 5 && (b.starts_with(b"al") || b.starts_with(b"el")) && !is_vowel_byte(b[2]) && b[2] != b'l' && b[2] != b'y' {
+    if b.len() >= 5
+        && (b.starts_with(b"al") || b.starts_with(b"el"))
+        && !is_vowel_byte(b[2])
+        && !matches!(b[2], b'l' | b'y')
+    {
         return &text[2..];
     }
     text
@@ -101,11 +186,18 @@ fn strip_arabic_article(text: &str) -> &str {
     }
 }
 
+/// A token before conversion: its parts' keys (one part unless a compound).
 struct Pending {
     text: String,
-    key: String,
+    parts: Vec<String>,
     script: TokenScript,
-    compound: bool,
+    compound: Option<CompoundKind>,
+}
+
+impl Pending {
+    fn key(&self) -> String {
+        self.parts.concat()
+    }
 }
 
 /// Analyses a written name.
@@ -115,8 +207,8 @@ pub fn analyze(name: &str) -> Name {
     Name { tokens, dropped }
 }
 
-/// The tokens of a name before conversion: titles and particles dropped, compounds joined.
-fn pending_tokens(name: &str) -> (Vec<Pending>, Vec<String>) {
+/// Titles, particles and free-standing articles dropped; what remains, with its script.
+fn significant_tokens(name: &str) -> (Vec<RawToken>, Vec<String>) {
     let raw = tokens(name);
     let mut dropped = Vec::new();
     let mut parts: Vec<RawToken> = Vec::with_capacity(raw.len());
@@ -137,130 +229,150 @@ fn pending_tokens(name: &str) -> (Vec<Pending>, Vec<String>) {
         }
         parts.push(token.clone());
     }
+    (parts, dropped)
+}
+
+/// The tokens of a name before conversion: compounds joined into one token.
+fn pending_tokens(name: &str) -> (Vec<Pending>, Vec<String>) {
+    let (parts, dropped) = significant_tokens(name);
     let mut pending: Vec<Pending> = Vec::with_capacity(parts.len());
     let mut i = 0;
     while i < parts.len() {
         let token = &parts[i];
         let next = parts.get(i + 1).filter(|n| n.script == token.script);
         let text = token.text.as_str();
-        let single = |text: String, key: String| Pending { text, key, script: token.script, compound: false };
-        match token.script {
-            TokenScript::Latin => {
-                if let Some(next) = next.filter(|_| LATIN_ABD.contains(&text)) {
-                    let key = format!("abd{}", strip_latin_article(&next.text));
-                    pending.push(Pending { text: format!("{text} {}", next.text), key, script: token.script, compound: true });
-                    i += 2;
-                    continue;
-                }
-                if let Some(next) = next.filter(|_| LATIN_ABU.contains(&text)) {
-                    let key = format!("abu{}", strip_latin_article(&next.text));
-                    pending.push(Pending { text: format!("{text} {}", next.text), key, script: token.script, compound: true });
-                    i += 2;
-                    continue;
-                }
-                let suffix = if LATIN_ALLAH.contains(&text) {
-                    Some("lah")
-                } else if LATIN_DIN.contains(&text) {
-                    Some("din")
-                } else {
-                    None
-                };
-                if let (Some(suffix), Some(previous)) = (suffix, pending.last_mut())
-                    && previous.script == TokenScript::Latin
-                    && !previous.compound
-                {
-                    previous.text = format!("{} {text}", previous.text);
-                    previous.key.push_str(suffix);
-                    previous.compound = true;
-                    i += 1;
-                    continue;
-                }
-                pending.push(single(token.text.clone(), latin_key(text)));
-            }
-            TokenScript::Arabic => {
-                if let Some(next) = next.filter(|_| text == "عبد" || text == "ابو") {
-                    let key = format!("{text}{}", strip_arabic_article(&next.text));
-                    pending.push(Pending { text: format!("{text} {}", next.text), key, script: token.script, compound: true });
-                    i += 2;
-                    continue;
-                }
-                let suffix = match text {
-                    "الله" => Some("له"),
-                    "الدين" => Some("دين"),
-                    _ => None,
-                };
-                if let (Some(suffix), Some(previous)) = (suffix, pending.last_mut())
-                    && previous.script == TokenScript::Arabic
-                    && !previous.compound
-                {
-                    previous.text = format!("{} {text}", previous.text);
-                    previous.key.push_str(suffix);
-                    previous.compound = true;
-                    i += 1;
-                    continue;
-                }
-                pending.push(single(token.text.clone(), arabic_key(text)));
-            }
-            TokenScript::Other => pending.push(single(token.text.clone(), token.text.clone())),
+        let compound = |kind: CompoundKind, head: &str, rest: &str, next: &RawToken| Pending {
+            text: format!("{text} {}", next.text),
+            parts: vec![head.to_string(), rest.to_string()],
+            script: token.script,
+            compound: Some(kind),
+        };
+        let (head_kind, suffix) = match token.script {
+            TokenScript::Latin if LATIN_ABD.contains(&text) => (Some((CompoundKind::Abd, "abd")), None),
+            TokenScript::Latin if LATIN_ABU.contains(&text) => (Some((CompoundKind::Abu, "abu")), None),
+            TokenScript::Latin if LATIN_ALLAH.contains(&text) => (None, Some((CompoundKind::Allah, "lah"))),
+            TokenScript::Latin if LATIN_DIN.contains(&text) => (None, Some((CompoundKind::Din, "din"))),
+            TokenScript::Arabic if text == "عبد" => (Some((CompoundKind::Abd, "عبد")), None),
+            TokenScript::Arabic if text == "ابو" => (Some((CompoundKind::Abu, "ابو")), None),
+            TokenScript::Arabic if text == "الله" => (None, Some((CompoundKind::Allah, "له"))),
+            TokenScript::Arabic if text == "الدين" => (None, Some((CompoundKind::Din, "دين"))),
+            _ => (None, None),
+        };
+        if let (Some((kind, head)), Some(next)) = (head_kind, next) {
+            let rest = match token.script {
+                TokenScript::Arabic => strip_arabic_article(&next.text),
+                _ => strip_latin_article(&next.text),
+            };
+            pending.push(compound(kind, head, rest, next));
+            i += 2;
+            continue;
         }
+        if let (Some((kind, suffix)), Some(previous)) = (suffix, pending.last_mut())
+            && previous.script == token.script
+            && previous.compound.is_none()
+        {
+            previous.text = format!("{} {text}", previous.text);
+            previous.parts.push(suffix.to_string());
+            previous.compound = Some(kind);
+            i += 1;
+            continue;
+        }
+        let (parts, compound) = match token.script {
+            TokenScript::Latin => {
+                let next_text = next.map(|n| n.text.as_str());
+                latin_parts(text, next_text)
+            }
+            TokenScript::Arabic => arabic_parts(text),
+            TokenScript::Other => (vec![token.text.clone()], None),
+        };
+        pending.push(Pending { text: token.text.clone(), parts, script: token.script, compound });
         i += 1;
     }
     (pending, dropped)
 }
 
-/// The key of a single Latin token: joined compounds split into their canonical form.
-fn latin_key(text: &str) -> String {
+/// The parts of a single Latin token: a compound written joined is split into its canonical
+/// parts; the article written joined is removed.
+fn latin_parts(text: &str, next: Option<&str>) -> (Vec<String>, Option<CompoundKind>) {
     if text.len() > 5 && text.starts_with("abd") {
-        return format!("abd{}", strip_joined_article(&text[3..]));
+        return (vec!["abd".into(), strip_joined_article(&text[3..]).into()], Some(CompoundKind::Abd));
     }
-    if text.len() > 5 && (text.starts_with("abu") || text.starts_with("abou")) {
+    if text.len() > 5 && text.starts_with("abu") || text.len() > 6 && text.starts_with("abou") {
         let rest = text.strip_prefix("abou").or_else(|| text.strip_prefix("abu")).unwrap_or(text);
-        if rest.len() >= 3 {
-            return format!("abu{}", strip_latin_article(rest));
-        }
+        return (vec!["abu".into(), strip_latin_article(rest).into()], Some(CompoundKind::Abu));
     }
     for ending in LATIN_ALLAH_ENDINGS {
         if let Some(stem) = text.strip_suffix(ending)
             && stem.len() >= 3
         {
-            return format!("{}lah", strip_latin_article(stem));
+            return (vec![strip_latin_article(stem).into(), "lah".into()], Some(CompoundKind::Allah));
         }
     }
     for ending in LATIN_DIN_ENDINGS {
         if let Some(stem) = text.strip_suffix(ending)
             && stem.len() >= 3
         {
-            return format!("{}din", strip_latin_article(stem));
+            return (vec![strip_latin_article(stem).into(), "din".into()], Some(CompoundKind::Din));
         }
     }
-    strip_latin_article(text).to_string()
+    // The article written joined to the end of the first name: Matiur Rahman, Ikramul Haq.
+    if let Some(next) = next {
+        let b = text.as_bytes();
+        let n = b.len();
+        let sun =
+            n >= 5 && b[n - 2] == b'u' && next.as_bytes().first() == Some(&b[n - 1]) && b"rsztdn".contains(&b[n - 1]);
+        let ul = n >= 5 && text.ends_with("ul") && UL_SECOND.contains(&next);
+        if sun || ul {
+            return (vec![text[..n - 2].to_string()], None);
+        }
+    }
+    (vec![strip_latin_article(text).to_string()], None)
 }
 
-fn arabic_key(text: &str) -> String {
-    if text.chars().count() > 3 && (text.starts_with("عبد") || text.starts_with("ابو")) {
-        let (head, rest) = text.split_at("عبد".len());
-        return format!("{head}{}", strip_arabic_article(rest));
+fn arabic_parts(text: &str) -> (Vec<String>, Option<CompoundKind>) {
+    for (head, kind) in [("عبد", CompoundKind::Abd), ("ابو", CompoundKind::Abu)] {
+        if let Some(rest) = text.strip_prefix(head)
+            && rest.chars().count() >= 2
+        {
+            return (vec![head.to_string(), strip_arabic_article(rest).to_string()], Some(kind));
+        }
     }
-    strip_arabic_article(text).to_string()
+    (vec![strip_arabic_article(text).to_string()], None)
+}
+
+fn convert_part(script: TokenScript, part: &str) -> Vec<u8> {
+    match script {
+        TokenScript::Arabic => convert::arabic(part),
+        TokenScript::Latin => convert::latin(part),
+        TokenScript::Other => part.bytes().collect(),
+    }
 }
 
 fn finish(pending: Pending) -> Token {
-    let full = match pending.script {
-        TokenScript::Arabic => convert::arabic(&pending.key),
-        TokenScript::Latin => convert::latin(&pending.key),
-        TokenScript::Other => pending.key.bytes().collect(),
-    };
+    let converted: Vec<Vec<u8>> = pending.parts.iter().map(|p| convert_part(pending.script, p)).collect();
+    let mut full: Vec<u8> = converted.concat();
+    full.dedup();
     let cross = convert::cross(&full);
+    let compound = pending.compound.map(|kind| {
+        let stem = match kind {
+            CompoundKind::Abd | CompoundKind::Abu => converted.last(),
+            CompoundKind::Allah | CompoundKind::Din => converted.first(),
+        };
+        let stem = stem.cloned().unwrap_or_default();
+        let stem_cross = convert::cross(&stem);
+        (kind, stem, stem_cross)
+    });
+    let key = pending.key();
     let table = known_table();
-    let known = table.keys.get(&pending.key).copied();
-    let initial = pending.script == TokenScript::Latin && pending.key.len() == 1;
+    let known = table.keys.get(&key).copied();
+    let initial = pending.script == TokenScript::Latin && key.len() == 1;
     let weight_milli = match known {
         Some(entry) => table.weights[entry as usize],
         None if initial => 300,
         None if cross.len() <= 1 => 500,
         None => 1000,
     };
-    Token { text: pending.text, key: pending.key, script: pending.script, full, cross, known, weight_milli, initial }
+    Token { text: pending.text, key, script: pending.script, full, cross, compound, known, weight_milli, initial }
 }
 
 /// The known-names table: each spelling's key -> its entry, and each entry's weight.
@@ -281,7 +393,7 @@ fn known_table() -> &'static KnownTable {
             for spelling in spellings.split(',') {
                 let (pending, _) = pending_tokens(spelling);
                 if let [single] = pending.as_slice() {
-                    keys.entry(single.key.clone()).or_insert(entry as u16);
+                    keys.entry(single.key()).or_insert(entry as u16);
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! greedily from the most similar, and never uses a token twice. What it does not align is as
 //! telling as what it does: relatives share family and father's names but not the given name.
 
-use crate::analyze::{Name, Token};
+use crate::analyze::{CompoundKind, Name, Token};
 use crate::convert;
 use crate::phonetic::similarity;
 use crate::script::TokenScript;
@@ -68,6 +68,7 @@ struct Unit {
     known: Option<u16>,
     initial: bool,
     key: String,
+    compound: Option<(CompoundKind, Vec<u8>, Vec<u8>)>,
 }
 
 impl Unit {
@@ -81,6 +82,7 @@ impl Unit {
             known: token.known,
             initial: token.initial,
             key: token.key.clone(),
+            compound: token.compound.clone(),
         }
     }
 
@@ -97,7 +99,17 @@ impl Unit {
             full.dedup();
             let cross = convert::cross(&full);
             let key = format!("{}{}", a.key, b.key);
-            units.push(Unit { start: i, len: 2, full, cross, script: a.script, known: None, initial: false, key });
+            units.push(Unit {
+                start: i,
+                len: 2,
+                full,
+                cross,
+                script: a.script,
+                known: None,
+                initial: false,
+                key,
+                compound: None,
+            });
         }
         units
     }
@@ -107,25 +119,38 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     if a.key == b.key {
         return (1.0, MatchKind::Exact);
     }
-    if let (Some(x), Some(y)) = (a.known, b.known) {
-        if x == y {
-            return (1.0, MatchKind::KnownVariant);
-        }
+    if let (Some(x), Some(y)) = (a.known, b.known)
+        && x == y
+    {
+        return (1.0, MatchKind::KnownVariant);
     }
     if a.initial || b.initial {
         let first = |u: &Unit| u.full.first().copied();
         let same = first(a).is_some() && first(a) == first(b);
         return (if same { 0.75 } else { 0.0 }, MatchKind::Initial);
     }
-    if a.script == TokenScript::Latin && b.script == TokenScript::Latin {
-        let full = similarity(&a.full, &b.full);
-        // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
-        let skeleton = similarity(&a.cross, &b.cross) * 0.97;
-        (full.max(skeleton), MatchKind::Spelling)
-    } else {
-        let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
-        (similarity(&a.cross, &b.cross), kind)
-    }
+    let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
+    let both_latin = a.script == TokenScript::Latin && b.script == TokenScript::Latin;
+    let phonetic = |(full_a, cross_a): (&[u8], &[u8]), (full_b, cross_b): (&[u8], &[u8])| {
+        if both_latin {
+            // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
+            similarity(full_a, full_b).max(similarity(cross_a, cross_b) * 0.97)
+        } else {
+            similarity(cross_a, cross_b)
+        }
+    };
+    let whole = phonetic((&a.full, &a.cross), (&b.full, &b.cross));
+    let sim = match (&a.compound, &b.compound) {
+        // Two names in abd (or abu): what follows decides; the shared head says nothing.
+        (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb)),
+        (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
+        | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
+        // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
+        (Some((_, stem, stem_cross)), None) => whole.max(0.9 * phonetic((stem, stem_cross), (&b.full, &b.cross))),
+        (None, Some((_, stem, stem_cross))) => whole.max(0.9 * phonetic((&a.full, &a.cross), (stem, stem_cross))),
+        _ => whole,
+    };
+    (sim, kind)
 }
 
 /// Two aligned spans, one of each name.
@@ -168,10 +193,24 @@ pub struct NameFeatures {
     pub inversions: f32,
     /// The lowest similarity among aligned pairs (1 if none).
     pub weakest_pair: f32,
+    /// Whether the two first tokens (usually the given names) are aligned with each other.
+    pub first_tokens_aligned: f32,
+    /// Whether a first token is aligned with a later token of the other name while the other
+    /// first token is left unmatched: the pattern of a parent and child, or of siblings, whose
+    /// names repeat the father's and family names.
+    pub given_name_shift: f32,
+    /// Whether neither first token found a match.
+    pub both_first_unmatched: f32,
+    /// The similarity of the pair that aligns the two first tokens (0 if they are not aligned).
+    pub first_pair_similarity: f32,
+    /// The share of the query's tokens matched, each counted alike.
+    pub query_matched_share: f32,
+    /// The share of the candidate's tokens matched, each counted alike.
+    pub candidate_matched_share: f32,
 }
 
 impl NameFeatures {
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 15;
 
     pub fn to_array(&self) -> [f32; Self::COUNT] {
         [
@@ -184,6 +223,12 @@ impl NameFeatures {
             self.query_first_unmatched,
             self.inversions,
             self.weakest_pair,
+            self.first_tokens_aligned,
+            self.given_name_shift,
+            self.both_first_unmatched,
+            self.query_matched_share,
+            self.candidate_matched_share,
+            self.first_pair_similarity,
         ]
     }
 }
@@ -212,7 +257,11 @@ pub fn compare(query: &Name, candidate: &Name) -> (NameFeatures, Alignment) {
     scored.sort_by(|a, b| {
         let span = |x: &(f32, MatchKind, usize, usize)| query_units[x.2].len + candidate_units[x.3].len;
         let distance = |x: &(f32, MatchKind, usize, usize)| query_units[x.2].start.abs_diff(candidate_units[x.3].start);
-        b.0.total_cmp(&a.0).then(span(a).cmp(&span(b))).then(distance(a).cmp(&distance(b))).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3))
+        b.0.total_cmp(&a.0)
+            .then(span(a).cmp(&span(b)))
+            .then(distance(a).cmp(&distance(b)))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
     });
     let mut query_used = vec![0.0f32; query.tokens.len()];
     let mut candidate_used = vec![0.0f32; candidate.tokens.len()];
@@ -235,7 +284,18 @@ pub fn compare(query: &Name, candidate: &Name) -> (NameFeatures, Alignment) {
     (features, alignment)
 }
 
-fn features(query: &Name, candidate: &Name, query_used: &[f32], candidate_used: &[f32], pairs: &[Pair]) -> NameFeatures {
+/// The share of tokens with a match.
+fn share(used: &[f32]) -> f32 {
+    if used.is_empty() { 0.0 } else { used.iter().filter(|u| **u > 0.0).count() as f32 / used.len() as f32 }
+}
+
+fn features(
+    query: &Name,
+    candidate: &Name,
+    query_used: &[f32],
+    candidate_used: &[f32],
+    pairs: &[Pair],
+) -> NameFeatures {
     let coverage = |name: &Name, used: &[f32]| -> (f32, f32, f32) {
         let total: f32 = name.tokens.iter().map(Token::weight).sum();
         let matched: f32 = name.tokens.iter().zip(used).map(|(t, u)| t.weight() * u).sum();
@@ -254,14 +314,29 @@ fn features(query: &Name, candidate: &Name, query_used: &[f32], candidate_used: 
             }
         }
     }
+    let first_pair = pairs.iter().find(|p| p.query.0 == 0 || p.candidate.0 == 0);
+    let first_tokens_aligned = pairs.iter().any(|p| p.query.0 == 0 && p.candidate.0 == 0);
+    let query_first_unmatched = query_used.first().is_some_and(|u| *u == 0.0);
+    let candidate_first_unmatched = candidate_used.first().is_some_and(|u| *u == 0.0);
+    let given_name_shift =
+        !first_tokens_aligned && first_pair.is_some() && (query_first_unmatched || candidate_first_unmatched);
     NameFeatures {
+        first_tokens_aligned: f32::from(first_tokens_aligned),
+        given_name_shift: f32::from(given_name_shift),
+        both_first_unmatched: f32::from(query_first_unmatched && candidate_first_unmatched),
+        first_pair_similarity: pairs
+            .iter()
+            .find(|p| p.query.0 == 0 && p.candidate.0 == 0)
+            .map_or(0.0, |p| p.similarity),
+        query_matched_share: share(query_used),
+        candidate_matched_share: share(candidate_used),
         query_coverage,
         candidate_coverage,
         matched_weight: (query_matched + candidate_matched) / 2.0,
         unmatched_query_weight,
         unmatched_candidate_weight,
-        candidate_first_unmatched: f32::from(candidate_used.first().is_some_and(|u| *u == 0.0)),
-        query_first_unmatched: f32::from(query_used.first().is_some_and(|u| *u == 0.0)),
+        candidate_first_unmatched: f32::from(candidate_first_unmatched),
+        query_first_unmatched: f32::from(query_first_unmatched),
         inversions: if comparisons > 0 { inversions as f32 / comparisons as f32 } else { 0.0 },
         weakest_pair: pairs.iter().map(|p| p.similarity).fold(1.0, f32::min),
     }

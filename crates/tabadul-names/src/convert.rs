@@ -144,7 +144,12 @@ mod tests {
             let a = cross(&latin(latin_text));
             let b = cross(&arabic(arabic_text));
             let sim = crate::phonetic::similarity(&a, &b);
-            assert!(sim > 0.75, "{latin_text} {arabic_text}: {sim} {:?} {:?}", String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+            assert!(
+                sim > 0.75,
+                "{latin_text} {arabic_text}: {sim} {:?} {:?}",
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&b)
+            );
         }
     }
 }

@@ -19,7 +19,7 @@ mod known;
 mod phonetic;
 pub mod script;
 
-pub use analyze::{Name, TOKENS_PER_NAME_MAX, Token, analyze};
+pub use analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token, analyze};
 pub use compare::{Alignment, MatchKind, NameFeatures, Pair, compare, token_similarity};
 pub use script::TokenScript;
 

@@ -40,10 +40,10 @@ fn fold_arabic(c: char) -> Option<char> {
         'ګ' => 'گ',
         'ځ' | 'څ' => 'ح',
         'ء' => return None,
-        '\u{0640}' => return None,                     // tatweel
-        '\u{064B}'..='\u{065F}' => return None,        // tashkeel
-        '\u{0670}' => 'ا',                             // dagger alef
-        '\u{06D6}'..='\u{06ED}' => return None,        // Quranic marks
+        '\u{0640}' => return None,                                        // tatweel
+        '\u{064B}'..='\u{065F}' => return None,                           // tashkeel
+        '\u{0670}' => 'ا',                                                // dagger alef
+        '\u{06D6}'..='\u{06ED}' => return None,                           // Quranic marks
         '\u{0660}'..='\u{0669}' | '\u{06F0}'..='\u{06F9}' => return None, // digits
         other => other,
     })
@@ -154,5 +154,31 @@ mod tests {
         let tokens = tokens("Ali-علي");
         assert_eq!(tokens.len(), 2);
         assert_eq!((tokens[0].script, tokens[1].script), (TokenScript::Latin, TokenScript::Arabic));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What `tokens` gives, as text that `tokens` can read again.
+    fn rejoin(name: &str) -> String {
+        tokens(name).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
+    }
+
+    proptest! {
+        #[test]
+        fn folding_is_idempotent(name in "\\PC{0,40}") {
+            let once = rejoin(&name);
+            prop_assert_eq!(rejoin(&once), once);
+        }
+
+        #[test]
+        fn folding_is_idempotent_on_names(name in "[a-zA-Zéüßøı' -]{0,20}( [\u{0621}-\u{064A}\u{064B}-\u{0652}\u{06A9}\u{06CC}]{1,8}){0,3}") {
+            let once = rejoin(&name);
+            prop_assert_eq!(rejoin(&once), once);
+        }
     }
 }

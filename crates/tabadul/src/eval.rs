@@ -72,23 +72,25 @@ pub fn run(command: EvalCommand) -> Result<ExitCode> {
         pairs.push(pair);
     }
     let started = Instant::now();
-    let results: Vec<_> = pairs
-        .iter()
-        .map(|pair| score(&pair.query.query().prepare(), &pair.candidate.query().prepare()))
-        .collect();
+    let results: Vec<_> =
+        pairs.iter().map(|pair| score(&pair.query.query().prepare(), &pair.candidate.query().prepare())).collect();
     let seconds = started.elapsed().as_secs_f64();
     let scored: Vec<(f32, bool)> = results.iter().zip(&pairs).map(|(r, p)| (r.score, p.label == 1)).collect();
     let measured = metrics(&scored, HIT_THRESHOLD_DEFAULT);
 
     if let Some(path) = features {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?);
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?,
+        );
         for (result, pair) in results.iter().zip(&pairs) {
             writeln!(out, "{}", serde_json::json!({ "label": pair.label, "features": result.features.to_vec() }))?;
         }
         out.flush()?;
     }
     if let Some(path) = errors {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?);
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?,
+        );
         for (result, pair) in results.iter().zip(&pairs) {
             if (result.score >= HIT_THRESHOLD_DEFAULT) != (pair.label == 1) {
                 let reasons: Vec<&str> = result.reasons.iter().map(|r| r.text.as_str()).collect();

@@ -1,0 +1,69 @@
+//! Names that must match and names that must not, by the engine's name score alone.
+
+use tabadul_engine::{HIT_THRESHOLD_DEFAULT, PersonQuery, score};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Match,
+    NoMatch,
+}
+use Expect::*;
+
+fn name_score(query: &str, candidate: &str) -> f32 {
+    let person = |name: &str| PersonQuery { names: vec![name.to_string()], ..PersonQuery::default() }.prepare();
+    score(&person(query), &person(candidate)).score
+}
+
+fn check(query: &str, candidate: &str, expected: Expect) {
+    let score = name_score(query, candidate);
+    let got = if score >= HIT_THRESHOLD_DEFAULT { Match } else { NoMatch };
+    assert_eq!(got, expected, "{query} / {candidate}: score {score:.3}");
+}
+
+#[test]
+fn the_same_name_across_scripts() {
+    check("عبد الأمير الشمري", "Abdul Amir al-Shammari", Match);
+    check("عبد الأمير الشمري", "ABDULAMEER ALSHAMMARI", Match);
+    check("Abdul Amir al-Shammari", "ABDULAMEER<<ALSHAMMARI", Match);
+    check("صدام حسين التكريتي", "SADDAM HUSSEIN AL-TIKRITI", Match);
+    check("محمد علي", "Mohamed Ali", Match);
+    check("عبدالله", "Abd Allah", Match);
+    check("عبد الله", "Abdullah", Match);
+    check("سراج الدين حقاني", "Sirajuddin Haqqani", Match);
+    check("عزت الله", "Ezatullah", Match);
+    check("يوسف القرضاوي", "Youssef al-Qaradawi", Match);
+    check("فاطمة الزهراء", "Fatima Al-Zahra", Match);
+    check("خالد عبد الرحمن الفواز", "Khalid Al-Fawwaz", Match);
+}
+
+#[test]
+fn latin_transliteration_variants() {
+    check("Mohammed Hussein", "Muhammad Husayn", Match);
+    check("Abd al-Rahman", "Abdulrahman", Match);
+    check("Abdurrahman Wahid", "Abd ar-Rahman Wahid", Match);
+    check("Mustapha Ould Salem", "Mustafa Salim", Match);
+    check("Youssef Ben Ali", "Yusuf ibn Ali", Match);
+    check("Rakušan", "RAKUSAN", Match);
+    check("Gulbuddin Hekmatyar", "Gulabudin HEKMATYAR", Match);
+    check("Khamis EL-QADDAFI", "Khamis QADHAFI", Match);
+    check("Matiur Rahman", "Mati ur Rehman", Match);
+}
+
+#[test]
+fn different_people_do_not_match() {
+    // A shared family name, or a shared common given name, is not the same person.
+    check("Hassan al-Shammari", "Hussein al-Shammari", NoMatch);
+    check("أحمد الجبوري", "Ahmed al-Dulaimi", NoMatch);
+    check("Jan Novák", "Petr Novák", NoMatch);
+    check("Karel Dvořák", "Ahmed Jubouri", NoMatch);
+}
+
+#[test]
+fn scores_are_spread_not_saturated() {
+    let exact = name_score("Abdul Amir al-Shammari", "Abdul Amir al-Shammari");
+    let variant = name_score("Abdul Amir al-Shammari", "Abdulameer Alshamari");
+    let partial = name_score("Abdul Amir al-Shammari", "Abdul Amir");
+    let other = name_score("Abdul Amir al-Shammari", "Karel Dvořák");
+    assert!(exact >= variant && variant > partial && partial > other, "{exact} {variant} {partial} {other}");
+    assert!(exact < 1.0 && other > 0.0);
+}
