@@ -85,7 +85,11 @@ pub fn tokens(name: &str) -> Vec<RawToken> {
     let mut script = TokenScript::Other;
     let flush = |current: &mut String, script: TokenScript, out: &mut Vec<RawToken>| {
         if !current.is_empty() {
-            out.push(RawToken { text: std::mem::take(current), script });
+            let text = std::mem::take(current);
+            // Letters of other scripts keep their marks: put them back in canonical order, which
+            // dropping a character between two marks may have broken.
+            let text = if script == TokenScript::Other { text.nfc().collect() } else { text };
+            out.push(RawToken { text, script });
         }
     };
     let lowered: String = name.nfkc().flat_map(char::to_lowercase).collect();
