@@ -12,7 +12,8 @@ pub mod model;
 mod person;
 
 pub use person::{
-    Evidence, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, normalise_document, score,
+    Evidence, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, evidence_logit, normalise_document,
+    score,
 };
 
 /// The default score from which a comparison is a hit.

@@ -21,7 +21,6 @@ pub struct PersonQuery {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PreparedPerson {
     pub names: Vec<Name>,
-    pub written: Vec<String>,
     pub birth_dates: Vec<PartialDate>,
     pub nationalities: Vec<CountryCode>,
     pub gender: Option<Gender>,
@@ -30,17 +29,27 @@ pub struct PreparedPerson {
 }
 
 impl PersonQuery {
+    /// What a person alert records, as the engine compares it.
+    pub fn from_person(person: &tabadul_domain::Person) -> PersonQuery {
+        PersonQuery {
+            names: person.names.iter().map(|n| n.full.clone()).collect(),
+            birth_dates: person.birth_dates.clone(),
+            nationalities: person.nationalities.clone(),
+            gender: person.gender,
+            documents: person.documents.iter().map(|d| d.number.clone()).collect(),
+        }
+    }
+
     pub fn prepare(&self) -> PreparedPerson {
-        let names: Vec<(String, Name)> = self
+        let names: Vec<Name> = self
             .names
             .iter()
             .flat_map(|n| split_aliases(n))
-            .map(|n| (n.to_string(), analyze(n)))
-            .filter(|(_, name)| !name.tokens.is_empty())
+            .map(analyze)
+            .filter(|name| !name.tokens.is_empty())
             .collect();
         PreparedPerson {
-            written: names.iter().map(|(w, _)| w.clone()).collect(),
-            names: names.into_iter().map(|(_, n)| n).collect(),
+            names,
             birth_dates: self.birth_dates.clone(),
             nationalities: self.nationalities.clone(),
             gender: self.gender,
@@ -275,6 +284,12 @@ impl OtherFeatures {
             say("document", false, "document numbers differ".into());
         }
     }
+}
+
+/// What birth dates, nationality, gender and documents alone say, as a logit: cheap, for
+/// ranking candidates before their names are compared in full.
+pub fn evidence_logit(query: &PreparedPerson, candidate: &PreparedPerson) -> f32 {
+    model::other_logit(&other_features(query, candidate))
 }
 
 fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFeatures {

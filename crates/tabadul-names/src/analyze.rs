@@ -4,7 +4,7 @@
 //! the comparison space and looked up in the table of known names.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::convert;
 use crate::script::{RawToken, TokenScript, tokens};
@@ -54,10 +54,10 @@ impl Token {
     }
 }
 
-/// A name, analysed.
+/// A name, analysed. Tokens are shared: an index keeps one copy of each distinct token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Name {
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<Arc<Token>>,
     /// Titles and particles that were dropped (for explanations).
     pub dropped: Vec<String>,
 }
@@ -203,7 +203,7 @@ impl Pending {
 /// Analyses a written name.
 pub fn analyze(name: &str) -> Name {
     let (pending, dropped) = pending_tokens(name);
-    let tokens = pending.into_iter().take(TOKENS_PER_NAME_MAX).map(finish).collect();
+    let tokens = pending.into_iter().take(TOKENS_PER_NAME_MAX).map(|p| Arc::new(finish(p))).collect();
     Name { tokens, dropped }
 }
 

@@ -6,6 +6,8 @@
 //! greedily from the most similar, and never uses a token twice. What it does not align is as
 //! telling as what it does: relatives share family and father's names but not the given name.
 
+use std::borrow::Cow;
+
 use crate::analyze::{CompoundKind, Name, Token};
 use crate::convert;
 use crate::phonetic::similarity;
@@ -59,35 +61,35 @@ pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
 
 /// A token, or two adjacent tokens read as one.
 #[derive(Debug, Clone)]
-struct Unit {
+struct Unit<'a> {
     start: usize,
     len: usize,
-    full: Vec<u8>,
-    cross: Vec<u8>,
+    full: Cow<'a, [u8]>,
+    cross: Cow<'a, [u8]>,
     script: TokenScript,
     known: Option<u16>,
     initial: bool,
-    key: String,
-    compound: Option<(CompoundKind, Vec<u8>, Vec<u8>)>,
+    key: Cow<'a, str>,
+    compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
 }
 
-impl Unit {
-    fn of(token: &Token) -> Unit {
+impl<'a> Unit<'a> {
+    fn of(token: &'a Token) -> Unit<'a> {
         Unit {
             start: 0,
             len: 1,
-            full: token.full.clone(),
-            cross: token.cross.clone(),
+            full: Cow::Borrowed(&token.full),
+            cross: Cow::Borrowed(&token.cross),
             script: token.script,
             known: token.known,
             initial: token.initial,
-            key: token.key.clone(),
-            compound: token.compound.clone(),
+            key: Cow::Borrowed(&token.key),
+            compound: token.compound.as_ref(),
         }
     }
 
-    fn units(name: &Name) -> Vec<Unit> {
-        let mut units: Vec<Unit> =
+    fn units(name: &'a Name) -> Vec<Unit<'a>> {
+        let mut units: Vec<Unit<'a>> =
             name.tokens.iter().enumerate().map(|(i, t)| Unit { start: i, ..Unit::of(t) }).collect();
         for (i, pair) in name.tokens.windows(2).enumerate() {
             let [a, b] = pair else { continue };
@@ -102,12 +104,12 @@ impl Unit {
             units.push(Unit {
                 start: i,
                 len: 2,
-                full,
-                cross,
+                full: Cow::Owned(full),
+                cross: Cow::Owned(cross),
                 script: a.script,
                 known: None,
                 initial: false,
-                key,
+                key: Cow::Owned(key),
                 compound: None,
             });
         }
@@ -140,7 +142,7 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
         }
     };
     let whole = phonetic((&a.full, &a.cross), (&b.full, &b.cross));
-    let sim = match (&a.compound, &b.compound) {
+    let sim = match (a.compound, b.compound) {
         // Two names in abd (or abu): what follows decides; the shared head says nothing.
         (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb)),
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
@@ -297,7 +299,7 @@ fn features(
     pairs: &[Pair],
 ) -> NameFeatures {
     let coverage = |name: &Name, used: &[f32]| -> (f32, f32, f32) {
-        let total: f32 = name.tokens.iter().map(Token::weight).sum();
+        let total: f32 = name.tokens.iter().map(|t| t.weight()).sum();
         let matched: f32 = name.tokens.iter().zip(used).map(|(t, u)| t.weight() * u).sum();
         let unmatched: f32 = name.tokens.iter().zip(used).filter(|(_, u)| **u == 0.0).map(|(t, _)| t.weight()).sum();
         (if total > 0.0 { matched / total } else { 0.0 }, matched, unmatched)

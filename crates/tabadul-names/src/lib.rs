@@ -20,12 +20,14 @@ mod phonetic;
 pub mod script;
 
 pub use analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token, analyze};
-pub use compare::{Alignment, MatchKind, NameFeatures, Pair, compare, token_similarity};
+pub use compare::{ALIGN_SIMILARITY_MIN, Alignment, MatchKind, NameFeatures, Pair, compare, token_similarity};
 pub use script::TokenScript;
 
-/// The blocking keys of a token: its cross-script consonant skeleton, cut to its first four
-/// symbols. Two spellings of one name share it in most cases; the index looks names up by it.
-pub fn blocking_key(token: &Token) -> Vec<u8> {
+/// A token's coarse consonant skeleton: its cross-script form with semivowels and h dropped
+/// and the consonants that romanisations confuse merged (q/k/g, kh/h, th/s, dh/z, sh/ch/s).
+/// Two spellings of one name nearly always share its first symbols; the index builds its
+/// blocking keys from it.
+pub fn coarse_skeleton(token: &Token) -> Vec<u8> {
     let mut key: Vec<u8> = token
         .cross
         .iter()
@@ -42,6 +44,5 @@ pub fn blocking_key(token: &Token) -> Vec<u8> {
         })
         .collect();
     key.dedup();
-    key.truncate(4);
     key
 }

@@ -1,0 +1,367 @@
+//! The in-memory index that checks search: person alerts by name in the comparison space,
+//! travel documents by number and issuing state, vehicles by VIN and plate.
+//!
+//! Pure: no I/O, no clock, no threads. An [`Index`] is an immutable snapshot: a few segments,
+//! each built once, and for each segment a set of removed entries. [`Index::apply`] makes the
+//! next snapshot from this one and a batch of changes (a new small segment for what was added
+//! or changed, the removed entries marked) without rebuilding the rest, so the node swaps the
+//! snapshot atomically and checks never wait for writes. Small segments are merged when there
+//! are too many.
+//!
+//! A person search has three stages, each bounded:
+//! 1. *blocking*: each query token finds the tokens of the vocabulary that share a blocking key
+//!    (known-name entry, consonant-skeleton prefix or ends) and are similar enough; their
+//!    posting lists give candidate alerts, rarest tokens first; a token too common to scan
+//!    (محمد) only adds weight to candidates already found, unless every token is that common,
+//!    when the two rarest are intersected;
+//! 2. *ranking*: candidates the checking agency may see are ranked by the weight of their
+//!    matched tokens and a cheap look at birth date, nationality, gender and documents, and at
+//!    most [`SearchOptions::candidates_max`] go on;
+//! 3. *scoring*: the engine scores those in full; hits above the threshold come back ranked by
+//!    score, then by alert id, so the order is deterministic.
+
+mod fx;
+mod segment;
+
+use std::sync::Arc;
+
+use tabadul_domain::{AgencyCode, Alert, AlertId, Category, Subject, Visibility};
+use tabadul_engine::{MatchResult, PersonQuery, PreparedPerson};
+
+use crate::segment::{Entry, Segment};
+
+/// Candidates scored in full per check, by default.
+pub const CANDIDATES_MAX_DEFAULT: usize = 200;
+/// Hits returned per check, at most.
+pub const HITS_MAX: usize = 100;
+/// Segments kept before the smallest are merged.
+pub const SEGMENTS_MAX: usize = 8;
+
+/// What the index keeps of an alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedAlert {
+    pub id: AlertId,
+    pub owner: AgencyCode,
+    pub category: Category,
+    pub expires: Option<time::Date>,
+    pub subject: IndexedSubject,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexedSubject {
+    Person(PersonQuery),
+    Document { number: String, issuing_state: String },
+    Vehicle { vin: Option<String>, plate: Option<String>, plate_country: Option<String> },
+}
+
+impl IndexedAlert {
+    pub fn from_alert(alert: &Alert) -> IndexedAlert {
+        let subject = match &alert.subject {
+            Subject::Person(person) => IndexedSubject::Person(PersonQuery::from_person(person)),
+            Subject::Document(doc) => {
+                IndexedSubject::Document { number: doc.number.clone(), issuing_state: doc.issuing_state.to_string() }
+            }
+            Subject::Vehicle(vehicle) => IndexedSubject::Vehicle {
+                vin: vehicle.vin.clone(),
+                plate: vehicle.plate.clone(),
+                plate_country: vehicle.plate_country.as_ref().map(|c| c.to_string()),
+            },
+        };
+        IndexedAlert {
+            id: alert.id,
+            owner: alert.owner.clone(),
+            category: alert.category,
+            expires: alert.expires,
+            subject,
+        }
+    }
+}
+
+/// A change to apply to the index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Add an alert, or replace the alert with the same id.
+    Upsert(IndexedAlert),
+    Remove(AlertId),
+}
+
+/// How a person search is bounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchOptions {
+    /// Hits from this score on.
+    pub threshold: f32,
+    /// At most this many hits.
+    pub limit: usize,
+    /// At most this many candidates scored in full.
+    pub candidates_max: usize,
+    /// The day of the check: alerts expired before it are not searched.
+    pub today: time::Date,
+}
+
+impl SearchOptions {
+    pub fn new(today: time::Date) -> SearchOptions {
+        SearchOptions {
+            threshold: tabadul_engine::HIT_THRESHOLD_DEFAULT,
+            limit: 20,
+            candidates_max: CANDIDATES_MAX_DEFAULT,
+            today,
+        }
+    }
+}
+
+/// A person alert that a search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonHit {
+    pub id: AlertId,
+    pub owner: AgencyCode,
+    pub category: Category,
+    pub visibility: Visibility,
+    pub result: MatchResult,
+}
+
+/// A document or vehicle alert that a lookup found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactHit {
+    pub id: AlertId,
+    pub owner: AgencyCode,
+    pub category: Category,
+    pub visibility: Visibility,
+}
+
+/// What a search looked at, for the audit log and for tuning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SearchStats {
+    pub postings_read: usize,
+    pub candidates: usize,
+    pub scored: usize,
+}
+
+/// Decides what the checking agency sees of an alert (the visibility rule, precomputed).
+pub trait Viewer {
+    fn visibility(&self, owner: &AgencyCode, category: Category, expires: Option<time::Date>) -> Visibility;
+}
+
+impl Viewer for tabadul_domain::SharingTable {
+    fn visibility(&self, owner: &AgencyCode, category: Category, expires: Option<time::Date>) -> Visibility {
+        tabadul_domain::SharingTable::visibility(self, tabadul_domain::Scope { owner, category, expires })
+    }
+}
+
+/// One segment of a snapshot, with the entries removed from it since it was built.
+#[derive(Debug, Clone)]
+struct Part {
+    segment: Arc<Segment>,
+    removed: Arc<Vec<u64>>,
+}
+
+impl Part {
+    fn is_removed(&self, entry: u32) -> bool {
+        self.removed.get(entry as usize / 64).is_some_and(|word| word & (1 << (entry % 64)) != 0)
+    }
+
+    fn live(&self) -> usize {
+        self.segment.len() - self.removed.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+    }
+}
+
+/// An immutable snapshot of the index.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    parts: Vec<Part>,
+}
+
+impl Index {
+    /// Builds an index of `alerts` (later alerts with the same id replace earlier ones).
+    pub fn build(alerts: Vec<IndexedAlert>) -> Index {
+        Index::default().apply(alerts.into_iter().map(Change::Upsert).collect())
+    }
+
+    /// How many alerts the snapshot holds.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Part::live).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An estimate of the memory the snapshot holds, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.parts.iter().map(|p| p.segment.memory_bytes() + p.removed.len() * 8).sum()
+    }
+
+    fn locate(&self, id: AlertId) -> Option<(usize, u32)> {
+        self.parts.iter().enumerate().rev().find_map(|(i, part)| {
+            part.segment.position(id).filter(|entry| !part.is_removed(*entry)).map(|entry| (i, entry))
+        })
+    }
+
+    /// Whether the snapshot holds an alert.
+    pub fn contains(&self, id: AlertId) -> bool {
+        self.locate(id).is_some()
+    }
+
+    /// The next snapshot: this one with `changes` applied. Only what changed is rebuilt.
+    pub fn apply(&self, changes: Vec<Change>) -> Index {
+        let mut parts = self.parts.clone();
+        let mut removed: Vec<Option<Vec<u64>>> = vec![None; parts.len()];
+        let mut added: Vec<IndexedAlert> = Vec::new();
+        let mut added_at: std::collections::HashMap<AlertId, usize> = std::collections::HashMap::new();
+        for change in changes {
+            let id = match &change {
+                Change::Upsert(alert) => alert.id,
+                Change::Remove(id) => *id,
+            };
+            if let Some((i, entry)) = self.locate(id) {
+                let bits = removed[i].get_or_insert_with(|| parts[i].removed.as_ref().clone());
+                let word = entry as usize / 64;
+                if bits.len() <= word {
+                    bits.resize(word + 1, 0);
+                }
+                bits[word] |= 1 << (entry % 64);
+            }
+            match change {
+                Change::Upsert(alert) => match added_at.get(&alert.id) {
+                    Some(&at) => added[at] = alert,
+                    None => {
+                        added_at.insert(alert.id, added.len());
+                        added.push(alert);
+                    }
+                },
+                Change::Remove(id) => {
+                    if let Some(at) = added_at.remove(&id) {
+                        added.remove(at);
+                        added_at = added.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+                    }
+                }
+            }
+        }
+        for (part, bits) in parts.iter_mut().zip(removed) {
+            if let Some(bits) = bits {
+                part.removed = Arc::new(bits);
+            }
+        }
+        parts.retain(|p| p.live() > 0);
+        if !added.is_empty() {
+            parts.push(Part { segment: Arc::new(Segment::build(added)), removed: Arc::new(Vec::new()) });
+        }
+        let mut index = Index { parts };
+        index.merge_small();
+        index
+    }
+
+    /// Merges the smallest segments while there are more than [`SEGMENTS_MAX`].
+    fn merge_small(&mut self) {
+        while self.parts.len() > SEGMENTS_MAX {
+            self.parts.sort_by_key(|p| std::cmp::Reverse(p.segment.len()));
+            let a = self.parts.pop().expect("more than SEGMENTS_MAX parts");
+            let b = self.parts.pop().expect("more than SEGMENTS_MAX parts");
+            let alerts: Vec<IndexedAlert> =
+                [b, a].iter().flat_map(|part| part.segment.live_alerts(|entry| part.is_removed(entry))).collect();
+            self.parts.push(Part { segment: Arc::new(Segment::build(alerts)), removed: Arc::new(Vec::new()) });
+        }
+    }
+
+    /// Merges every segment into one (compaction), dropping removed entries.
+    pub fn compact(&self) -> Index {
+        let alerts: Vec<IndexedAlert> =
+            self.parts.iter().flat_map(|part| part.segment.live_alerts(|entry| part.is_removed(entry))).collect();
+        Index::build(alerts)
+    }
+
+    /// Person alerts that match `query`, that `viewer` may see, best first.
+    pub fn search_person(
+        &self,
+        query: &PreparedPerson,
+        viewer: &dyn Viewer,
+        options: &SearchOptions,
+    ) -> (Vec<PersonHit>, SearchStats) {
+        let mut stats = SearchStats::default();
+        let mut candidates: Vec<(f32, usize, u32)> = Vec::new();
+        for (p, part) in self.parts.iter().enumerate() {
+            let visible = |entry: &Entry, index: u32| {
+                !part.is_removed(index) && part.segment.visibility(entry, viewer, options.today) != Visibility::Hidden
+            };
+            let found = part.segment.candidates(query, &visible, &mut stats);
+            candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
+        }
+        stats.candidates = candidates.len();
+        let keep = options.candidates_max.max(1);
+        if candidates.len() > keep {
+            candidates.select_nth_unstable_by(keep - 1, |a, b| {
+                b.0.total_cmp(&a.0).then(self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2)))
+            });
+            candidates.truncate(keep);
+        }
+        stats.scored = candidates.len();
+        let mut hits: Vec<PersonHit> = candidates
+            .into_iter()
+            .filter_map(|(_, p, entry)| {
+                let segment = &self.parts[p].segment;
+                let e = segment.entry(entry);
+                let person = e.person.as_ref()?;
+                let result = tabadul_engine::score(query, person);
+                (result.score >= options.threshold).then(|| PersonHit {
+                    id: e.id,
+                    owner: segment.owner(e).clone(),
+                    category: e.category,
+                    visibility: segment.visibility(e, viewer, options.today),
+                    result,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.result.score.total_cmp(&a.result.score).then(a.id.cmp(&b.id)));
+        hits.truncate(options.limit.min(HITS_MAX));
+        (hits, stats)
+    }
+
+    fn id_of(&self, part: usize, entry: u32) -> AlertId {
+        self.parts[part].segment.entry(entry).id
+    }
+
+    /// Document alerts on this number and issuing state that `viewer` may see.
+    pub fn search_document(
+        &self,
+        number: &str,
+        issuing_state: &str,
+        viewer: &dyn Viewer,
+        today: time::Date,
+    ) -> Vec<ExactHit> {
+        self.exact(viewer, today, |segment| segment.documents(number, issuing_state))
+    }
+
+    /// Vehicle alerts on this VIN or plate that `viewer` may see.
+    pub fn search_vehicle(
+        &self,
+        vin: Option<&str>,
+        plate: Option<&str>,
+        viewer: &dyn Viewer,
+        today: time::Date,
+    ) -> Vec<ExactHit> {
+        self.exact(viewer, today, |segment| segment.vehicles(vin, plate))
+    }
+
+    fn exact(&self, viewer: &dyn Viewer, today: time::Date, find: impl Fn(&Segment) -> Vec<u32>) -> Vec<ExactHit> {
+        let mut hits = Vec::new();
+        for part in &self.parts {
+            for entry in find(&part.segment) {
+                if part.is_removed(entry) {
+                    continue;
+                }
+                let e = part.segment.entry(entry);
+                let visibility = part.segment.visibility(e, viewer, today);
+                if visibility != Visibility::Hidden {
+                    hits.push(ExactHit {
+                        id: e.id,
+                        owner: part.segment.owner(e).clone(),
+                        category: e.category,
+                        visibility,
+                    });
+                }
+            }
+        }
+        hits.sort_by_key(|h| h.id);
+        hits.dedup_by_key(|h| h.id);
+        hits
+    }
+}
