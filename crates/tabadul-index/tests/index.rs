@@ -67,7 +67,7 @@ prop_compose! {
             id: AlertId(id),
             owner: AgencyCode::new(AGENCIES[owner]).unwrap(),
             category: CATEGORIES[category],
-            expires: expired.then(|| time::macros::date!(2026 - 01 - 01)),
+            expires: expired.then_some(time::macros::date!(2026 - 01 - 01)),
             subject: IndexedSubject::Person(person(NAMES[name], year)),
         }
     }
