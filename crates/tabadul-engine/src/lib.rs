@@ -9,11 +9,13 @@
 
 pub mod eval;
 pub mod model;
+
+pub use tabadul_names::SimilarityCache;
 mod person;
 
 pub use person::{
     Evidence, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, evidence_logit, normalise_document,
-    score,
+    score, score_cached,
 };
 
 /// The default score from which a comparison is a hit.

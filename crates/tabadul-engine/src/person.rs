@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use tabadul_domain::{CountryCode, Gender, PartialDate};
-use tabadul_names::{Alignment, Name, NameFeatures, analyze, compare};
+use tabadul_names::{Alignment, Name, NameFeatures, SimilarityCache, analyze, compare_cached};
 
 use crate::model;
 
@@ -129,12 +129,23 @@ pub struct MatchResult {
     pub features: [f32; model::FEATURES],
 }
 
-/// Compares a query with a candidate.
+/// Compares a query with a candidate, with the reasons.
 pub fn score(query: &PreparedPerson, candidate: &PreparedPerson) -> MatchResult {
+    score_cached(query, candidate, &mut SimilarityCache::new(), true)
+}
+
+/// [`score`], remembering token similarities in `cache` (keep one per search); the reasons
+/// only if `explain` (writing them costs more than the comparison).
+pub fn score_cached(
+    query: &PreparedPerson,
+    candidate: &PreparedPerson,
+    cache: &mut SimilarityCache,
+    explain: bool,
+) -> MatchResult {
     let mut best: Option<(f32, usize, usize, NameFeatures, Alignment)> = None;
     for (qi, q) in query.names.iter().enumerate() {
         for (ci, c) in candidate.names.iter().enumerate() {
-            let (features, alignment) = compare(q, c);
+            let (features, alignment) = compare_cached(q, c, cache);
             let conflict = features.both_first_unmatched > 0.0 && q.tokens.len() >= 2 && c.tokens.len() >= 2;
             let logit = model::name_logit(&features, conflict);
             if best.as_ref().is_none_or(|b| logit > b.0) {
@@ -155,10 +166,12 @@ pub fn score(query: &PreparedPerson, candidate: &PreparedPerson) -> MatchResult 
     features[NameFeatures::COUNT..].copy_from_slice(&other.to_array());
     let score = model::sigmoid(name_logit + model::other_logit(&other));
     let mut reasons = Vec::new();
-    if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
-        name_reasons(q, c, &alignment, &mut reasons);
+    if explain {
+        if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
+            name_reasons(q, c, &alignment, &mut reasons);
+        }
+        other.reasons(query, candidate, &mut reasons);
     }
-    other.reasons(query, candidate, &mut reasons);
     MatchResult { score, name_score: model::sigmoid(name_logit), names: (qi, ci), reasons, features }
 }
 

@@ -20,7 +20,6 @@
 //! 3. *scoring*: the engine scores those in full; hits above the threshold come back ranked by
 //!    score, then by alert id, so the order is deterministic.
 
-mod fx;
 mod segment;
 
 use std::sync::Arc;
@@ -282,7 +281,7 @@ impl Index {
             let visible = |entry: &Entry, index: u32| {
                 !part.is_removed(index) && part.segment.visibility(entry, viewer, options.today) != Visibility::Hidden
             };
-            let found = part.segment.candidates(query, &visible, &mut stats);
+            let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats);
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
         }
         stats.candidates = candidates.len();
@@ -294,14 +293,19 @@ impl Index {
             candidates.truncate(keep);
         }
         stats.scored = candidates.len();
+        let mut cache = tabadul_engine::SimilarityCache::new();
         let mut hits: Vec<PersonHit> = candidates
             .into_iter()
             .filter_map(|(_, p, entry)| {
                 let segment = &self.parts[p].segment;
                 let e = segment.entry(entry);
                 let person = e.person.as_ref()?;
-                let result = tabadul_engine::score(query, person);
-                (result.score >= options.threshold).then(|| PersonHit {
+                let quick = tabadul_engine::score_cached(query, person, &mut cache, false);
+                if quick.score < options.threshold {
+                    return None;
+                }
+                let result = tabadul_engine::score_cached(query, person, &mut cache, true);
+                Some(PersonHit {
                     id: e.id,
                     owner: segment.owner(e).clone(),
                     category: e.category,

@@ -1,19 +1,28 @@
 //! A segment: alerts indexed once, never changed (a snapshot marks its removed entries).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tabadul_domain::{AgencyCode, AlertId, Category, Visibility};
 use tabadul_engine::{PreparedPerson, evidence_logit, normalise_document};
 use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton, token_similarity};
 
-use crate::fx::FxMap;
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
+use tabadul_names::fx::FxMap;
 
 /// A query token whose posting lists together hold more entries than this is "common": it
 /// adds weight to candidates found by rarer tokens instead of bringing its own.
 const RARE_POSTINGS_MAX: usize = 4096;
 /// Most candidates a segment gathers for one search before ranking.
 const GATHERED_MAX: usize = 50_000;
+/// Vocabulary tokens whose matching groups are remembered, at most.
+const NEIGHBOURS_CACHED_MAX: usize = 200_000;
+/// Tokens of a name, from its first, that are paired in the pair postings.
+const PAIR_TOKENS_MAX: usize = 4;
+/// Candidates ranked on their other evidence, per candidate scored in full.
+const PRESELECT_FACTOR: usize = 4;
+/// Vocabulary tokens whose cross-script form differs in length by more than this from the
+/// query token's are not compared (they cannot reach the alignment threshold).
+const LENGTH_DIFFERENCE_MAX: usize = 3;
 /// Posting groups below this number are entries of the known-names table; above, tokens.
 const TOKEN_GROUPS_START: u32 = 1 << 16;
 
@@ -27,16 +36,39 @@ pub(crate) struct Entry {
     source: IndexedAlert,
 }
 
+/// Posting groups with a weight each.
+type Groups = Arc<[(u32, f32)]>;
+
+/// A vocabulary token as a blocking key lists it: its id, the length of its cross-script
+/// form and its known-names entry (0 for none, else entry + 1), so that most tokens of a key
+/// are passed over without touching the token itself.
+#[derive(Debug, Clone, Copy)]
+struct KeyedToken {
+    id: u32,
+    cross_len: u16,
+    known: u16,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Segment {
     agencies: Vec<AgencyCode>,
     entries: Vec<Entry>,
     by_id: FxMap<u128, u32>,
     vocabulary: Vec<Arc<Token>>,
-    /// Blocking key -> tokens of the vocabulary.
-    keys: FxMap<u64, Vec<u32>>,
+    /// Token key -> its place in the vocabulary.
+    vocabulary_ids: FxMap<String, u32>,
+    /// The posting groups each vocabulary token matches (for a weight of 1), computed the
+    /// first time a check has that token: most tokens of checks are tokens of the vocabulary,
+    /// and the same names are checked again and again. Derived data only: it never changes
+    /// what a search finds.
+    neighbours: RwLock<FxMap<u32, Groups>>,
+    /// Blocking key -> tokens of the vocabulary, with what filters them without reading them.
+    keys: FxMap<u64, Vec<KeyedToken>>,
     /// Posting group -> entries (ascending).
     postings: FxMap<u32, Vec<u32>>,
+    /// Two posting groups of one name (the lower first) -> entries (ascending): what a check
+    /// of two frequent names (محمد علي) reads instead of two long lists.
+    pair_postings: FxMap<u64, Vec<u32>>,
     documents: FxMap<(String, String), Vec<u32>>,
     vins: FxMap<String, Vec<u32>>,
     plates: FxMap<String, Vec<u32>>,
@@ -44,7 +76,7 @@ pub(crate) struct Segment {
 
 fn hash_key(tag: u8, symbols: &[u8]) -> u64 {
     use std::hash::Hasher;
-    let mut hasher = crate::fx::FxHasher::default();
+    let mut hasher = tabadul_names::fx::FxHasher::default();
     hasher.write(&[tag]);
     hasher.write(symbols);
     hasher.write_usize(symbols.len());
@@ -75,7 +107,6 @@ fn normalise_state(state: &str) -> String {
 impl Segment {
     pub fn build(alerts: Vec<IndexedAlert>) -> Segment {
         let mut segment = Segment::default();
-        let mut vocabulary_ids: FxMap<String, u32> = FxMap::default();
         for alert in alerts {
             let index = segment.entries.len() as u32;
             let owner = match segment.agencies.iter().position(|a| *a == alert.owner) {
@@ -90,20 +121,33 @@ impl Segment {
                 IndexedSubject::Person(query) => {
                     let mut prepared = query.prepare();
                     let mut groups = Vec::new();
+                    let mut pairs = Vec::new();
                     for name in &mut prepared.names {
+                        let mut name_groups = Vec::new();
                         for token in &mut name.tokens {
-                            let id = *vocabulary_ids.entry(token.key.clone()).or_insert_with(|| {
+                            let id = *segment.vocabulary_ids.entry(token.key.clone()).or_insert_with(|| {
                                 segment.vocabulary.push(token.clone());
                                 (segment.vocabulary.len() - 1) as u32
                             });
                             *token = segment.vocabulary[id as usize].clone();
-                            groups.push(group_of(token, id));
+                            name_groups.push(group_of(token, id));
                         }
+                        for (i, a) in name_groups.iter().enumerate().take(PAIR_TOKENS_MAX) {
+                            for b in name_groups.iter().take(PAIR_TOKENS_MAX).skip(i + 1) {
+                                pairs.push(pair_key(*a, *b));
+                            }
+                        }
+                        groups.extend(name_groups);
                     }
                     groups.sort_unstable();
                     groups.dedup();
+                    pairs.sort_unstable();
+                    pairs.dedup();
                     for group in groups {
                         segment.postings.entry(group).or_default().push(index);
+                    }
+                    for pair in pairs {
+                        segment.pair_postings.entry(pair).or_default().push(index);
                     }
                     person = Some(prepared);
                 }
@@ -131,8 +175,13 @@ impl Segment {
             });
         }
         for (id, token) in segment.vocabulary.iter().enumerate() {
+            let keyed = KeyedToken {
+                id: id as u32,
+                cross_len: token.cross.len().min(usize::from(u16::MAX)) as u16,
+                known: token.known.map_or(0, |k| k.saturating_add(1)),
+            };
             for key in blocking_keys(token).into_iter().flatten() {
-                segment.keys.entry(key).or_default().push(id as u32);
+                segment.keys.entry(key).or_default().push(keyed);
             }
         }
         segment
@@ -180,7 +229,16 @@ impl Segment {
                 std::mem::size_of::<Entry>() + names + 128
             })
             .sum();
-        tokens + postings + keys + entries + self.by_id.len() * 24
+        let pairs: usize = self.pair_postings.values().map(|p| 24 + p.capacity() * 4).sum();
+        let neighbours: usize = self.neighbours.read().map_or(0, |m| m.values().map(|v| 40 + v.len() * 8).sum());
+        tokens
+            + postings
+            + pairs
+            + keys * 2
+            + entries
+            + neighbours
+            + self.vocabulary_ids.len() * 48
+            + self.by_id.len() * 24
     }
 
     /// Gathers the candidates of a person search that `visible` lets through, each with a
@@ -189,6 +247,7 @@ impl Segment {
         &self,
         query: &PreparedPerson,
         visible: &dyn Fn(&Entry, u32) -> bool,
+        keep: usize,
         stats: &mut SearchStats,
     ) -> Vec<(f32, u32)> {
         let mut seen_keys: Vec<&str> = Vec::new();
@@ -204,93 +263,114 @@ impl Segment {
         }
         plans.sort_by_key(|(size, _)| *size);
         let mut gathered: FxMap<u32, f32> = FxMap::default();
-        let mut common: Vec<&[(u32, f32)]> = Vec::new();
-        for (size, groups) in &plans {
+        let Some(((rarest_size, rarest), others)) = plans.split_first() else { return Vec::new() };
+        let add = |gathered: &mut FxMap<u32, f32>, entries: &[u32], weight: f32, stats: &mut SearchStats| {
+            for &entry in entries {
+                stats.postings_read += 1;
+                if gathered.len() < GATHERED_MAX || gathered.contains_key(&entry) {
+                    *gathered.entry(entry).or_default() += weight;
+                }
+            }
+        };
+        let rarest_common = *rarest_size > RARE_POSTINGS_MAX;
+        if !rarest_common || others.is_empty() {
+            // The rarest token brings its entries (a lone frequent name: as many as allowed).
+            for (group, weight) in rarest {
+                add(&mut gathered, self.postings.get(group).map_or(&[][..], Vec::as_slice), *weight, stats);
+            }
+        }
+        for (size, groups) in others {
             if *size <= RARE_POSTINGS_MAX {
                 for (group, weight) in groups {
-                    for &entry in self.postings.get(group).map_or(&[][..], Vec::as_slice) {
-                        stats.postings_read += 1;
-                        if gathered.len() < GATHERED_MAX || gathered.contains_key(&entry) {
-                            *gathered.entry(entry).or_default() += weight;
-                        }
-                    }
+                    add(&mut gathered, self.postings.get(group).map_or(&[][..], Vec::as_slice), *weight, stats);
                 }
-            } else {
-                common.push(groups);
-            }
-        }
-        let mut common = common.into_iter();
-        if gathered.is_empty() {
-            // Every token is common: start from the entries that have the two rarest.
-            if let Some(first) = common.next() {
-                let second = common.next();
-                for (group, weight) in first {
-                    for &entry in self.postings.get(group).map_or(&[][..], Vec::as_slice) {
-                        stats.postings_read += 1;
-                        if gathered.len() >= GATHERED_MAX {
-                            break;
-                        }
-                        let also = second.map_or(Some(0.0), |second| self.weight_in(second, entry));
-                        if let Some(also) = also {
-                            *gathered.entry(entry).or_default() += weight + also;
-                        }
-                    }
-                }
-            }
-        }
-        for groups in common {
-            for (entry, mass) in gathered.iter_mut() {
-                stats.postings_read += 1;
-                if let Some(weight) = self.weight_in(groups, *entry) {
-                    *mass += weight;
-                }
-            }
-        }
-        let mut out: Vec<(f32, u32)> = Vec::with_capacity(gathered.len());
-        for (entry, mass) in gathered {
-            let e = &self.entries[entry as usize];
-            let Some(person) = e.person.as_ref() else { continue };
-            if !visible(e, entry) {
                 continue;
             }
-            out.push((mass + 0.5 * evidence_logit(query, person), entry));
+            // A frequent name: the entries that have it together with the rarest name.
+            for (group, weight) in groups {
+                for (rare_group, rare_weight) in rarest {
+                    let both = self.pair_postings.get(&pair_key(*group, *rare_group)).map_or(&[][..], Vec::as_slice);
+                    let weight = if rarest_common { weight + rare_weight } else { *weight };
+                    add(&mut gathered, both, weight, stats);
+                }
+            }
         }
-        out
-    }
-
-    /// The weight an entry gets from a query token's groups, if it is in one of them.
-    fn weight_in(&self, groups: &[(u32, f32)], entry: u32) -> Option<f32> {
-        groups
-            .iter()
-            .filter(|(group, _)| self.postings.get(group).is_some_and(|p| p.binary_search(&entry).is_ok()))
-            .map(|(_, weight)| *weight)
-            .reduce(f32::max)
+        // Rank by the matched weight first, cheaply; only the best few get the look at their
+        // other evidence.
+        let mut ranked: Vec<(f32, u32)> = gathered
+            .into_iter()
+            .filter(|(entry, _)| {
+                let e = &self.entries[*entry as usize];
+                e.person.is_some() && visible(e, *entry)
+            })
+            .map(|(entry, mass)| (mass, entry))
+            .collect();
+        let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
+        if ranked.len() > keep {
+            ranked.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            ranked.truncate(keep);
+        }
+        for (prior, entry) in &mut ranked {
+            if let Some(person) = self.entries[*entry as usize].person.as_ref() {
+                *prior += 0.5 * evidence_logit(query, person);
+            }
+        }
+        ranked
     }
 
     /// The posting groups of the vocabulary that a query token matches, with its weight times
     /// the similarity.
     fn matching_groups(&self, token: &Token) -> Vec<(u32, f32)> {
+        let Some(&id) = self.vocabulary_ids.get(&token.key) else {
+            return self.compute_groups(token);
+        };
+        let cached = self.neighbours.read().ok().and_then(|map| map.get(&id).cloned());
+        let unit = match cached {
+            Some(groups) => groups,
+            None => {
+                let vocabulary_token = &self.vocabulary[id as usize];
+                let weight = vocabulary_token.weight();
+                let groups: Groups =
+                    self.compute_groups(vocabulary_token).into_iter().map(|(g, w)| (g, w / weight)).collect();
+                if let Ok(mut map) = self.neighbours.write()
+                    && map.len() < NEIGHBOURS_CACHED_MAX
+                {
+                    map.insert(id, groups.clone());
+                }
+                groups
+            }
+        };
+        unit.iter().map(|(g, w)| (*g, w * token.weight())).collect()
+    }
+
+    fn compute_groups(&self, token: &Token) -> Vec<(u32, f32)> {
         let mut groups: FxMap<u32, f32> = FxMap::default();
         if let Some(known) = token.known {
             groups.insert(u32::from(known), token.weight());
         }
+        let query_known = token.known.map_or(0, |k| k.saturating_add(1));
         let mut tried: Vec<u32> = Vec::new();
         for key in blocking_keys(token).into_iter().flatten() {
-            for &id in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
-                if tried.contains(&id) {
+            for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
+                // Two entries of the known-names table are different names; the same entry is
+                // already counted as one group.
+                if query_known != 0 && keyed.known != 0
+                    || usize::from(keyed.cross_len).abs_diff(token.cross.len()) > LENGTH_DIFFERENCE_MAX
+                {
                     continue;
                 }
-                tried.push(id);
-                let candidate = &self.vocabulary[id as usize];
-                if token.known.is_some() && candidate.known == token.known {
-                    continue;
-                }
-                let (similarity, _) = token_similarity(token, candidate);
-                if similarity >= ALIGN_SIMILARITY_MIN {
-                    let weight = token.weight() * similarity;
-                    let slot = groups.entry(group_of(candidate, id)).or_default();
-                    *slot = slot.max(weight);
-                }
+                tried.push(keyed.id);
+            }
+        }
+        tried.sort_unstable();
+        tried.dedup();
+        for id in tried {
+            let candidate = &self.vocabulary[id as usize];
+            let (similarity, _) = token_similarity(token, candidate);
+            if similarity >= ALIGN_SIMILARITY_MIN {
+                let weight = token.weight() * similarity;
+                let slot = groups.entry(group_of(candidate, id)).or_default();
+                *slot = slot.max(weight);
             }
         }
         let mut groups: Vec<(u32, f32)> = groups.into_iter().collect();
@@ -315,6 +395,12 @@ impl Segment {
         found.dedup();
         found
     }
+}
+
+/// The key of two posting groups together, in either order.
+fn pair_key(a: u32, b: u32) -> u64 {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    (u64::from(low) << 32) | u64::from(high)
 }
 
 /// The posting group of a vocabulary token: its known-names entry, or itself.

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::analyze::{CompoundKind, Name, Token};
 use crate::convert;
-use crate::phonetic::similarity;
+use crate::phonetic::{similarity, similarity_bound};
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -62,8 +62,6 @@ pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
 /// A token, or two adjacent tokens read as one.
 #[derive(Debug, Clone)]
 struct Unit<'a> {
-    start: usize,
-    len: usize,
     full: Cow<'a, [u8]>,
     cross: Cow<'a, [u8]>,
     script: TokenScript,
@@ -76,8 +74,6 @@ struct Unit<'a> {
 impl<'a> Unit<'a> {
     fn of(token: &'a Token) -> Unit<'a> {
         Unit {
-            start: 0,
-            len: 1,
             full: Cow::Borrowed(&token.full),
             cross: Cow::Borrowed(&token.cross),
             script: token.script,
@@ -88,22 +84,16 @@ impl<'a> Unit<'a> {
         }
     }
 
-    fn units(name: &'a Name) -> Vec<Unit<'a>> {
-        let mut units: Vec<Unit<'a>> =
-            name.tokens.iter().enumerate().map(|(i, t)| Unit { start: i, ..Unit::of(t) }).collect();
-        for (i, pair) in name.tokens.windows(2).enumerate() {
-            let [a, b] = pair else { continue };
-            if a.script != b.script || a.initial || b.initial {
-                continue;
-            }
+    /// Tokens `start` and `start + 1` read as one.
+    fn pair(name: &'a Name, start: usize) -> Unit<'a> {
+        let (a, b) = (&name.tokens[start], &name.tokens[start + 1]);
+        {
             let mut full = a.full.clone();
             full.extend_from_slice(&b.full);
             full.dedup();
             let cross = convert::cross(&full);
             let key = format!("{}{}", a.key, b.key);
-            units.push(Unit {
-                start: i,
-                len: 2,
+            Unit {
                 full: Cow::Owned(full),
                 cross: Cow::Owned(cross),
                 script: a.script,
@@ -111,9 +101,8 @@ impl<'a> Unit<'a> {
                 initial: false,
                 key: Cow::Owned(key),
                 compound: None,
-            });
+            }
         }
-        units
     }
 }
 
@@ -133,12 +122,16 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     }
     let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
     let both_latin = a.script == TokenScript::Latin && b.script == TokenScript::Latin;
+    // A comparison that cannot reach the alignment threshold is not computed.
     let phonetic = |(full_a, cross_a): (&[u8], &[u8]), (full_b, cross_b): (&[u8], &[u8])| {
+        let worth = |x: &[u8], y: &[u8]| similarity_bound(x, y) >= ALIGN_SIMILARITY_MIN * 0.9;
+        let cross = if worth(cross_a, cross_b) { similarity(cross_a, cross_b) } else { 0.0 };
         if both_latin {
             // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
-            similarity(full_a, full_b).max(similarity(cross_a, cross_b) * 0.97)
+            let full = if worth(full_a, full_b) { similarity(full_a, full_b) } else { 0.0 };
+            full.max(cross * 0.97)
         } else {
-            similarity(cross_a, cross_b)
+            cross
         }
     };
     let whole = phonetic((&a.full, &a.cross), (&b.full, &b.cross));
@@ -235,30 +228,92 @@ impl NameFeatures {
     }
 }
 
+/// Token similarities remembered across comparisons: within one search the same query tokens
+/// meet the same (shared) candidate tokens again and again. Keys are token addresses, so a
+/// cache must not outlive the names it was filled from: keep one per search.
+#[derive(Debug, Default)]
+pub struct SimilarityCache {
+    map: crate::fx::FxMap<[usize; 4], (f32, MatchKind)>,
+}
+
+impl SimilarityCache {
+    pub fn new() -> SimilarityCache {
+        SimilarityCache::default()
+    }
+}
+
+/// A token (len 1) or two adjacent tokens read as one (len 2).
+type Span = (usize, usize);
+
+fn spans(name: &Name) -> Vec<Span> {
+    let mut spans: Vec<Span> = (0..name.tokens.len()).map(|i| (i, 1)).collect();
+    for (i, pair) in name.tokens.windows(2).enumerate() {
+        if pair[0].script == pair[1].script && !pair[0].initial && !pair[1].initial {
+            spans.push((i, 2));
+        }
+    }
+    spans
+}
+
+/// Two tokens read as one are compared with a token only if their cross-script forms are
+/// about as long: a name written joined is as long as its parts written apart.
+const SPAN_LENGTH_DIFFERENCE_MAX: usize = 3;
+
+fn span_length(name: &Name, (start, len): Span) -> usize {
+    name.tokens[start..start + len].iter().map(|t| t.cross.len()).sum()
+}
+
+fn span_key(name: &Name, (start, len): Span) -> [usize; 2] {
+    let address = |i: usize| std::sync::Arc::as_ptr(&name.tokens[i]) as usize;
+    [address(start), if len == 2 { address(start + 1) } else { 0 }]
+}
+
+fn span_unit(name: &Name, (start, len): Span) -> Unit<'_> {
+    if len == 1 {
+        return Unit::of(&name.tokens[start]);
+    }
+    Unit::pair(name, start)
+}
+
+fn span_similarity(query: &Name, q: Span, candidate: &Name, c: Span) -> (f32, MatchKind) {
+    if q.1 == 1 && c.1 == 1 {
+        token_similarity(&query.tokens[q.0], &candidate.tokens[c.0])
+    } else {
+        unit_similarity(&span_unit(query, q), &span_unit(candidate, c))
+    }
+}
+
 /// Aligns two names and measures how well they agree.
 pub fn compare(query: &Name, candidate: &Name) -> (NameFeatures, Alignment) {
-    let query_units = Unit::units(query);
-    let candidate_units = Unit::units(candidate);
-    let mut scored: Vec<(f32, MatchKind, usize, usize)> = Vec::new();
-    for (qi, qu) in query_units.iter().enumerate() {
-        for (ci, cu) in candidate_units.iter().enumerate() {
-            if qu.len == 2 && cu.len == 2 {
+    compare_cached(query, candidate, &mut SimilarityCache::new())
+}
+
+/// [`compare`], remembering token similarities in `cache`.
+pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCache) -> (NameFeatures, Alignment) {
+    let query_spans = spans(query);
+    let candidate_spans = spans(candidate);
+    let mut scored: Vec<(f32, MatchKind, Span, Span)> = Vec::new();
+    for &q in &query_spans {
+        let [q0, q1] = span_key(query, q);
+        for &c in &candidate_spans {
+            if q.1 == 2 && c.1 == 2 {
                 continue;
             }
-            let (sim, kind) = if qu.len == 1 && cu.len == 1 {
-                token_similarity(&query.tokens[qu.start], &candidate.tokens[cu.start])
-            } else {
-                unit_similarity(qu, cu)
-            };
+            if q.1 + c.1 > 2 && span_length(query, q).abs_diff(span_length(candidate, c)) > SPAN_LENGTH_DIFFERENCE_MAX {
+                continue;
+            }
+            let [c0, c1] = span_key(candidate, c);
+            let (sim, kind) =
+                *cache.map.entry([q0, q1, c0, c1]).or_insert_with(|| span_similarity(query, q, candidate, c));
             if sim >= ALIGN_SIMILARITY_MIN {
-                scored.push((sim, kind, qi, ci));
+                scored.push((sim, kind, q, c));
             }
         }
     }
     // Most similar first; on a tie, single tokens before joined pairs, then nearer positions.
     scored.sort_by(|a, b| {
-        let span = |x: &(f32, MatchKind, usize, usize)| query_units[x.2].len + candidate_units[x.3].len;
-        let distance = |x: &(f32, MatchKind, usize, usize)| query_units[x.2].start.abs_diff(candidate_units[x.3].start);
+        let span = |x: &(f32, MatchKind, Span, Span)| x.2.1 + x.3.1;
+        let distance = |x: &(f32, MatchKind, Span, Span)| x.2.0.abs_diff(x.3.0);
         b.0.total_cmp(&a.0)
             .then(span(a).cmp(&span(b)))
             .then(distance(a).cmp(&distance(b)))
@@ -268,15 +323,14 @@ pub fn compare(query: &Name, candidate: &Name) -> (NameFeatures, Alignment) {
     let mut query_used = vec![0.0f32; query.tokens.len()];
     let mut candidate_used = vec![0.0f32; candidate.tokens.len()];
     let mut pairs = Vec::new();
-    for (sim, kind, qi, ci) in scored {
-        let (qu, cu) = (&query_units[qi], &candidate_units[ci]);
-        let free = |used: &[f32], unit: &Unit| used[unit.start..unit.start + unit.len].iter().all(|u| *u == 0.0);
-        if !free(&query_used, qu) || !free(&candidate_used, cu) {
+    for (sim, kind, q, c) in scored {
+        let free = |used: &[f32], (start, len): Span| used[start..start + len].iter().all(|u| *u == 0.0);
+        if !free(&query_used, q) || !free(&candidate_used, c) {
             continue;
         }
-        query_used[qu.start..qu.start + qu.len].iter_mut().for_each(|u| *u = sim);
-        candidate_used[cu.start..cu.start + cu.len].iter_mut().for_each(|u| *u = sim);
-        pairs.push(Pair { query: (qu.start, qu.len), candidate: (cu.start, cu.len), similarity: sim, kind });
+        query_used[q.0..q.0 + q.1].iter_mut().for_each(|u| *u = sim);
+        candidate_used[c.0..c.0 + c.1].iter_mut().for_each(|u| *u = sim);
+        pairs.push(Pair { query: q, candidate: c, similarity: sim, kind });
     }
     pairs.sort_by_key(|p| p.query.0);
     let features = features(query, candidate, &query_used, &candidate_used, &pairs);

@@ -15,12 +15,16 @@
 pub mod analyze;
 pub mod compare;
 mod convert;
+pub mod fx;
 mod known;
 mod phonetic;
 pub mod script;
 
 pub use analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token, analyze};
-pub use compare::{ALIGN_SIMILARITY_MIN, Alignment, MatchKind, NameFeatures, Pair, compare, token_similarity};
+pub use compare::{
+    ALIGN_SIMILARITY_MIN, Alignment, MatchKind, NameFeatures, Pair, SimilarityCache, compare, compare_cached,
+    token_similarity,
+};
 pub use script::TokenScript;
 
 /// A token's coarse consonant skeleton: its cross-script form with semivowels and h dropped

@@ -143,6 +143,20 @@ pub(crate) fn distance(a: &[u8], b: &[u8]) -> Cost {
     previous[b.len()]
 }
 
+/// The most [`similarity`] can be, from the lengths alone: every symbol of the longer string
+/// beyond the shorter one's length costs at least the cheapest gap.
+pub(crate) fn similarity_bound(a: &[u8], b: &[u8]) -> f32 {
+    if a == b {
+        return 1.0;
+    }
+    let norm = (f32::from(weight(a)) + f32::from(weight(b))) / 2.0;
+    if norm <= 0.0 {
+        return 0.0;
+    }
+    let cheapest_gap = 2.0;
+    1.0 - cheapest_gap * a.len().abs_diff(b.len()) as f32 / norm
+}
+
 /// Similarity in [0, 1] of two phonetic strings: 1 less their distance relative to their
 /// mean weight.
 pub(crate) fn similarity(a: &[u8], b: &[u8]) -> f32 {

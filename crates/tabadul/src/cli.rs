@@ -55,6 +55,46 @@ pub enum Command {
     /// Measure the matcher on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Measure the index: build it from FollowTheMoney persons and run checks; prints one JSON
+    /// object: alerts, build_seconds, index_bytes, rss_bytes, queries, p50_us, p99_us,
+    /// checks_per_second, checks_per_second_all_cores.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: Option<BenchCommand>,
+    /// FollowTheMoney entities (JSON lines, .gz too): the `Person`s become alerts.
+    #[arg(long, value_name = "FILE", required = false)]
+    pub alerts: Option<PathBuf>,
+    /// Checks, one JSON object a line: name, birth_date, nationality, gender.
+    #[arg(long, value_name = "FILE", required = false)]
+    pub queries: Option<PathBuf>,
+    /// Candidates scored in full per check.
+    #[arg(long, default_value_t = tabadul_index::CANDIDATES_MAX_DEFAULT)]
+    pub candidates_max: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write a synthetic population of N persons as FollowTheMoney JSON lines on standard
+    /// output: Arabic names in Arabic script and romanised, frequent names frequent, families
+    /// sharing names.
+    Generate {
+        count: usize,
+        /// Also write this many checks to --queries-out: half of them persons of the population
+        /// spelled another way, half strangers.
+        #[arg(long, default_value_t = 0)]
+        query_count: usize,
+        /// Where to write the checks.
+        #[arg(long, value_name = "FILE")]
+        queries_out: Option<PathBuf>,
+        /// The seed: the same seed gives the same population.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,12 @@
 //! `tabadul`: the command line of a tabadul node. It parses flags, loads the configuration,
 //! opens the store, and hands each command to the node; the node decides and audits.
 
+mod bench;
 mod cli;
 mod commands;
 mod config;
 mod eval;
+mod generate;
 mod output;
 
 use std::process::ExitCode;

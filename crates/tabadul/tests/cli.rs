@@ -357,3 +357,64 @@ fn the_demo_starts_on_a_fresh_file() {
     assert_eq!(agreements.as_array().unwrap().len(), 2);
     assert!(node.json(&["audit", "verify"])["broken"].is_null());
 }
+
+fn shared_eval(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/eval").join(file)
+}
+
+#[test]
+fn eval_pairs_reports_every_measure() {
+    let node = Node::new();
+    let file = shared_eval("xs_names_dev.jsonl");
+    let report = node.json(&["eval", "pairs", file.to_str().unwrap()]);
+    for key in [
+        "pairs",
+        "positives",
+        "negatives",
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+        "ap",
+        "best_f1",
+        "recall_at_p95",
+        "pairs_per_second",
+    ] {
+        assert!(report.get(key).is_some(), "{key} missing from {report}");
+    }
+    assert_eq!(report["left_out"], 131);
+    // A floor far below the measured figures (ap 0.97): it catches a broken matcher, not noise.
+    assert!(report["ap"].as_f64().unwrap() > 0.9, "{report}");
+    let all = node.json(&["eval", "pairs", file.to_str().unwrap(), "--all"]);
+    assert_eq!(all["pairs"], 1500);
+}
+
+#[test]
+fn bench_generates_a_population_and_measures_it() {
+    let node = Node::new();
+    let queries = node.dir.path().join("queries.jsonl");
+    let population =
+        node.ok(&["bench", "generate", "300", "--query-count", "40", "--queries-out", queries.to_str().unwrap()]);
+    assert_eq!(population.lines().count(), 300);
+    assert!(population.lines().any(|l| l.contains("\"schema\":\"Person\"")));
+    let arabic = population.chars().filter(|c| ('\u{0600}'..='\u{06FF}').contains(c)).count();
+    assert!(arabic > 1000, "names in Arabic script expected");
+    // The same seed gives the same population.
+    assert!(node.ok(&["bench", "generate", "300"]) == population, "the population changed with the same seed");
+    let alerts = node.dir.path().join("alerts.jsonl");
+    std::fs::write(&alerts, &population).unwrap();
+    let report = node.json(&["bench", "--alerts", alerts.to_str().unwrap(), "--queries", queries.to_str().unwrap()]);
+    assert_eq!((report["alerts"].as_u64(), report["queries"].as_u64()), (Some(300), Some(40)));
+    assert!(report["hits"].as_u64().unwrap() > 0, "{report}");
+    for key in [
+        "build_seconds",
+        "index_bytes",
+        "rss_bytes",
+        "p50_us",
+        "p99_us",
+        "checks_per_second",
+        "checks_per_second_all_cores",
+    ] {
+        assert!(report.get(key).is_some(), "{key} missing from {report}");
+    }
+}

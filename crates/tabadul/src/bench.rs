@@ -1,0 +1,180 @@
+//! `tabadul bench`: the index measured on a population and a set of checks.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use tabadul_domain::{AgencyCode, AlertId, Category, CountryCode, Gender, PartialDate, Visibility};
+use tabadul_engine::{PersonQuery, PreparedPerson};
+use tabadul_ftm::Schema;
+use tabadul_index::{Index, IndexedAlert, IndexedSubject, SearchOptions, Viewer};
+
+use crate::cli::{BenchArgs, BenchCommand};
+
+/// The benchmark's checking agency sees every alert in full.
+struct SeeAll;
+
+impl Viewer for SeeAll {
+    fn visibility(&self, _: &AgencyCode, _: Category, _: Option<time::Date>) -> Visibility {
+        Visibility::Full
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct QueryLine {
+    name: String,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    nationality: Option<String>,
+    #[serde(default)]
+    gender: Option<String>,
+}
+
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    if let Some(BenchCommand::Generate { count, query_count, queries_out, seed }) = args.command {
+        let stdout = std::io::stdout();
+        let mut alerts = std::io::BufWriter::new(stdout.lock());
+        match queries_out {
+            Some(path) => {
+                let file = std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?;
+                let mut queries = std::io::BufWriter::new(file);
+                crate::generate::write(count, seed, &mut alerts, Some((&mut queries, query_count)))?;
+                queries.flush()?;
+            }
+            None if query_count > 0 => bail!("--query-count needs --queries-out FILE"),
+            None => crate::generate::write(count, seed, &mut alerts, None)?,
+        }
+        alerts.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(alerts_path), Some(queries_path)) = (args.alerts, args.queries) else {
+        bail!("give --alerts FILE and --queries FILE (or `tabadul bench generate N`)");
+    };
+    let rss_start = rss_bytes();
+    let alerts = read_alerts(&alerts_path)?;
+    let queries = read_queries(&queries_path)?;
+    let count = alerts.len();
+    let started = Instant::now();
+    let index = Index::build(alerts);
+    let build_seconds = started.elapsed().as_secs_f64();
+    let rss_built = rss_bytes();
+    let today = time::OffsetDateTime::now_utc().date();
+    let options = SearchOptions { candidates_max: args.candidates_max, ..SearchOptions::new(today) };
+
+    let mut latencies_us: Vec<f64> = Vec::with_capacity(queries.len());
+    let mut hits = 0usize;
+    let mut totals = tabadul_index::SearchStats::default();
+    let started = Instant::now();
+    for query in &queries {
+        let begun = Instant::now();
+        let prepared: PreparedPerson = query.prepare();
+        let (found, stats) = index.search_person(&prepared, &SeeAll, &options);
+        totals.postings_read += stats.postings_read;
+        totals.candidates += stats.candidates;
+        totals.scored += stats.scored;
+        hits += found.len();
+        latencies_us.push(begun.elapsed().as_secs_f64() * 1e6);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies_us.sort_by(f64::total_cmp);
+    let percentile =
+        |p: f64| latencies_us.get(((latencies_us.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (index, queries, options) = (&index, &queries, &options);
+            scope.spawn(move || {
+                for query in queries.iter().skip(t).step_by(threads) {
+                    let _ = index.search_person(&query.prepare(), &SeeAll, options);
+                }
+            });
+        }
+    });
+    let all_cores_seconds = started.elapsed().as_secs_f64();
+
+    let report = serde_json::json!({
+        "alerts": count,
+        "build_seconds": (build_seconds * 1000.0).round() / 1000.0,
+        "index_bytes": index.memory_bytes(),
+        "rss_bytes": rss_built,
+        "rss_before_bytes": rss_start,
+        "queries": queries.len(),
+        "hits": hits,
+        "p50_us": percentile(0.5).round(),
+        "p99_us": percentile(0.99).round(),
+        "checks_per_second": (queries.len() as f64 / seconds.max(1e-9)).round(),
+        "checks_per_second_all_cores": (queries.len() as f64 / all_cores_seconds.max(1e-9)).round(),
+        "threads": threads,
+        "mean_postings_read": totals.postings_read / queries.len().max(1),
+        "mean_candidates": totals.candidates / queries.len().max(1),
+        "mean_scored": totals.scored / queries.len().max(1),
+    });
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The resident memory of this process, from /proc (0 where there is none).
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+    let mut file = std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?;
+    let mut magic = [0u8; 2];
+    let gzip = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
+    let file = std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?;
+    Ok(if gzip {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
+fn read_alerts(path: &Path) -> Result<Vec<IndexedAlert>> {
+    let owner = AgencyCode::new("IQ-MOI")?;
+    let mut alerts = Vec::new();
+    for (number, line) in open(path)?.lines().enumerate() {
+        let line = line.with_context(|| format!("read {}", path.display()))?;
+        let Ok(entity) = tabadul_ftm::parse_line(&line) else { continue };
+        if entity.schema != Schema::Person {
+            continue;
+        }
+        let Ok(converted) = tabadul_ftm::person_from_entity(&entity, &[]) else { continue };
+        alerts.push(IndexedAlert {
+            id: AlertId(number as u128 + 1),
+            owner: owner.clone(),
+            category: Category::WantedForArrest,
+            expires: None,
+            subject: IndexedSubject::Person(PersonQuery::from_person(&converted.person)),
+        });
+    }
+    Ok(alerts)
+}
+
+fn read_queries(path: &Path) -> Result<Vec<PersonQuery>> {
+    let mut queries = Vec::new();
+    for (number, line) in open(path)?.lines().enumerate() {
+        let line = line.with_context(|| format!("read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let query: QueryLine =
+            serde_json::from_str(&line).with_context(|| format!("line {} of {}", number + 1, path.display()))?;
+        queries.push(PersonQuery {
+            names: vec![query.name],
+            birth_dates: query.birth_date.iter().filter_map(|d| PartialDate::parse(d).ok()).collect(),
+            nationalities: query.nationality.iter().filter_map(|n| CountryCode::new(n).ok()).collect(),
+            gender: query.gender.and_then(|g| g.parse::<Gender>().ok()),
+            documents: Vec::new(),
+        });
+    }
+    Ok(queries)
+}
