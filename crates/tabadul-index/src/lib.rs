@@ -30,7 +30,7 @@ use tabadul_engine::{MatchResult, PersonQuery, PreparedPerson};
 use crate::segment::{Entry, Segment};
 
 /// Candidates scored in full per check, by default.
-pub const CANDIDATES_MAX_DEFAULT: usize = 200;
+pub const CANDIDATES_MAX_DEFAULT: usize = 64;
 /// Hits returned per check, at most.
 pub const HITS_MAX: usize = 100;
 /// Segments kept before the smallest are merged.

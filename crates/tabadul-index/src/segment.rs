@@ -47,6 +47,48 @@ struct KeyedToken {
     id: u32,
     cross_len: u16,
     known: u16,
+    shape: Shape,
+}
+
+/// A cheap summary of a token's consonants: its first consonant class and the set of its
+/// classes. Two spellings of one name nearly always agree on the first and differ in at
+/// most a few classes; a token that does not is not compared in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    first: u8,
+    classes: u32,
+}
+
+/// Classes of consonants differing more than this many times between the query token and a
+/// vocabulary token rule the vocabulary token out.
+const SHAPE_DIFFERENCE_MAX: u32 = 3;
+
+impl Shape {
+    fn of(token: &Token) -> Shape {
+        let mut first = 0;
+        let mut classes = 0u32;
+        for symbol in token.cross.iter().copied() {
+            let class = match symbol {
+                b'w' | b'y' => continue,
+                b'H' | b'x' | b'h' => b'h',
+                b'q' | b'g' | b'G' | b'k' => b'k',
+                b'T' | b'S' | b'c' | b's' => b's',
+                b'D' | b'z' => b'z',
+                b'p' | b'b' => b'b',
+                b'v' | b'f' => b'f',
+                other => other.to_ascii_lowercase(),
+            };
+            if first == 0 {
+                first = class;
+            }
+            classes |= 1 << (class % 32);
+        }
+        Shape { first, classes }
+    }
+
+    fn close_to(self, other: Shape) -> bool {
+        self.first == other.first && (self.classes ^ other.classes).count_ones() <= SHAPE_DIFFERENCE_MAX
+    }
 }
 
 #[derive(Debug, Default)]
@@ -179,6 +221,7 @@ impl Segment {
                 id: id as u32,
                 cross_len: token.cross.len().min(usize::from(u16::MAX)) as u16,
                 known: token.known.map_or(0, |k| k.saturating_add(1)),
+                shape: Shape::of(token),
             };
             for key in blocking_keys(token).into_iter().flatten() {
                 segment.keys.entry(key).or_default().push(keyed);
@@ -262,27 +305,44 @@ impl Segment {
             plans.push((size, groups));
         }
         plans.sort_by_key(|(size, _)| *size);
-        let mut gathered: FxMap<u32, f32> = FxMap::default();
+        // Per entry: the weight gathered, and the query token that last added to it with how
+        // much, so that an entry with several spellings of one name counts that name once.
+        let mut gathered: FxMap<u32, (f32, usize, f32)> = FxMap::default();
         let Some(((rarest_size, rarest), others)) = plans.split_first() else { return Vec::new() };
-        let add = |gathered: &mut FxMap<u32, f32>, entries: &[u32], weight: f32, stats: &mut SearchStats| {
+        let add = |gathered: &mut FxMap<u32, (f32, usize, f32)>,
+                   entries: &[u32],
+                   token: usize,
+                   weight: f32,
+                   stats: &mut SearchStats| {
             for &entry in entries {
                 stats.postings_read += 1;
-                if gathered.len() < GATHERED_MAX || gathered.contains_key(&entry) {
-                    *gathered.entry(entry).or_default() += weight;
+                if gathered.len() >= GATHERED_MAX && !gathered.contains_key(&entry) {
+                    continue;
+                }
+                let (total, last, best) = gathered.entry(entry).or_insert((0.0, usize::MAX, 0.0));
+                if *last != token {
+                    *last = token;
+                    *best = weight;
+                    *total += weight;
+                } else if weight > *best {
+                    *total += weight - *best;
+                    *best = weight;
                 }
             }
         };
+        let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
         let rarest_common = *rarest_size > RARE_POSTINGS_MAX;
         if !rarest_common || others.is_empty() {
             // The rarest token brings its entries (a lone frequent name: as many as allowed).
             for (group, weight) in rarest {
-                add(&mut gathered, self.postings.get(group).map_or(&[][..], Vec::as_slice), *weight, stats);
+                add(&mut gathered, postings(group), 0, *weight, stats);
             }
         }
-        for (size, groups) in others {
+        for (token, (size, groups)) in others.iter().enumerate() {
+            let token = token + 1;
             if *size <= RARE_POSTINGS_MAX {
                 for (group, weight) in groups {
-                    add(&mut gathered, self.postings.get(group).map_or(&[][..], Vec::as_slice), *weight, stats);
+                    add(&mut gathered, postings(group), token, *weight, stats);
                 }
                 continue;
             }
@@ -291,7 +351,7 @@ impl Segment {
                 for (rare_group, rare_weight) in rarest {
                     let both = self.pair_postings.get(&pair_key(*group, *rare_group)).map_or(&[][..], Vec::as_slice);
                     let weight = if rarest_common { weight + rare_weight } else { *weight };
-                    add(&mut gathered, both, weight, stats);
+                    add(&mut gathered, both, token, weight, stats);
                 }
             }
         }
@@ -303,7 +363,7 @@ impl Segment {
                 let e = &self.entries[*entry as usize];
                 e.person.is_some() && visible(e, *entry)
             })
-            .map(|(entry, mass)| (mass, entry))
+            .map(|(entry, (mass, _, _))| (mass, entry))
             .collect();
         let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
         if ranked.len() > keep {
@@ -349,6 +409,7 @@ impl Segment {
             groups.insert(u32::from(known), token.weight());
         }
         let query_known = token.known.map_or(0, |k| k.saturating_add(1));
+        let shape = Shape::of(token);
         let mut tried: Vec<u32> = Vec::new();
         for key in blocking_keys(token).into_iter().flatten() {
             for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
@@ -356,6 +417,7 @@ impl Segment {
                 // already counted as one group.
                 if query_known != 0 && keyed.known != 0
                     || usize::from(keyed.cross_len).abs_diff(token.cross.len()) > LENGTH_DIFFERENCE_MAX
+                    || !shape.close_to(keyed.shape)
                 {
                     continue;
                 }

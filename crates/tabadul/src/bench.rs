@@ -32,6 +32,9 @@ struct QueryLine {
     nationality: Option<String>,
     #[serde(default)]
     gender: Option<String>,
+    /// The entity id of the person this check should find, if any.
+    #[serde(default)]
+    expected: Option<String>,
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -55,7 +58,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         bail!("give --alerts FILE and --queries FILE (or `tabadul bench generate N`)");
     };
     let rss_start = rss_bytes();
-    let alerts = read_alerts(&alerts_path)?;
+    let (alerts, entity_ids) = read_alerts(&alerts_path)?;
     let queries = read_queries(&queries_path)?;
     let count = alerts.len();
     let started = Instant::now();
@@ -67,12 +70,17 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 
     let mut latencies_us: Vec<f64> = Vec::with_capacity(queries.len());
     let mut hits = 0usize;
+    let (mut expected, mut found_expected) = (0usize, 0usize);
     let mut totals = tabadul_index::SearchStats::default();
     let started = Instant::now();
-    for query in &queries {
+    for (query, wanted) in &queries {
         let begun = Instant::now();
         let prepared: PreparedPerson = query.prepare();
         let (found, stats) = index.search_person(&prepared, &SeeAll, &options);
+        if let Some(wanted) = wanted.as_ref().and_then(|w| entity_ids.get(w)) {
+            expected += 1;
+            found_expected += usize::from(found.iter().any(|hit| hit.id == *wanted));
+        }
         totals.postings_read += stats.postings_read;
         totals.candidates += stats.candidates;
         totals.scored += stats.scored;
@@ -90,7 +98,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         for t in 0..threads {
             let (index, queries, options) = (&index, &queries, &options);
             scope.spawn(move || {
-                for query in queries.iter().skip(t).step_by(threads) {
+                for (query, _) in queries.iter().skip(t).step_by(threads) {
                     let _ = index.search_person(&query.prepare(), &SeeAll, options);
                 }
             });
@@ -106,6 +114,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "rss_before_bytes": rss_start,
         "queries": queries.len(),
         "hits": hits,
+        "expected": expected,
+        "expected_found": found_expected,
         "p50_us": percentile(0.5).round(),
         "p99_us": percentile(0.99).round(),
         "checks_per_second": (queries.len() as f64 / seconds.max(1e-9)).round(),
@@ -138,9 +148,11 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     })
 }
 
-fn read_alerts(path: &Path) -> Result<Vec<IndexedAlert>> {
+/// Alert ids are numbered from the entities' lines; the map gives each entity's alert id.
+fn read_alerts(path: &Path) -> Result<(Vec<IndexedAlert>, std::collections::HashMap<String, AlertId>)> {
     let owner = AgencyCode::new("IQ-MOI")?;
     let mut alerts = Vec::new();
+    let mut ids = std::collections::HashMap::new();
     for (number, line) in open(path)?.lines().enumerate() {
         let line = line.with_context(|| format!("read {}", path.display()))?;
         let Ok(entity) = tabadul_ftm::parse_line(&line) else { continue };
@@ -148,6 +160,7 @@ fn read_alerts(path: &Path) -> Result<Vec<IndexedAlert>> {
             continue;
         }
         let Ok(converted) = tabadul_ftm::person_from_entity(&entity, &[]) else { continue };
+        ids.insert(entity.id.clone(), AlertId(number as u128 + 1));
         alerts.push(IndexedAlert {
             id: AlertId(number as u128 + 1),
             owner: owner.clone(),
@@ -156,10 +169,10 @@ fn read_alerts(path: &Path) -> Result<Vec<IndexedAlert>> {
             subject: IndexedSubject::Person(PersonQuery::from_person(&converted.person)),
         });
     }
-    Ok(alerts)
+    Ok((alerts, ids))
 }
 
-fn read_queries(path: &Path) -> Result<Vec<PersonQuery>> {
+fn read_queries(path: &Path) -> Result<Vec<(PersonQuery, Option<String>)>> {
     let mut queries = Vec::new();
     for (number, line) in open(path)?.lines().enumerate() {
         let line = line.with_context(|| format!("read {}", path.display()))?;
@@ -168,13 +181,14 @@ fn read_queries(path: &Path) -> Result<Vec<PersonQuery>> {
         }
         let query: QueryLine =
             serde_json::from_str(&line).with_context(|| format!("line {} of {}", number + 1, path.display()))?;
-        queries.push(PersonQuery {
+        let person = PersonQuery {
             names: vec![query.name],
             birth_dates: query.birth_date.iter().filter_map(|d| PartialDate::parse(d).ok()).collect(),
             nationalities: query.nationality.iter().filter_map(|n| CountryCode::new(n).ok()).collect(),
             gender: query.gender.and_then(|g| g.parse::<Gender>().ok()),
             documents: Vec::new(),
-        });
+        };
+        queries.push((person, query.expected));
     }
     Ok(queries)
 }

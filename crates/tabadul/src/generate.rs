@@ -191,6 +191,8 @@ fn capitalise(text: &str) -> String {
 
 /// One generated person.
 pub struct Person {
+    /// The entity id, once written.
+    pub id: Option<String>,
     pub arabic: Option<String>,
     pub latin: Vec<String>,
     pub birth_date: Option<String>,
@@ -227,8 +229,9 @@ pub fn write(
         let father = dice.zipf(&father_law);
         let year = 1950 + dice.below(55) as i32;
         for _ in 0..(1 + dice.below(4)).min(count - generated) {
-            let person = person(&mut dice, &given_law, &family, father, year);
+            let mut person = person(&mut dice, &given_law, &family, father, year);
             write_entity(alerts, generated, &person)?;
+            person.id = Some(format!("gen-{generated}"));
             if sample.len() < wanted / 2 && query_dice.chance(50) {
                 sample.push(person);
             }
@@ -276,7 +279,7 @@ fn person(dice: &mut Dice, given_law: &Zipf, family: &Family, father: usize, fam
     let nationality = COUNTRIES[dice.below(COUNTRIES.len())].to_lowercase();
     let arabic = (latin.is_empty() || dice.chance(70)).then_some(arabic);
     let latin = if arabic.is_none() && latin.is_empty() { vec![latin_name(dice)] } else { latin };
-    Person { arabic, latin, birth_date, nationality, gender, given, father, family: family.clone() }
+    Person { id: None, arabic, latin, birth_date, nationality, gender, given, father, family: family.clone() }
 }
 
 fn write_entity(out: &mut dyn Write, number: usize, person: &Person) -> std::io::Result<()> {
@@ -298,7 +301,8 @@ fn write_entity(out: &mut dyn Write, number: usize, person: &Person) -> std::io:
 }
 
 /// A check for a person as a border post would type or read it: the Latin name of the
-/// passport (upper case, article dropped, as MRZ data carries it) or the Arabic name.
+/// passport (upper case, article dropped, as MRZ data carries it) or the Arabic name; with the
+/// entity it was made from (`expected`), for measuring what the index finds.
 fn query_of(person: &Person, dice: &mut Dice) -> String {
     let given = GIVEN[person.given].1[0];
     let father = GIVEN[person.father].1[dice.below(GIVEN[person.father].1.len())];
@@ -312,6 +316,7 @@ fn query_of(person: &Person, dice: &mut Dice) -> String {
         "birth_date": person.birth_date,
         "nationality": person.nationality,
         "gender": if person.gender == 'f' { "female" } else { "male" },
+        "expected": person.id,
     })
     .to_string()
 }
