@@ -40,11 +40,11 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "document_conflict",
 ];
 
-const NAME_BIAS: f32 = -3.651;
+const NAME_BIAS: f32 = -4.355;
 const NAME_WEIGHTS: [f32; NameFeatures::COUNT] =
-    [3.748, 1.853, -0.004, -0.287, -0.181, -0.755, 0.214, -1.481, 0.664, -0.394, -0.589, 0.024, 0.537, 1.734, 0.508];
+    [3.855, 1.955, -0.038, -0.236, -0.140, -0.629, 0.293, -1.399, 0.772, -0.380, -0.460, 0.062, 0.646, 1.825, 0.800];
 const OTHER_WEIGHTS: [f32; OtherFeatures::COUNT] =
-    [2.592, 1.721, -0.425, 0.000, -0.929, -2.509, 0.914, -0.927, 0.228, -0.031, 1.413, -0.731];
+    [2.549, 1.719, -0.415, 0.000, -0.922, -2.504, 0.950, -0.902, 0.245, -0.030, 1.366, -0.729];
 
 /// The default hit threshold, chosen on the development pairs.
 pub const THRESHOLD: f32 = 0.5;

@@ -45,7 +45,7 @@ impl PersonQuery {
             .names
             .iter()
             .flat_map(|n| split_aliases(n))
-            .map(analyze)
+            .map(|n| analyze(&reading_order(n)))
             .filter(|name| !name.tokens.is_empty())
             .collect();
         PreparedPerson {
@@ -87,6 +87,16 @@ fn split_aliases(written: &str) -> Vec<&str> {
         }
     }
     names.into_iter().map(str::trim).filter(|n| !n.is_empty()).collect()
+}
+
+/// A name written `FAMILY, Given` (as lists write them) in reading order: `Given FAMILY`.
+fn reading_order(name: &str) -> std::borrow::Cow<'_, str> {
+    match name.split_once(',') {
+        Some((family, given)) if !given.contains(',') && !given.trim().is_empty() && !family.trim().is_empty() => {
+            std::borrow::Cow::Owned(format!("{} {}", given.trim(), family.trim()))
+        }
+        _ => std::borrow::Cow::Borrowed(name),
+    }
 }
 
 /// A document number as compared: upper-case letters and digits, the MRZ's O/0 confusion

@@ -138,6 +138,13 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     let sim = match (a.compound, b.compound) {
         // Two names in abd (or abu): what follows decides; the shared head says nothing.
         (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb)),
+        // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
+        (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
+            whole.max(0.85 * phonetic((stem, stem_cross), (&b.full, &b.cross)))
+        }
+        (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
+            whole.max(0.85 * phonetic((&a.full, &a.cross), (stem, stem_cross)))
+        }
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.

@@ -8,7 +8,7 @@
 //! on this name counts, relative to 1.0 for a name not in the table.
 
 pub(crate) const TABLE: &str = "\
-0.3|محمد,mohammed,muhammad,mohamed,mohammad,mohamad,muhammed,mohamud,mohd,muhamad,muhamed,mohammod,mehmet,mohamet,mouhamed,mouhammad,mukhammad,mohammed,muhammet,mamadou
+0.3|محمد,mohammed,muhammad,mohamed,mohammad,mohamad,muhammed,mohamud,muhamad,muhamed,mohammod,mehmet,mohamet,mouhamed,mouhammad,mukhammad,muhammet,mamadou,mhd,mhmd,muhd,mohd
 0.3|أحمد,ahmed,ahmad,ahmet,achmed,ahmadou,amadou,akhmed
 0.4|محمود,mahmoud,mahmud,mahmood,mehmood,mahmut
 0.3|علي,ali,aly,alee
