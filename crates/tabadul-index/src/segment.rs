@@ -4,7 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use tabadul_domain::{AgencyCode, AlertId, Category, Visibility};
 use tabadul_engine::{PreparedPerson, evidence_logit, normalise_document};
-use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton, token_similarity};
+use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_similarity};
 
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
 use tabadul_names::fx::FxMap;
@@ -64,10 +64,10 @@ struct Shape {
 const SHAPE_DIFFERENCE_MAX: u32 = 3;
 
 impl Shape {
-    fn of(token: &Token) -> Shape {
+    fn of(cross: &[u8]) -> Shape {
         let mut first = 0;
         let mut classes = 0u32;
-        for symbol in token.cross.iter().copied() {
+        for symbol in cross.iter().copied() {
             let class = match symbol {
                 b'w' | b'y' => continue,
                 b'H' | b'x' | b'h' => b'h',
@@ -87,7 +87,9 @@ impl Shape {
     }
 
     fn close_to(self, other: Shape) -> bool {
-        self.first == other.first && (self.classes ^ other.classes).count_ones() <= SHAPE_DIFFERENCE_MAX
+        // A short name may differ in one class, a long one in up to three.
+        let allowed = (1 + self.classes.count_ones() / 3).min(SHAPE_DIFFERENCE_MAX);
+        self.first == other.first && (self.classes ^ other.classes).count_ones() <= allowed
     }
 }
 
@@ -125,10 +127,15 @@ fn hash_key(tag: u8, symbols: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// The blocking keys of a token: the first four symbols of its coarse skeleton, and its first
+/// The readings of a token in the cross-script space: its own, and the alternative one.
+fn readings(token: &Token) -> impl Iterator<Item = &[u8]> {
+    std::iter::once(token.cross.as_slice()).chain(token.alternative.as_ref().map(|(_, cross)| cross.as_slice()))
+}
+
+/// The blocking keys of a reading: the first four symbols of its coarse skeleton, and its first
 /// symbol with its last two.
-fn blocking_keys(token: &Token) -> [Option<u64>; 2] {
-    let coarse = coarse_skeleton(token);
+fn blocking_keys(cross: &[u8]) -> [Option<u64>; 2] {
+    let coarse = coarse_skeleton_of(cross);
     let prefix = hash_key(b'A', &coarse[..coarse.len().min(4)]);
     let ends =
         (coarse.len() >= 3).then(|| hash_key(b'B', &[coarse[0], coarse[coarse.len() - 2], coarse[coarse.len() - 1]]));
@@ -217,14 +224,16 @@ impl Segment {
             });
         }
         for (id, token) in segment.vocabulary.iter().enumerate() {
-            let keyed = KeyedToken {
-                id: id as u32,
-                cross_len: token.cross.len().min(usize::from(u16::MAX)) as u16,
-                known: token.known.map_or(0, |k| k.saturating_add(1)),
-                shape: Shape::of(token),
-            };
-            for key in blocking_keys(token).into_iter().flatten() {
-                segment.keys.entry(key).or_default().push(keyed);
+            for reading in readings(token) {
+                let keyed = KeyedToken {
+                    id: id as u32,
+                    cross_len: reading.len().min(usize::from(u16::MAX)) as u16,
+                    known: token.known.map_or(0, |k| k.saturating_add(1)),
+                    shape: Shape::of(reading),
+                };
+                for key in blocking_keys(reading).into_iter().flatten() {
+                    segment.keys.entry(key).or_default().push(keyed);
+                }
             }
         }
         segment
@@ -409,19 +418,21 @@ impl Segment {
             groups.insert(u32::from(known), token.weight());
         }
         let query_known = token.known.map_or(0, |k| k.saturating_add(1));
-        let shape = Shape::of(token);
         let mut tried: Vec<u32> = Vec::new();
-        for key in blocking_keys(token).into_iter().flatten() {
-            for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
-                // Two entries of the known-names table are different names; the same entry is
-                // already counted as one group.
-                if query_known != 0 && keyed.known != 0
-                    || usize::from(keyed.cross_len).abs_diff(token.cross.len()) > LENGTH_DIFFERENCE_MAX
-                    || !shape.close_to(keyed.shape)
-                {
-                    continue;
+        for reading in readings(token) {
+            let shape = Shape::of(reading);
+            for key in blocking_keys(reading).into_iter().flatten() {
+                for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
+                    // Two entries of the known-names table are different names; the same entry
+                    // is already counted as one group.
+                    if query_known != 0 && keyed.known != 0
+                        || usize::from(keyed.cross_len).abs_diff(reading.len()) > LENGTH_DIFFERENCE_MAX
+                        || !shape.close_to(keyed.shape)
+                    {
+                        continue;
+                    }
+                    tried.push(keyed.id);
                 }
-                tried.push(keyed.id);
             }
         }
         tried.sort_unstable();

@@ -40,6 +40,10 @@ pub struct Token {
     pub cross: Vec<u8>,
     /// For a compound, its kind and the phonetic symbols of its stem (full, cross).
     pub compound: Option<(CompoundKind, Vec<u8>, Vec<u8>)>,
+    /// Another reading of the token (full, cross): a Latin token that starts with `al` or `el`
+    /// and a vowel is either a name (Alan, Elias) or the article joined to a name that starts
+    /// with an ayn or a vowel (ALAZZAWI, ALOBAIDI, as the MRZ writes them). Both are compared.
+    pub alternative: Option<(Vec<u8>, Vec<u8>)>,
     /// The entry of the known-names table this spelling belongs to.
     pub known: Option<u16>,
     /// How much a match on this token counts (1.0 for a name not in the table).
@@ -177,6 +181,13 @@ fn strip_latin_article(text: &str) -> &str {
         return &text[2..];
     }
     text
+}
+
+/// The rest of a Latin token written `al` or `el` + vowel + at least three letters.
+fn joined_article_before_vowel(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let article = b.starts_with(b"al") || b.starts_with(b"el");
+    (article && b.len() >= 6 && is_vowel_byte(b[2])).then(|| &text[2..])
 }
 
 fn strip_arabic_article(text: &str) -> &str {
@@ -363,6 +374,14 @@ fn finish(pending: Pending) -> Token {
         (kind, stem, stem_cross)
     });
     let key = pending.key();
+    let alternative = (pending.script == TokenScript::Latin && pending.compound.is_none())
+        .then(|| joined_article_before_vowel(&key))
+        .flatten()
+        .map(|rest| {
+            let full = convert::latin(rest);
+            let cross = convert::cross(&full);
+            (full, cross)
+        });
     let table = known_table();
     let known = table.keys.get(&key).copied();
     let initial = pending.script == TokenScript::Latin && key.len() == 1;
@@ -372,7 +391,18 @@ fn finish(pending: Pending) -> Token {
         None if cross.len() <= 1 => 500,
         None => 1000,
     };
-    Token { text: pending.text, key, script: pending.script, full, cross, compound, known, weight_milli, initial }
+    Token {
+        text: pending.text,
+        key,
+        script: pending.script,
+        full,
+        cross,
+        compound,
+        alternative,
+        known,
+        weight_milli,
+        initial,
+    }
 }
 
 /// The known-names table: each spelling's key -> its entry, and each entry's weight.

@@ -69,6 +69,7 @@ struct Unit<'a> {
     initial: bool,
     key: Cow<'a, str>,
     compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
+    alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
 }
 
 impl<'a> Unit<'a> {
@@ -81,6 +82,7 @@ impl<'a> Unit<'a> {
             initial: token.initial,
             key: Cow::Borrowed(&token.key),
             compound: token.compound.as_ref(),
+            alternative: token.alternative.as_ref(),
         }
     }
 
@@ -101,6 +103,7 @@ impl<'a> Unit<'a> {
                 initial: false,
                 key: Cow::Owned(key),
                 compound: None,
+                alternative: None,
             }
         }
     }
@@ -134,7 +137,13 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
             cross
         }
     };
-    let whole = phonetic((&a.full, &a.cross), (&b.full, &b.cross));
+    let mut whole = phonetic((&a.full, &a.cross), (&b.full, &b.cross));
+    if let Some((full, cross)) = a.alternative {
+        whole = whole.max(phonetic((full, cross), (&b.full, &b.cross)));
+    }
+    if let Some((full, cross)) = b.alternative {
+        whole = whole.max(phonetic((&a.full, &a.cross), (full, cross)));
+    }
     let sim = match (a.compound, b.compound) {
         // Two names in abd (or abu): what follows decides; the shared head says nothing.
         (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb)),

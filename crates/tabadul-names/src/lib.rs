@@ -32,8 +32,12 @@ pub use script::TokenScript;
 /// Two spellings of one name nearly always share its first symbols; the index builds its
 /// blocking keys from it.
 pub fn coarse_skeleton(token: &Token) -> Vec<u8> {
-    let mut key: Vec<u8> = token
-        .cross
+    coarse_skeleton_of(&token.cross)
+}
+
+/// [`coarse_skeleton`] of a cross-script form.
+pub fn coarse_skeleton_of(cross: &[u8]) -> Vec<u8> {
+    let mut key: Vec<u8> = cross
         .iter()
         .filter_map(|s| match s {
             b'w' | b'y' | b'h' => None,
