@@ -14,6 +14,8 @@ use tabadul_names::fx::FxMap;
 const RARE_POSTINGS_MAX: usize = 4096;
 /// Most candidates a segment gathers for one search before ranking.
 const GATHERED_MAX: usize = 50_000;
+/// Posting groups a query token matches, at most (its closest spellings).
+const GROUPS_PER_TOKEN_MAX: usize = 64;
 /// Vocabulary tokens whose matching groups are remembered, at most.
 const NEIGHBOURS_CACHED_MAX: usize = 200_000;
 /// Tokens of a name, from its first, that are paired in the pair postings.
@@ -446,8 +448,11 @@ impl Segment {
                 *slot = slot.max(weight);
             }
         }
+        // The most similar spellings first; a name with very many near spellings keeps the
+        // closest ones, so that one token cannot flood a check.
         let mut groups: Vec<(u32, f32)> = groups.into_iter().collect();
-        groups.sort_by_key(|(g, _)| *g);
+        groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        groups.truncate(GROUPS_PER_TOKEN_MAX);
         groups
     }
 
