@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::analyze::{CompoundKind, Name, Token};
+use crate::analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
 use crate::phonetic::{similarity, similarity_bound};
 use crate::script::TokenScript;
@@ -250,6 +250,9 @@ impl NameFeatures {
 #[derive(Debug, Default)]
 pub struct SimilarityCache {
     map: crate::fx::FxMap<[usize; 4], (f32, MatchKind)>,
+    /// Buffers reused from one comparison to the next.
+    spans: (Vec<Span>, Vec<Span>),
+    scored: Vec<(f32, MatchKind, Span, Span)>,
 }
 
 impl SimilarityCache {
@@ -261,14 +264,14 @@ impl SimilarityCache {
 /// A token (len 1) or two adjacent tokens read as one (len 2).
 type Span = (usize, usize);
 
-fn spans(name: &Name) -> Vec<Span> {
-    let mut spans: Vec<Span> = (0..name.tokens.len()).map(|i| (i, 1)).collect();
+fn spans(name: &Name, spans: &mut Vec<Span>) {
+    spans.clear();
+    spans.extend((0..name.tokens.len()).map(|i| (i, 1)));
     for (i, pair) in name.tokens.windows(2).enumerate() {
         if pair[0].script == pair[1].script && !pair[0].initial && !pair[1].initial {
             spans.push((i, 2));
         }
     }
-    spans
 }
 
 /// Two tokens read as one are compared with a token only if their cross-script forms are
@@ -306,9 +309,11 @@ pub fn compare(query: &Name, candidate: &Name) -> (NameFeatures, Alignment) {
 
 /// [`compare`], remembering token similarities in `cache`.
 pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCache) -> (NameFeatures, Alignment) {
-    let query_spans = spans(query);
-    let candidate_spans = spans(candidate);
-    let mut scored: Vec<(f32, MatchKind, Span, Span)> = Vec::new();
+    let (mut query_spans, mut candidate_spans) = std::mem::take(&mut cache.spans);
+    let mut scored = std::mem::take(&mut cache.scored);
+    scored.clear();
+    spans(query, &mut query_spans);
+    spans(candidate, &mut candidate_spans);
     for &q in &query_spans {
         let [q0, q1] = span_key(query, q);
         for &c in &candidate_spans {
@@ -336,23 +341,27 @@ pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCach
             .then(a.2.cmp(&b.2))
             .then(a.3.cmp(&b.3))
     });
-    let mut query_used = vec![0.0f32; query.tokens.len()];
-    let mut candidate_used = vec![0.0f32; candidate.tokens.len()];
+    let mut query_used = [0.0f32; TOKENS_PER_NAME_MAX];
+    let mut candidate_used = [0.0f32; TOKENS_PER_NAME_MAX];
+    let (query_used, candidate_used) =
+        (&mut query_used[..query.tokens.len()], &mut candidate_used[..candidate.tokens.len()]);
     let mut pairs = Vec::new();
-    for (sim, kind, q, c) in scored {
+    for &(sim, kind, q, c) in &scored {
         let free = |used: &[f32], (start, len): Span| used[start..start + len].iter().all(|u| *u == 0.0);
-        if !free(&query_used, q) || !free(&candidate_used, c) {
+        if !free(query_used, q) || !free(candidate_used, c) {
             continue;
         }
         query_used[q.0..q.0 + q.1].iter_mut().for_each(|u| *u = sim);
         candidate_used[c.0..c.0 + c.1].iter_mut().for_each(|u| *u = sim);
         pairs.push(Pair { query: q, candidate: c, similarity: sim, kind });
     }
+    cache.spans = (query_spans, candidate_spans);
+    cache.scored = scored;
     pairs.sort_by_key(|p| p.query.0);
-    let features = features(query, candidate, &query_used, &candidate_used, &pairs);
+    let features = features(query, candidate, query_used, candidate_used, &pairs);
     let unmatched = |used: &[f32]| used.iter().enumerate().filter(|(_, u)| **u == 0.0).map(|(i, _)| i).collect();
     let alignment =
-        Alignment { unmatched_query: unmatched(&query_used), unmatched_candidate: unmatched(&candidate_used), pairs };
+        Alignment { unmatched_query: unmatched(query_used), unmatched_candidate: unmatched(candidate_used), pairs };
     (features, alignment)
 }
 
