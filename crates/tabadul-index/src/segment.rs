@@ -50,6 +50,58 @@ struct KeyedToken {
     cross_len: u16,
     known: u16,
     shape: Shape,
+    coarse: Coarse,
+}
+
+/// The first symbols of a reading's coarse skeleton, inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Coarse {
+    symbols: [u8; COARSE_COMPARED],
+    len: u8,
+}
+
+/// Symbols of the coarse skeleton compared before a full comparison.
+const COARSE_COMPARED: usize = 8;
+
+impl Coarse {
+    fn of(cross: &[u8]) -> Coarse {
+        let skeleton = coarse_skeleton_of(cross);
+        let mut symbols = [0; COARSE_COMPARED];
+        let len = skeleton.len().min(COARSE_COMPARED);
+        symbols[..len].copy_from_slice(&skeleton[..len]);
+        Coarse { symbols, len: len as u8 }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.symbols[..usize::from(self.len)]
+    }
+
+    /// Whether two skeletons are within a few edits of each other (one for short ones), the
+    /// most that two spellings of one name differ by once the romanisations' confusions are
+    /// merged.
+    fn close_to(&self, other: &Coarse) -> bool {
+        let (a, b) = (self.as_slice(), other.as_slice());
+        let allowed = 1 + a.len().max(b.len()) / 4;
+        a.len().abs_diff(b.len()) <= allowed && edits(a, b) <= allowed
+    }
+}
+
+/// Levenshtein distance of two short strings.
+fn edits(a: &[u8], b: &[u8]) -> usize {
+    let mut previous = [0usize; COARSE_COMPARED + 1];
+    let mut current = [0usize; COARSE_COMPARED + 1];
+    for (j, cell) in previous.iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..=b.len() {
+            let replace = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            current[j] = replace.min(previous[j] + 1).min(current[j - 1] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
 }
 
 /// A cheap summary of a token's consonants: its first consonant class and the set of its
@@ -232,6 +284,7 @@ impl Segment {
                     cross_len: reading.len().min(usize::from(u16::MAX)) as u16,
                     known: token.known.map_or(0, |k| k.saturating_add(1)),
                     shape: Shape::of(reading),
+                    coarse: Coarse::of(reading),
                 };
                 for key in blocking_keys(reading).into_iter().flatten() {
                     segment.keys.entry(key).or_default().push(keyed);
@@ -417,12 +470,16 @@ impl Segment {
     fn compute_groups(&self, token: &Token) -> Vec<(u32, f32)> {
         let mut groups: FxMap<u32, f32> = FxMap::default();
         if let Some(known) = token.known {
-            groups.insert(u32::from(known), token.weight());
+            // A known name is found through its entry of the table, which groups all its
+            // spellings; its short skeleton would otherwise compare it with half the
+            // vocabulary.
+            return vec![(u32::from(known), token.weight())];
         }
         let query_known = token.known.map_or(0, |k| k.saturating_add(1));
         let mut tried: Vec<u32> = Vec::new();
         for reading in readings(token) {
             let shape = Shape::of(reading);
+            let coarse = Coarse::of(reading);
             for key in blocking_keys(reading).into_iter().flatten() {
                 for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
                     // Two entries of the known-names table are different names; the same entry
@@ -430,6 +487,7 @@ impl Segment {
                     if query_known != 0 && keyed.known != 0
                         || usize::from(keyed.cross_len).abs_diff(reading.len()) > LENGTH_DIFFERENCE_MAX
                         || !shape.close_to(keyed.shape)
+                        || !coarse.close_to(&keyed.coarse)
                     {
                         continue;
                     }

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
-use crate::phonetic::{similarity, similarity_bound};
+use crate::phonetic::similarity_from;
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -125,14 +125,14 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     }
     let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
     let both_latin = a.script == TokenScript::Latin && b.script == TokenScript::Latin;
-    // A comparison that cannot reach the alignment threshold is not computed.
+    // Only what can reach the alignment threshold (after the factors below) is computed in
+    // full; anything less counts as 0, which no decision can tell from its true value.
+    let least = ALIGN_SIMILARITY_MIN * 0.85;
     let phonetic = |(full_a, cross_a): (&[u8], &[u8]), (full_b, cross_b): (&[u8], &[u8])| {
-        let worth = |x: &[u8], y: &[u8]| similarity_bound(x, y) >= ALIGN_SIMILARITY_MIN * 0.9;
-        let cross = if worth(cross_a, cross_b) { similarity(cross_a, cross_b) } else { 0.0 };
+        let cross = similarity_from(cross_a, cross_b, least);
         if both_latin {
             // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
-            let full = if worth(full_a, full_b) { similarity(full_a, full_b) } else { 0.0 };
-            full.max(cross * 0.97)
+            similarity_from(full_a, full_b, least).max(cross * 0.97)
         } else {
             cross
         }

@@ -121,7 +121,9 @@ pub(crate) fn weight(symbols: &[u8]) -> Cost {
 pub(crate) const SYMBOLS_MAX: usize = 40;
 
 /// Weighted edit distance between two phonetic strings.
-pub(crate) fn distance(a: &[u8], b: &[u8]) -> Cost {
+
+/// The distance if it is at most `limit`; `None` as soon as every path costs more.
+fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
     let mut previous = [0 as Cost; SYMBOLS_MAX + 1];
@@ -138,14 +140,17 @@ pub(crate) fn distance(a: &[u8], b: &[u8]) -> Cost {
             let insert = current[j - 1] + gap(b[j - 1], j == b.len());
             current[j] = replace.min(delete).min(insert);
         }
+        if current[..=b.len()].iter().all(|cost| *cost > limit) {
+            return None;
+        }
         std::mem::swap(&mut previous, &mut current);
     }
-    previous[b.len()]
+    Some(previous[b.len()]).filter(|d| *d <= limit)
 }
 
-/// The most [`similarity`] can be, from the lengths alone: every symbol of the longer string
-/// beyond the shorter one's length costs at least the cheapest gap.
-pub(crate) fn similarity_bound(a: &[u8], b: &[u8]) -> f32 {
+/// [`similarity`] when it is at least `min`; 0 when it is less (computed only as far as needed
+/// to know that).
+pub(crate) fn similarity_from(a: &[u8], b: &[u8], min: f32) -> f32 {
     if a == b {
         return 1.0;
     }
@@ -153,21 +158,18 @@ pub(crate) fn similarity_bound(a: &[u8], b: &[u8]) -> f32 {
     if norm <= 0.0 {
         return 0.0;
     }
-    let cheapest_gap = 2.0;
-    1.0 - cheapest_gap * a.len().abs_diff(b.len()) as f32 / norm
+    let limit = ((1.0 - min) * norm).floor().clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
+    match distance_within(a, b, limit) {
+        Some(d) => (1.0 - f32::from(d) / norm).max(0.0),
+        None => 0.0,
+    }
 }
 
 /// Similarity in [0, 1] of two phonetic strings: 1 less their distance relative to their
 /// mean weight.
+#[cfg(test)]
 pub(crate) fn similarity(a: &[u8], b: &[u8]) -> f32 {
-    if a == b {
-        return 1.0;
-    }
-    let norm = (f32::from(weight(a)) + f32::from(weight(b))) / 2.0;
-    if norm <= 0.0 {
-        return 0.0;
-    }
-    (1.0 - f32::from(distance(a, b)) / norm).max(0.0)
+    similarity_from(a, b, 0.0)
 }
 
 #[cfg(test)]
@@ -177,11 +179,18 @@ mod tests {
     #[test]
     fn distance_is_symmetric_and_zero_on_equals() {
         for (a, b) in [("mhmd", "mHmd"), ("hsyn", "husein"), ("", "abc"), ("SmrI", "Samari")] {
-            assert_eq!(distance(a.as_bytes(), b.as_bytes()), distance(b.as_bytes(), a.as_bytes()));
-            assert_eq!(distance(a.as_bytes(), a.as_bytes()), 0);
+            let distance = |x: &str, y: &str| distance_within(x.as_bytes(), y.as_bytes(), Cost::MAX);
+            assert_eq!(distance(a, b), distance(b, a));
+            assert_eq!(distance(a, a), Some(0));
         }
-        assert_eq!(distance(b"mhmd", b"mHmd"), 1);
+        assert_eq!(distance_within(b"mhmd", b"mHmd", Cost::MAX), Some(1));
         assert!(similarity(b"mhmd", b"mHmd") > 0.95);
         assert!(similarity(b"mhmd", b"xlyl") < 0.3);
+        for (a, b) in [("mhmd", "mHmd"), ("hsyn", "husein"), ("abc", ""), ("Samari", "SmrI"), ("xlyl", "mhmd")] {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            let full = similarity(a, b);
+            let cut = similarity_from(a, b, 0.6);
+            assert!(if full >= 0.6 { cut == full } else { cut == 0.0 }, "{full} {cut}");
+        }
     }
 }
