@@ -120,9 +120,8 @@ pub(crate) fn weight(symbols: &[u8]) -> Cost {
 /// The longest phonetic string compared; longer ones are cut (names are never this long).
 pub(crate) const SYMBOLS_MAX: usize = 40;
 
-/// Weighted edit distance between two phonetic strings.
-
-/// The distance if it is at most `limit`; `None` as soon as every path costs more.
+/// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
+/// as soon as every path costs more.
 fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
