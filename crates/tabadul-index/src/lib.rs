@@ -369,3 +369,40 @@ impl Index {
         hits
     }
 }
+
+/// The index a node checks against: the current snapshot, swapped atomically when changes
+/// are applied. Checks take the snapshot without waiting (no lock); writers build the next
+/// snapshot from the current one, one writer at a time, and publish it in one step, so a
+/// check sees a whole snapshot, before or after a change, never half of one.
+#[derive(Debug, Default)]
+pub struct SharedIndex {
+    current: arc_swap::ArcSwap<Index>,
+    writer: std::sync::Mutex<()>,
+}
+
+impl SharedIndex {
+    pub fn new(index: Index) -> SharedIndex {
+        SharedIndex { current: arc_swap::ArcSwap::from_pointee(index), writer: std::sync::Mutex::new(()) }
+    }
+
+    /// The current snapshot; it stays valid (and unchanged) as long as it is held.
+    pub fn snapshot(&self) -> Arc<Index> {
+        self.current.load_full()
+    }
+
+    /// Applies `changes` and publishes the next snapshot; returns it.
+    pub fn apply(&self, changes: Vec<Change>) -> Arc<Index> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let next = Arc::new(self.current.load().apply(changes));
+        self.current.store(next.clone());
+        next
+    }
+
+    /// Replaces the snapshot with a compacted one (every segment merged).
+    pub fn compact(&self) -> Arc<Index> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let next = Arc::new(self.current.load().compact());
+        self.current.store(next.clone());
+        next
+    }
+}

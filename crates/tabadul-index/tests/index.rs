@@ -193,3 +193,49 @@ fn a_check_across_scripts_finds_every_spelling() {
     assert!(!found.contains(&17), "Jan Novák: {found:?}");
     assert_eq!(searched(&index, &query, &options), brute_force(&alerts, &query, &options));
 }
+
+#[test]
+fn checks_read_whole_snapshots_while_changes_are_applied() {
+    use std::sync::Arc;
+    use tabadul_index::SharedIndex;
+
+    let alert = |id: u128, name: &str| IndexedAlert {
+        id: AlertId(id),
+        owner: AgencyCode::new("IQ-MOI").unwrap(),
+        category: Category::SuspectedSmuggler,
+        expires: None,
+        subject: IndexedSubject::Person(person(name, None)),
+    };
+    let shared = Arc::new(SharedIndex::new(Index::build(vec![alert(1, "Abdul Amir al-Shammari")])));
+    let query = person("عبد الأمير الشمري", None);
+    let options = SearchOptions::new(today());
+    std::thread::scope(|scope| {
+        let reader = {
+            let shared = shared.clone();
+            let (query, options) = (&query, &options);
+            scope.spawn(move || {
+                let mut seen = Vec::new();
+                for _ in 0..200 {
+                    // Each snapshot holds alert 1 and either all of 2..=11 or none of them.
+                    let snapshot = shared.snapshot();
+                    let found = searched(&snapshot, query, options);
+                    assert!(found.iter().any(|(id, _)| id.0 == 1));
+                    assert!(matches!(snapshot.len(), 1 | 11 | 21), "{}", snapshot.len());
+                    seen.push(snapshot.len());
+                }
+                seen
+            })
+        };
+        for round in 0..2u128 {
+            let batch =
+                (0..10u128).map(|i| Change::Upsert(alert(2 + round * 10 + i, "Abdulameer Alshammari"))).collect();
+            shared.apply(batch);
+        }
+        let seen = reader.join().unwrap();
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "snapshots only move forward");
+    });
+    assert_eq!(shared.snapshot().len(), 21);
+    assert_eq!(shared.compact().len(), 21);
+    let all = SearchOptions { limit: 100, ..options };
+    assert_eq!(searched(&shared.snapshot(), &query, &all).len(), 21);
+}
