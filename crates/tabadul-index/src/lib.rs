@@ -319,6 +319,18 @@ impl Index {
         (hits, stats)
     }
 
+    /// Computes ahead of checks what the first check of each name would otherwise compute (the
+    /// spellings each token of the vocabulary is close to). `part` of `parts` of the work: the
+    /// caller may run the parts on as many threads as it likes; results never depend on it.
+    pub fn warm(&self, part: usize, parts: usize) {
+        let parts = parts.max(1);
+        for segment in &self.parts {
+            let len = segment.segment.vocabulary_len();
+            let chunk = len.div_ceil(parts);
+            segment.segment.warm(part * chunk, ((part + 1) * chunk).min(len));
+        }
+    }
+
     fn id_of(&self, part: usize, entry: u32) -> AlertId {
         self.parts[part].segment.entry(entry).id
     }

@@ -348,6 +348,18 @@ impl Segment {
             + self.by_id.len() * 24
     }
 
+    /// The number of tokens in the vocabulary.
+    pub fn vocabulary_len(&self) -> usize {
+        self.vocabulary.len()
+    }
+
+    /// Computes the neighbours of the vocabulary tokens `from..to` ahead of checks.
+    pub fn warm(&self, from: usize, to: usize) {
+        for token in self.vocabulary.iter().take(to).skip(from) {
+            let _ = self.matching_groups(token);
+        }
+    }
+
     /// Gathers the candidates of a person search that `visible` lets through, each with a
     /// prior: the weight of its matched tokens and what its other evidence says.
     pub fn candidates(
