@@ -103,11 +103,17 @@ pub struct DemoSummary {
     pub alerts: usize,
 }
 
-/// A small deterministic generator (SplitMix64), so the demo needs no randomness source.
-struct Dice(u64);
+/// A small deterministic generator (SplitMix64), so that demo and benchmark data need no
+/// randomness source and come out the same for the same seed.
+#[derive(Debug, Clone)]
+pub struct Dice(u64);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
+    pub fn new(seed: u64) -> Dice {
+        Dice(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -115,11 +121,22 @@ impl Dice {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    /// A number from 0 to n - 1.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    /// A number in [0, 1].
+    pub fn unit(&mut self) -> f64 {
+        self.next() as f64 / u64::MAX as f64
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }
@@ -186,7 +203,7 @@ pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSum
     for draft in agreements {
         node.add_agreement(&admin, draft)?;
     }
-    let mut dice = Dice(0x7461_6261_6475_6c00);
+    let mut dice = Dice::new(0x7461_6261_6475_6c00);
     let mut alerts = 0;
     for (agency, country, _, _) in AGENCIES {
         let actor = Actor::new(user, Some(code(agency)));

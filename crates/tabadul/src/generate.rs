@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use tabadul_node::demo::Dice;
+
 /// Given names: Arabic, romanisations (the first the most usual), gender.
 const GIVEN: &[(&str, &[&str], char)] = &[
     ("محمد", &["Mohammed", "Muhammad", "Mohamed", "Mohammad", "MOHAMED"], 'm'),
@@ -84,35 +86,10 @@ const CONSONANTS: &[(&str, &[&str])] = &[
 
 const COUNTRIES: &[&str] = &["IQ", "IQ", "IQ", "IQ", "SY", "SY", "JO", "EG", "LB", "SA", "YE", "LY"];
 
-/// SplitMix64: deterministic, no dependency.
-pub struct Dice(u64);
-
-impl Dice {
-    pub fn new(seed: u64) -> Dice {
-        Dice(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    /// An index drawn from a Zipf law.
-    fn zipf(&mut self, law: &Zipf) -> usize {
-        let target = (self.next() as f64 / u64::MAX as f64) * law.cumulative.last().copied().unwrap_or(0.0);
-        law.cumulative.partition_point(|c| *c < target).min(law.cumulative.len().saturating_sub(1))
-    }
+/// An index drawn from a Zipf law.
+fn zipf(dice: &mut Dice, law: &Zipf) -> usize {
+    let target = dice.unit() * law.cumulative.last().copied().unwrap_or(0.0);
+    law.cumulative.partition_point(|c| *c < target).min(law.cumulative.len().saturating_sub(1))
 }
 
 /// A Zipf law over 0..n: index i drawn in proportion to 1 / (i + 1).
@@ -225,8 +202,8 @@ pub fn write(
     let mut generated = 0;
     while generated < count {
         // A household: a father's name and a family name shared by one to four members.
-        let family = families[dice.zipf(&family_law)].clone();
-        let father = dice.zipf(&father_law);
+        let family = families[zipf(&mut dice, &family_law)].clone();
+        let father = zipf(&mut dice, &father_law);
         let year = 1950 + dice.below(55) as i32;
         for _ in 0..(1 + dice.below(4)).min(count - generated) {
             let mut person = person(&mut dice, &given_law, &family, father, year);
@@ -256,7 +233,7 @@ pub fn write(
 }
 
 fn person(dice: &mut Dice, given_law: &Zipf, family: &Family, father: usize, family_year: i32) -> Person {
-    let mut given = dice.zipf(given_law);
+    let mut given = zipf(dice, given_law);
     if given == father {
         given = (given + 1) % GIVEN.len();
     }
