@@ -113,7 +113,7 @@ impl Dice {
         Dice(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn roll(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -123,17 +123,17 @@ impl Dice {
 
     /// A number from 0 to n - 1.
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.roll() % n.max(1) as u64) as usize
     }
 
     /// True `percent` times in a hundred.
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.roll() % 100 < percent
     }
 
     /// A number in [0, 1].
     pub fn unit(&mut self) -> f64 {
-        self.next() as f64 / u64::MAX as f64
+        self.roll() as f64 / u64::MAX as f64
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
