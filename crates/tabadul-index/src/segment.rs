@@ -380,6 +380,9 @@ impl Segment {
             let size = groups.iter().map(|(g, _)| self.postings.get(g).map_or(0, Vec::len)).sum();
             plans.push((size, groups));
         }
+        // A token that matches nothing in this segment says nothing about its entries: the
+        // rarest token is the rarest that does.
+        plans.retain(|(size, _)| *size > 0);
         plans.sort_by_key(|(size, _)| *size);
         // Per entry: the weight gathered, and the query token that last added to it with how
         // much, so that an entry with several spellings of one name counts that name once.
