@@ -183,11 +183,11 @@ fn strip_latin_article(text: &str) -> &str {
     text
 }
 
-/// The rest of a Latin token written `al` or `el` + vowel + at least three letters.
+/// The rest of a Latin token written `al` or `el` + a vowel (or y, w) + at least three letters.
 fn joined_article_before_vowel(text: &str) -> Option<&str> {
     let b = text.as_bytes();
     let article = b.starts_with(b"al") || b.starts_with(b"el");
-    (article && b.len() >= 6 && is_vowel_byte(b[2])).then(|| &text[2..])
+    (article && b.len() >= 6 && (is_vowel_byte(b[2]) || matches!(b[2], b'y' | b'w'))).then(|| &text[2..])
 }
 
 fn strip_arabic_article(text: &str) -> &str {

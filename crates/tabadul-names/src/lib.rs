@@ -37,11 +37,14 @@ pub fn coarse_skeleton(token: &Token) -> Vec<u8> {
 
 /// [`coarse_skeleton`] of a cross-script form.
 pub fn coarse_skeleton_of(cross: &[u8]) -> Vec<u8> {
+    // A Latin h stands for ح as often as for ه; a final h (ة, or an h written or not at the end
+    // of Fatima/Fatimah) is left out.
+    let cross = cross.strip_suffix(b"h").unwrap_or(cross);
     let mut key: Vec<u8> = cross
         .iter()
         .filter_map(|s| match s {
-            b'w' | b'y' | b'h' => None,
-            b'H' | b'x' => Some(b'h'),
+            b'w' | b'y' => None,
+            b'h' | b'H' | b'x' => Some(b'h'),
             b'q' | b'g' | b'G' => Some(b'k'),
             b'T' => Some(b's'),
             b'D' => Some(b'z'),
