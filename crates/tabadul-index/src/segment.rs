@@ -14,6 +14,8 @@ use tabadul_names::fx::FxMap;
 const RARE_POSTINGS_MAX: usize = 4096;
 /// Most candidates a segment gathers for one search before ranking.
 const GATHERED_MAX: usize = 50_000;
+/// Vocabulary tokens compared in full with one query token, at most.
+const COMPARED_PER_TOKEN_MAX: usize = 768;
 /// Posting groups a query token matches, at most (its closest spellings).
 const GROUPS_PER_TOKEN_MAX: usize = 64;
 /// Vocabulary tokens whose matching groups are remembered, at most.
@@ -491,7 +493,7 @@ impl Segment {
             return vec![(u32::from(known), token.weight())];
         }
         let query_known = token.known.map_or(0, |k| k.saturating_add(1));
-        let mut tried: Vec<u32> = Vec::new();
+        let mut tried: Vec<(usize, u32)> = Vec::new();
         for reading in readings(token) {
             let shape = Shape::of(reading);
             let coarse = Coarse::of(reading);
@@ -506,13 +508,20 @@ impl Segment {
                     {
                         continue;
                     }
-                    tried.push(keyed.id);
+                    let closeness = edits(coarse.as_slice(), keyed.coarse.as_slice()) * 8
+                        + usize::from(keyed.cross_len).abs_diff(reading.len());
+                    tried.push((closeness, keyed.id));
                 }
             }
         }
+        // The closest skeletons first, and no more than a bounded number compared in full:
+        // a name of common sounds may share its skeleton with thousands of others.
         tried.sort_unstable();
-        tried.dedup();
-        for id in tried {
+        tried.dedup_by_key(|(_, id)| *id);
+        if tried.len() > COMPARED_PER_TOKEN_MAX {
+            tried.truncate(COMPARED_PER_TOKEN_MAX);
+        }
+        for (_, id) in tried {
             let candidate = &self.vocabulary[id as usize];
             let (similarity, _) = token_similarity(token, candidate);
             if similarity >= ALIGN_SIMILARITY_MIN {
