@@ -50,6 +50,8 @@ pub struct Token {
     pub weight_milli: u16,
     /// A single letter: an initial.
     pub initial: bool,
+    /// The weights of `full` and `cross` in the edit distance, computed once.
+    pub(crate) weights: (u16, u16),
 }
 
 impl Token {
@@ -391,7 +393,9 @@ fn finish(pending: Pending) -> Token {
         None if cross.len() <= 1 => 500,
         None => 1000,
     };
+    let weights = (crate::phonetic::weight(&full), crate::phonetic::weight(&cross));
     Token {
+        weights,
         text: pending.text,
         key,
         script: pending.script,

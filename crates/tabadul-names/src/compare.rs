@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
-use crate::phonetic::similarity_from;
+use crate::phonetic::{similarity_from, similarity_weighted, weight};
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -45,16 +45,17 @@ pub const ALIGN_SIMILARITY_MIN: f32 = 0.6;
 
 /// The similarity of two tokens and why.
 pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
-    if a.key == b.key {
+    if std::ptr::eq(a, b) || a.key == b.key {
         return (1.0, MatchKind::Exact);
     }
     if let (Some(x), Some(y)) = (a.known, b.known) {
         if x == y {
             return (1.0, MatchKind::KnownVariant);
         }
-        // Two different entries: different names however alike (Hassan, Hussein).
-        let (sim, kind) = unit_similarity(&Unit::of(a), &Unit::of(b));
-        return (sim.min(0.5), kind);
+        // Two different entries: different names however alike (Hassan, Hussein); they are
+        // never aligned, so how alike is not worth computing.
+        let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
+        return (0.0, kind);
     }
     unit_similarity(&Unit::of(a), &Unit::of(b))
 }
@@ -70,6 +71,8 @@ struct Unit<'a> {
     key: Cow<'a, str>,
     compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
     alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
+    /// The weights of `full` and `cross`, when known in advance.
+    weights: Option<(u16, u16)>,
 }
 
 impl<'a> Unit<'a> {
@@ -83,6 +86,7 @@ impl<'a> Unit<'a> {
             key: Cow::Borrowed(&token.key),
             compound: token.compound.as_ref(),
             alternative: token.alternative.as_ref(),
+            weights: Some(token.weights),
         }
     }
 
@@ -104,6 +108,7 @@ impl<'a> Unit<'a> {
                 key: Cow::Owned(key),
                 compound: None,
                 alternative: None,
+                weights: None,
             }
         }
     }
@@ -137,7 +142,11 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
             cross
         }
     };
-    let mut whole = phonetic((&a.full, &a.cross), (&b.full, &b.cross));
+    let weights = |u: &Unit<'_>| u.weights.unwrap_or_else(|| (weight(&u.full), weight(&u.cross)));
+    let ((full_a, cross_a), (full_b, cross_b)) = (weights(a), weights(b));
+    let cross = similarity_weighted(&a.cross, cross_a, &b.cross, cross_b, least);
+    let mut whole =
+        if both_latin { similarity_weighted(&a.full, full_a, &b.full, full_b, least).max(cross * 0.97) } else { cross };
     if let Some((full, cross)) = a.alternative {
         whole = whole.max(phonetic((full, cross), (&b.full, &b.cross)));
     }

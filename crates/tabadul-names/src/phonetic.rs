@@ -150,10 +150,15 @@ fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
 /// [`similarity`] when it is at least `min`; 0 when it is less (computed only as far as needed
 /// to know that).
 pub(crate) fn similarity_from(a: &[u8], b: &[u8], min: f32) -> f32 {
+    similarity_weighted(a, weight(a), b, weight(b), min)
+}
+
+/// [`similarity_from`] with the strings' [`weight`]s already known.
+pub(crate) fn similarity_weighted(a: &[u8], weight_a: Cost, b: &[u8], weight_b: Cost, min: f32) -> f32 {
     if a == b {
         return 1.0;
     }
-    let norm = (f32::from(weight(a)) + f32::from(weight(b))) / 2.0;
+    let norm = (f32::from(weight_a) + f32::from(weight_b)) / 2.0;
     if norm <= 0.0 {
         return 0.0;
     }
