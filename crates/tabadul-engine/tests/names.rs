@@ -71,3 +71,33 @@ fn scores_are_spread_not_saturated() {
     assert!(exact >= variant && variant > partial && partial > other, "{exact} {variant} {partial} {other}");
     assert!(exact < 1.0 && other > 0.0);
 }
+
+#[test]
+fn the_explanation_reads_like_an_officer_would_say_it() {
+    let query = PersonQuery {
+        names: vec!["محمد عبد الأمير الشمري".into()],
+        birth_dates: vec![tabadul_domain::PartialDate::parse("1975-03-02").unwrap()],
+        nationalities: vec![tabadul_domain::CountryCode::new("IQ").unwrap()],
+        ..PersonQuery::default()
+    };
+    let alert = PersonQuery {
+        names: vec!["Mohammed Abdul Amir al-Shammari".into()],
+        birth_dates: vec![tabadul_domain::PartialDate::parse("1975").unwrap()],
+        nationalities: vec![tabadul_domain::CountryCode::new("IQ").unwrap()],
+        ..PersonQuery::default()
+    };
+    let result = score(&query.prepare(), &alert.prepare());
+    let reasons: Vec<(&str, bool, &str)> =
+        result.reasons.iter().map(|r| (r.feature, r.supports, r.text.as_str())).collect();
+    assert_eq!(
+        reasons,
+        [
+            ("name", true, "given name محمد ≈ MOHAMMED (known variant)"),
+            ("name", true, "name عبد الامير ≈ ABDUL AMIR (known variant)"),
+            ("name", true, "family name الشمري ≈ SHAMMARI (transliteration)"),
+            ("birth-date", true, "birth date agrees as far as known (1975-03-02 / 1975)"),
+            ("nationality", true, "nationality matches (IQ)"),
+        ]
+    );
+    assert!(result.score > 0.95 && result.score < 1.0, "{}", result.score);
+}
