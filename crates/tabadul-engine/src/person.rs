@@ -185,6 +185,24 @@ pub fn score_cached(
     MatchResult { score, name_score: model::sigmoid(name_logit), names: (qi, ci), reasons, features }
 }
 
+/// The reasons for a result that [`score_cached`] gave without them: only the pair of names
+/// that matched best is compared again.
+pub fn explain(
+    query: &PreparedPerson,
+    candidate: &PreparedPerson,
+    result: &mut MatchResult,
+    cache: &mut SimilarityCache,
+) {
+    let mut reasons = Vec::new();
+    let (qi, ci) = result.names;
+    if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
+        let (_, alignment) = compare_cached(q, c, cache);
+        name_reasons(q, c, &alignment, &mut reasons);
+    }
+    other_features(query, candidate).reasons(query, candidate, &mut reasons);
+    result.reasons = reasons;
+}
+
 fn role(index: usize, count: usize) -> &'static str {
     if index == 0 {
         "given name"

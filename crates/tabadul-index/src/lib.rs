@@ -300,11 +300,11 @@ impl Index {
                 let segment = &self.parts[p].segment;
                 let e = segment.entry(entry);
                 let person = e.person.as_ref()?;
-                let quick = tabadul_engine::score_cached(query, person, &mut cache, false);
-                if quick.score < options.threshold {
+                let mut result = tabadul_engine::score_cached(query, person, &mut cache, false);
+                if result.score < options.threshold {
                     return None;
                 }
-                let result = tabadul_engine::score_cached(query, person, &mut cache, true);
+                tabadul_engine::explain(query, person, &mut result, &mut cache);
                 Some(PersonHit {
                     id: e.id,
                     owner: segment.owner(e).clone(),
