@@ -114,25 +114,24 @@ enum Line {
     Bad(String),
 }
 
+/// A buffered reader of `source`'s text, decompressed if it starts like gzip (`1f 8b`).
+pub fn decoded_reader<R: Read + 'static>(source: R) -> std::io::Result<Box<dyn BufRead>> {
+    let mut buffered = BufReader::with_capacity(1 << 16, source);
+    let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip { Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(buffered))) } else { Box::new(buffered) })
+}
+
 impl Lines {
     fn open(path: &Path) -> Result<Lines> {
         let io = |context: &str| {
             let context = format!("{context} {}", path.display());
             move |source| NodeError::Io { context, source }
         };
-        let mut file = File::open(path).map_err(io("open"))?;
-        let total = file.metadata().map_err(io("read the size of"))?.len();
-        let mut magic = [0u8; 2];
-        let gzip = file.read(&mut magic).map_err(io("read"))? == 2 && magic == [0x1f, 0x8b];
-        drop(file);
         let file = File::open(path).map_err(io("open"))?;
+        let total = file.metadata().map_err(io("read the size of"))?.len();
         let count = std::rc::Rc::new(std::cell::Cell::new(0));
         let counted = Counting { inner: file, count: count.clone() };
-        let reader: Box<dyn BufRead> = if gzip {
-            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(counted))))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 16, counted))
-        };
+        let reader = decoded_reader(counted).map_err(io("read"))?;
         Ok(Lines { reader, count, total, number: 0, buffer: Vec::new() })
     }
 

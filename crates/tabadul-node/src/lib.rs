@@ -19,7 +19,7 @@ use tabadul_domain::{
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
 pub use error::{NodeError, Result};
-pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError};
+pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
 
 /// Most alerts one list returns.
 pub const LIST_LIMIT_MAX: usize = 1000;

@@ -1,6 +1,6 @@
 //! `tabadul bench`: the index measured on a population and a set of checks.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -146,15 +146,8 @@ fn rss_bytes() -> u64 {
 }
 
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
-    let mut file = std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?;
-    let mut magic = [0u8; 2];
-    let gzip = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
     let file = std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?;
-    Ok(if gzip {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))))
-    } else {
-        Box::new(BufReader::with_capacity(1 << 16, file))
-    })
+    tabadul_node::decoded_reader(file).with_context(|| format!("read {}", path.display()))
 }
 
 /// Alert ids are numbered from the entities' lines; the map gives each entity's alert id.
