@@ -93,23 +93,20 @@ impl<'a> Unit<'a> {
     /// Tokens `start` and `start + 1` read as one.
     fn pair(name: &'a Name, start: usize) -> Unit<'a> {
         let (a, b) = (&name.tokens[start], &name.tokens[start + 1]);
-        {
-            let mut full = a.full.clone();
-            full.extend_from_slice(&b.full);
-            full.dedup();
-            let cross = convert::cross(&full);
-            let key = format!("{}{}", a.key, b.key);
-            Unit {
-                full: Cow::Owned(full),
-                cross: Cow::Owned(cross),
-                script: a.script,
-                known: None,
-                initial: false,
-                key: Cow::Owned(key),
-                compound: None,
-                alternative: None,
-                weights: None,
-            }
+        let mut full = a.full.clone();
+        full.extend_from_slice(&b.full);
+        full.dedup();
+        let cross = convert::cross(&full);
+        Unit {
+            full: Cow::Owned(full),
+            cross: Cow::Owned(cross),
+            script: a.script,
+            known: None,
+            initial: false,
+            key: Cow::Owned(format!("{}{}", a.key, b.key)),
+            compound: None,
+            alternative: None,
+            weights: None,
         }
     }
 }
