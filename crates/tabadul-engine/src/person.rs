@@ -141,48 +141,34 @@ pub struct MatchResult {
 
 /// Compares a query with a candidate, with the reasons.
 pub fn score(query: &PreparedPerson, candidate: &PreparedPerson) -> MatchResult {
-    score_cached(query, candidate, &mut SimilarityCache::new(), true)
+    let mut cache = SimilarityCache::new();
+    let mut result = score_cached(query, candidate, &mut cache);
+    explain(query, candidate, &mut result, &mut cache);
+    result
 }
 
-/// [`score`], remembering token similarities in `cache` (keep one per search); the reasons
-/// only if `explain` (writing them costs more than the comparison).
-pub fn score_cached(
-    query: &PreparedPerson,
-    candidate: &PreparedPerson,
-    cache: &mut SimilarityCache,
-    explain: bool,
-) -> MatchResult {
-    let mut best: Option<(f32, usize, usize, NameFeatures, Alignment)> = None;
+/// [`score`] without the reasons (writing them costs more than the comparison; [`explain`]
+/// adds them), remembering token similarities in `cache` (keep one per search).
+pub fn score_cached(query: &PreparedPerson, candidate: &PreparedPerson, cache: &mut SimilarityCache) -> MatchResult {
+    let mut best: Option<(f32, usize, usize, NameFeatures)> = None;
     for (qi, q) in query.names.iter().enumerate() {
         for (ci, c) in candidate.names.iter().enumerate() {
-            let (features, alignment) = compare_cached(q, c, cache);
+            let (features, _) = compare_cached(q, c, cache);
             let conflict = features.both_first_unmatched > 0.0 && q.tokens.len() >= 2 && c.tokens.len() >= 2;
             let logit = model::name_logit(&features, conflict);
             if best.as_ref().is_none_or(|b| logit > b.0) {
-                best = Some((logit, qi, ci, features, alignment));
+                best = Some((logit, qi, ci, features));
             }
         }
     }
-    let (name_logit, qi, ci, name_features, alignment) = best.unwrap_or((
-        model::name_logit(&NameFeatures::default(), false),
-        0,
-        0,
-        NameFeatures::default(),
-        Alignment::default(),
-    ));
+    let (name_logit, qi, ci, name_features) =
+        best.unwrap_or((model::name_logit(&NameFeatures::default(), false), 0, 0, NameFeatures::default()));
     let other = other_features(query, candidate);
     let mut features = [0.0; model::FEATURES];
     features[..NameFeatures::COUNT].copy_from_slice(&name_features.to_array());
     features[NameFeatures::COUNT..].copy_from_slice(&other.to_array());
     let score = model::sigmoid(name_logit + model::other_logit(&other));
-    let mut reasons = Vec::new();
-    if explain {
-        if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
-            name_reasons(q, c, &alignment, &mut reasons);
-        }
-        other.reasons(query, candidate, &mut reasons);
-    }
-    MatchResult { score, name_score: model::sigmoid(name_logit), names: (qi, ci), reasons, features }
+    MatchResult { score, name_score: model::sigmoid(name_logit), names: (qi, ci), reasons: Vec::new(), features }
 }
 
 /// The reasons for a result that [`score_cached`] gave without them: only the pair of names

@@ -300,7 +300,7 @@ impl Index {
                 let segment = &self.parts[p].segment;
                 let e = segment.entry(entry);
                 let person = e.person.as_ref()?;
-                let mut result = tabadul_engine::score_cached(query, person, &mut cache, false);
+                let mut result = tabadul_engine::score_cached(query, person, &mut cache);
                 if result.score < options.threshold {
                     return None;
                 }
