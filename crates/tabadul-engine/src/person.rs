@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use tabadul_domain::{CountryCode, Gender, PartialDate};
-use tabadul_names::{Alignment, Name, NameFeatures, SimilarityCache, analyze, compare_cached};
+use tabadul_names::{Alignment, Name, NameFeatures, SimilarityCache, analyze, compare_cached, compare_features};
 
 use crate::model;
 
@@ -153,7 +153,7 @@ pub fn score_cached(query: &PreparedPerson, candidate: &PreparedPerson, cache: &
     let mut best: Option<(f32, usize, usize, NameFeatures)> = None;
     for (qi, q) in query.names.iter().enumerate() {
         for (ci, c) in candidate.names.iter().enumerate() {
-            let (features, _) = compare_cached(q, c, cache);
+            let features = compare_features(q, c, cache);
             let conflict = features.both_first_unmatched > 0.0 && q.tokens.len() >= 2 && c.tokens.len() >= 2;
             let logit = model::name_logit(&features, conflict);
             if best.as_ref().is_none_or(|b| logit > b.0) {

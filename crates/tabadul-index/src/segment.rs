@@ -388,7 +388,9 @@ impl Segment {
         plans.sort_by_key(|(size, _)| *size);
         // Per entry: the weight gathered, and the query token that last added to it with how
         // much, so that an entry with several spellings of one name counts that name once.
-        let mut gathered: FxMap<u32, (f32, usize, f32)> = FxMap::default();
+        let expected: usize = plans.iter().map(|(size, _)| *size).filter(|size| *size <= RARE_POSTINGS_MAX).sum();
+        let mut gathered: FxMap<u32, (f32, usize, f32)> =
+            FxMap::with_capacity_and_hasher(expected.min(GATHERED_MAX), Default::default());
         let Some(((rarest_size, rarest), others)) = plans.split_first() else { return Vec::new() };
         let add = |gathered: &mut FxMap<u32, (f32, usize, f32)>,
                    entries: &[u32],
@@ -437,19 +439,25 @@ impl Segment {
             }
         }
         // Rank by the matched weight first, cheaply; only the best few get the look at their
-        // other evidence.
-        let mut ranked: Vec<(f32, u32)> = gathered
-            .into_iter()
-            .filter(|(entry, _)| {
+        // visibility and their other evidence.
+        let mut gathered: Vec<(f32, u32)> = gathered.into_iter().map(|(entry, (mass, _, _))| (mass, entry)).collect();
+        let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
+        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let mut ranked = Vec::with_capacity(keep.min(gathered.len()));
+        let mut rest = &mut gathered[..];
+        while ranked.len() < keep && !rest.is_empty() {
+            // The next best entries, as many as are still wanted: those that may not be seen
+            // leave room for the next.
+            let wanted = (keep - ranked.len()).min(rest.len());
+            if rest.len() > wanted {
+                rest.select_nth_unstable_by(wanted - 1, order);
+            }
+            let (best, others) = rest.split_at_mut(wanted);
+            ranked.extend(best.iter().copied().filter(|(_, entry)| {
                 let e = &self.entries[*entry as usize];
                 e.person.is_some() && visible(e, *entry)
-            })
-            .map(|(entry, (mass, _, _))| (mass, entry))
-            .collect();
-        let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
-        if ranked.len() > keep {
-            ranked.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            ranked.truncate(keep);
+            }));
+            rest = others;
         }
         for (prior, entry) in &mut ranked {
             if let Some(person) = self.entries[*entry as usize].person.as_ref() {

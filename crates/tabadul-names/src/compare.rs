@@ -259,6 +259,9 @@ pub struct SimilarityCache {
     /// Buffers reused from one comparison to the next.
     spans: (Vec<Span>, Vec<Span>),
     scored: Vec<(f32, MatchKind, Span, Span)>,
+    pairs: Vec<Pair>,
+    /// The similarity each token of the query and of the candidate is matched with (0: none).
+    used: ([f32; TOKENS_PER_NAME_MAX], [f32; TOKENS_PER_NAME_MAX]),
 }
 
 impl SimilarityCache {
@@ -315,6 +318,20 @@ pub fn compare(query: &Name, candidate: &Name) -> (NameFeatures, Alignment) {
 
 /// [`compare`], remembering token similarities in `cache`.
 pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCache) -> (NameFeatures, Alignment) {
+    let features = compare_features(query, candidate, cache);
+    let pairs = cache.pairs.clone();
+    let unmatched = |used: &[f32]| used.iter().enumerate().filter(|(_, u)| **u == 0.0).map(|(i, _)| i).collect();
+    let alignment = Alignment {
+        unmatched_query: unmatched(&cache.used.0[..query.tokens.len()]),
+        unmatched_candidate: unmatched(&cache.used.1[..candidate.tokens.len()]),
+        pairs,
+    };
+    (features, alignment)
+}
+
+/// The features of [`compare_cached`] without the alignment, allocating nothing once `cache`
+/// has served a few comparisons: what scoring many candidates needs.
+pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCache) -> NameFeatures {
     let (mut query_spans, mut candidate_spans) = std::mem::take(&mut cache.spans);
     let mut scored = std::mem::take(&mut cache.scored);
     scored.clear();
@@ -338,7 +355,7 @@ pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCach
         }
     }
     // Most similar first; on a tie, single tokens before joined pairs, then nearer positions.
-    scored.sort_by(|a, b| {
+    scored.sort_unstable_by(|a, b| {
         let span = |x: &(f32, MatchKind, Span, Span)| x.2.1 + x.3.1;
         let distance = |x: &(f32, MatchKind, Span, Span)| x.2.0.abs_diff(x.3.0);
         b.0.total_cmp(&a.0)
@@ -347,11 +364,13 @@ pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCach
             .then(a.2.cmp(&b.2))
             .then(a.3.cmp(&b.3))
     });
-    let mut query_used = [0.0f32; TOKENS_PER_NAME_MAX];
-    let mut candidate_used = [0.0f32; TOKENS_PER_NAME_MAX];
+    let (query_used, candidate_used) = &mut cache.used;
+    query_used.fill(0.0);
+    candidate_used.fill(0.0);
     let (query_used, candidate_used) =
         (&mut query_used[..query.tokens.len()], &mut candidate_used[..candidate.tokens.len()]);
-    let mut pairs = Vec::new();
+    let pairs = &mut cache.pairs;
+    pairs.clear();
     for &(sim, kind, q, c) in &scored {
         let free = |used: &[f32], (start, len): Span| used[start..start + len].iter().all(|u| *u == 0.0);
         if !free(query_used, q) || !free(candidate_used, c) {
@@ -363,12 +382,8 @@ pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCach
     }
     cache.spans = (query_spans, candidate_spans);
     cache.scored = scored;
-    pairs.sort_by_key(|p| p.query.0);
-    let features = features(query, candidate, query_used, candidate_used, &pairs);
-    let unmatched = |used: &[f32]| used.iter().enumerate().filter(|(_, u)| **u == 0.0).map(|(i, _)| i).collect();
-    let alignment =
-        Alignment { unmatched_query: unmatched(query_used), unmatched_candidate: unmatched(candidate_used), pairs };
-    (features, alignment)
+    pairs.sort_unstable_by_key(|p| p.query.0);
+    features(query, candidate, query_used, candidate_used, pairs)
 }
 
 /// The share of tokens with a match.
