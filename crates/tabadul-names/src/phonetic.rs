@@ -96,10 +96,6 @@ fn table() -> &'static [[Cost; 128]; 128] {
     })
 }
 
-fn substitution(a: u8, b: u8) -> Cost {
-    table()[(a & 0x7f) as usize][(b & 0x7f) as usize]
-}
-
 /// The cost of a symbol that has nothing in front of it on the other side.
 fn gap(symbol: u8, last: bool) -> Cost {
     match symbol {
@@ -125,21 +121,32 @@ pub(crate) const SYMBOLS_MAX: usize = 40;
 fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
+    let table = table();
+    // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
+    let mut gaps_b = [0 as Cost; SYMBOLS_MAX];
+    for (j, symbol) in b.iter().enumerate() {
+        gaps_b[j] = gap(*symbol, j + 1 == b.len());
+    }
+    let gaps_b = &gaps_b[..b.len()];
     let mut previous = [0 as Cost; SYMBOLS_MAX + 1];
     let mut current = [0 as Cost; SYMBOLS_MAX + 1];
     for j in 1..=b.len() {
-        previous[j] = previous[j - 1] + gap(b[j - 1], j == b.len());
+        previous[j] = previous[j - 1] + gaps_b[j - 1];
     }
-    for i in 1..=a.len() {
-        let gap_a = gap(a[i - 1], i == a.len());
+    for (i, &symbol_a) in a.iter().enumerate() {
+        let gap_a = gap(symbol_a, i + 1 == a.len());
+        let row = &table[usize::from(symbol_a & 0x7f)];
         current[0] = previous[0] + gap_a;
+        let mut row_min = current[0];
         for j in 1..=b.len() {
-            let replace = previous[j - 1] + substitution(a[i - 1], b[j - 1]);
+            let replace = previous[j - 1] + row[usize::from(b[j - 1] & 0x7f)];
             let delete = previous[j] + gap_a;
-            let insert = current[j - 1] + gap(b[j - 1], j == b.len());
-            current[j] = replace.min(delete).min(insert);
+            let insert = current[j - 1] + gaps_b[j - 1];
+            let cell = replace.min(delete).min(insert);
+            current[j] = cell;
+            row_min = row_min.min(cell);
         }
-        if current[..=b.len()].iter().all(|cost| *cost > limit) {
+        if row_min > limit {
             return None;
         }
         std::mem::swap(&mut previous, &mut current);
