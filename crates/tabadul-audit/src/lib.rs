@@ -124,6 +124,7 @@ pub mod ops {
     pub const ALERT_PURGE: &str = "alert.purge";
     pub const AUDIT_VERIFY: &str = "audit.verify";
     pub const AUDIT_READ: &str = "audit.read";
+    pub const CHECK: &str = "check";
 }
 
 /// An entry of the log, sealed into the chain.

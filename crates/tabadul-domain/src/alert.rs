@@ -100,6 +100,11 @@ pub struct Alert {
     /// second import updates instead of duplicating.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
+    /// For a person to protect (at risk of trafficking, missing): the service an officer
+    /// refers them to on a hit (a national referral mechanism, child protection), named in
+    /// every hit, whatever the sharing level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refer_to: Option<String>,
 }
 
 impl Alert {
@@ -146,6 +151,9 @@ impl Alert {
         }
         if let Some(source) = &self.source_id {
             check_text("source id", source, NAME_BYTES_MAX)?;
+        }
+        if let Some(service) = &self.refer_to {
+            check_text("referral service", service, NAME_BYTES_MAX)?;
         }
         if let (Some(review), Some(expires)) = (self.review_date, self.expires)
             && review > expires
@@ -471,6 +479,7 @@ mod tests {
             expires: None,
             remarks: String::new(),
             source_id: None,
+            refer_to: None,
         }
     }
 

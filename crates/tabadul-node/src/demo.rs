@@ -232,8 +232,16 @@ fn demo_alert(dice: &mut Dice, country: &str) -> AlertDraft {
         expires: None,
         remarks: String::new(),
         source_id: None,
+        refer_to: category.is_protective().then(|| dice.pick(REFERRAL_SERVICES).to_string()),
     }
 }
+
+/// Services a protected person is referred to, as partner agencies name them.
+const REFERRAL_SERVICES: &[&str] = &[
+    "National Referral Mechanism (duty line of the owner agency)",
+    "Child protection service on duty",
+    "Anti-trafficking unit, victim support desk",
+];
 
 fn demo_person(dice: &mut Dice, country: &str, category: Category) -> Person {
     let arab = matches!(country, "IQ" | "JO") || dice.below(3) > 0;

@@ -333,6 +333,7 @@ impl Node {
             expires: existing.as_ref().and_then(|s| s.alert.expires),
             remarks: converted.remarks,
             source_id: Some(entity.id.clone()),
+            refer_to: None,
         };
         if let Err(e) = alert.validate() {
             summary.persons -= 1;

@@ -4,9 +4,11 @@
 //!
 //! Time comes from a [`Clock`], so tests fix it. Nothing here formats output or parses flags.
 
+mod check;
 pub mod demo;
 mod error;
 mod import;
+mod receipt;
 
 use std::sync::Arc;
 
@@ -18,8 +20,13 @@ use tabadul_domain::{
 };
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
+pub use check::{
+    CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, Hit, MrzSeen,
+    NAMES_PER_CHECK_MAX, Traveller, VehicleSeen,
+};
 pub use error::{NodeError, Result};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
+pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
 
 /// Most alerts one list returns.
 pub const LIST_LIMIT_MAX: usize = 1000;
@@ -90,6 +97,7 @@ pub struct AlertDraft {
     pub expires: Option<time::Date>,
     pub remarks: String,
     pub source_id: Option<String>,
+    pub refer_to: Option<String>,
 }
 
 /// An alert as one agency may read it, with the links it may see.
@@ -122,6 +130,7 @@ pub struct AuditReport {
 pub struct Node {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    screening: Arc<check::Screening>,
 }
 
 fn new_id() -> u128 {
@@ -134,7 +143,7 @@ fn details(value: serde_json::Value) -> String {
 
 impl Node {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Node { store, clock }
+        Node { store, clock, screening: Arc::default() }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -290,11 +299,16 @@ impl Node {
             expires: draft.expires,
             remarks: draft.remarks,
             source_id: draft.source_id,
+            refer_to: draft.refer_to,
         }
     }
 
+    /// Writes alerts, and keeps the screening index (if built) in step.
     fn write(&self, writes: &[AlertWrite], audit: AuditDraft) -> Result<Vec<tabadul_store::Change>> {
-        Ok(self.store.write_alerts(writes, audit.at_unix_us, audit)?)
+        let _one_writer = self.screening.lock();
+        let changes = self.store.write_alerts(writes, audit.at_unix_us, audit)?;
+        self.screening.apply(&changes);
+        Ok(changes)
     }
 
     fn load(&self, id: AlertId) -> Result<StoredAlert> {

@@ -73,6 +73,7 @@ fn person(category: Category, name: &str) -> AlertDraft {
         expires: None,
         remarks: String::new(),
         source_id: None,
+        refer_to: None,
     }
 }
 

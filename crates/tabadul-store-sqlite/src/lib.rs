@@ -453,6 +453,21 @@ impl Store for SqliteStore {
         })
     }
 
+    fn change_heads(&self) -> Result<Vec<(AgencyCode, u64)>> {
+        self.with(|c| {
+            let mut statement = c.prepare("SELECT owner, last_seq FROM owner_seq ORDER BY owner").map_err(backend)?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
+                .map_err(backend)?;
+            rows.map(|row| {
+                let (owner, seq) = row.map_err(backend)?;
+                let owner = AgencyCode::new(&owner).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((owner, count(seq, "seq")?))
+            })
+            .collect()
+        })
+    }
+
     fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>> {
         self.with(|c| {
             let mut statement = c

@@ -72,6 +72,7 @@ pub fn person_alert(id: u128, owner: &str, name: &str) -> Alert {
         expires: None,
         remarks: String::new(),
         source_id: None,
+        refer_to: None,
     }
 }
 
@@ -167,6 +168,7 @@ pub fn sequence_numbers_are_per_owner_and_gapless(store: &dyn Store) {
     assert_eq!(after.iter().map(|c| c.seq).collect::<Vec<_>>(), [2]);
     assert_eq!(after[0].alert.as_ref().map(|a| a.id), Some(AlertId(3)));
     assert!(store.changes(&code("FR-MI"), 0, 100).unwrap().is_empty());
+    assert_eq!(store.change_heads().unwrap(), [(code("CZ-MV"), 1), (code("IQ-MOI"), 3)]);
 }
 
 pub fn updates_check_version_and_owner(store: &dyn Store) {

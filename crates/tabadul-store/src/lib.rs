@@ -141,6 +141,9 @@ pub trait Store: Send + Sync {
     fn alert_count(&self) -> Result<u64>;
     /// The owner's changes with a sequence number above `after_seq`, in order, at most `limit`.
     fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>>;
+    /// The last sequence number of each owner agency that has changed an alert, by owner: the
+    /// version of the data, from which the change log rebuilds exactly this state.
+    fn change_heads(&self) -> Result<Vec<(AgencyCode, u64)>>;
 
     fn create_link(&self, link: &Link, audit: AuditDraft) -> Result<()>;
     /// The links from or to an alert.

@@ -192,6 +192,14 @@ impl Store for MemStore {
         })
     }
 
+    fn change_heads(&self) -> Result<Vec<(AgencyCode, u64)>> {
+        self.with(|state| {
+            let mut heads: Vec<(AgencyCode, u64)> = state.last_seq.iter().map(|(o, s)| (o.clone(), *s)).collect();
+            heads.sort();
+            Ok(heads)
+        })
+    }
+
     fn create_link(&self, link: &Link, audit: AuditDraft) -> Result<()> {
         self.transaction(|state| {
             for id in [link.from, link.to] {

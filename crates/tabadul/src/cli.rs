@@ -337,6 +337,9 @@ pub struct AlertFields {
     /// Free-text remarks.
     #[arg(long)]
     pub remarks: Option<String>,
+    /// For a person to protect: the service an officer refers them to on a hit.
+    #[arg(long)]
+    pub refer_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]

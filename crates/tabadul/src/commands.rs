@@ -239,6 +239,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
                 expires: None,
                 remarks: String::new(),
                 source_id: None,
+                refer_to: None,
             };
             apply_fields(&mut alert, &fields)?;
             let draft = AlertDraft {
@@ -250,6 +251,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
                 expires: alert.expires,
                 remarks: alert.remarks,
                 source_id: None,
+                refer_to: alert.refer_to,
             };
             let stored = node.create_alert(&cx.actor(&agency)?, draft).context("add the alert")?;
             if cx.json {
@@ -351,6 +353,9 @@ fn apply_fields(alert: &mut Alert, f: &AlertFields) -> Result<()> {
     }
     if let Some(remarks) = &f.remarks {
         alert.remarks = remarks.clone();
+    }
+    if let Some(service) = &f.refer_to {
+        alert.refer_to = Some(service.trim().to_string()).filter(|s| !s.is_empty());
     }
     let person_flags = !(f.names.is_empty()
         && f.aliases.is_empty()

@@ -1,0 +1,488 @@
+//! Border checks: a traveller (a passport's MRZ, or a typed identity) against the alerts the
+//! checking agency may see, with the hits ranked and explained, written to the audit log and
+//! answered with a signed receipt.
+//!
+//! The node keeps the screening index in memory once a check needs it: built from the store,
+//! then kept in step with every write the node makes (one writer at a time, so the index and
+//! the data version it reports never disagree with the store).
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::Serialize;
+use tabadul_audit::ops;
+use tabadul_domain::{
+    Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, PartialDate, Subject,
+    Visibility, WarningMarker,
+};
+use tabadul_engine::PersonQuery;
+use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
+use tabadul_store::{AlertFilter, Change};
+
+use crate::receipt::{DataHead, NodeKey, Receipt, canonical_json, sha256_hex};
+use crate::{Actor, Node, NodeError, Result, details, new_id};
+
+/// Most names one check searches.
+pub const NAMES_PER_CHECK_MAX: usize = 8;
+/// Most bytes of any one field of a check.
+pub const CHECK_FIELD_BYTES_MAX: usize = 256;
+
+/// What an officer checks: an MRZ, typed data, or both (typed data adds to the MRZ's).
+#[derive(Debug, Clone, Default)]
+pub struct CheckRequest {
+    /// The border crossing point.
+    pub post: String,
+    pub mrz: Option<String>,
+    pub names: Vec<String>,
+    pub birth_dates: Vec<PartialDate>,
+    pub nationalities: Vec<CountryCode>,
+    pub gender: Option<Gender>,
+    pub document_number: Option<String>,
+    /// The document's issuing state, as the MRZ writes it (ICAO code).
+    pub document_state: Option<String>,
+    pub vin: Option<String>,
+    pub plate: Option<String>,
+}
+
+/// The traveller data a check searched: what its receipt's query hash covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Traveller {
+    pub names: Vec<String>,
+    pub birth_dates: Vec<String>,
+    pub nationalities: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentSeen>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<VehicleSeen>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mrz: Option<MrzSeen>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentSeen {
+    pub number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuing_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VehicleSeen {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plate: Option<String>,
+}
+
+/// The MRZ as read: its format, lines, and what was wrong with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MrzSeen {
+    pub format: String,
+    pub lines: Vec<String>,
+    /// Whether every check digit is valid.
+    pub checks_valid: bool,
+    /// Failed check digits and other problems, in words.
+    pub diagnostics: Vec<String>,
+    /// Digits put back where a reader read letters, in words.
+    pub corrections: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_date: Option<String>,
+    /// Whether the document expired before the day of the check.
+    pub expired: bool,
+}
+
+/// What a hit tells the officer. At `hit` level only that the owner has an alert, its
+/// reference, and what to do; at `full` level the alert's details and the explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub alert_id: AlertId,
+    pub owner: AgencyCode,
+    /// `full` or `hit`.
+    pub level: &'static str,
+    pub action: Action,
+    /// What to do, in words.
+    pub instruction: String,
+    /// For a person to protect: the service to refer them to (at every level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refer_to: Option<String>,
+    /// For person hits: the score in [0, 1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanation: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<WarningMarker>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handling: Option<String>,
+    /// The names the alert records (person hits, full level).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// The document's status (document hits, full level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<DocumentStatus>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub remarks: String,
+}
+
+/// The answer of a check: document first, then persons (ranked), then vehicles.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub documents: Vec<Hit>,
+    pub persons: Vec<Hit>,
+    pub vehicles: Vec<Hit>,
+}
+
+impl CheckResult {
+    pub fn hit_count(&self) -> usize {
+        self.documents.len() + self.persons.len() + self.vehicles.len()
+    }
+}
+
+/// A check as it ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub at: String,
+    pub agency: AgencyCode,
+    pub user: String,
+    pub post: String,
+    pub traveller: Traveller,
+    pub result: CheckResult,
+}
+
+/// A check and its signed receipt.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutcome {
+    pub check: CheckReport,
+    pub receipt: Receipt,
+}
+
+/// The index a node checks against, with the data version it holds.
+struct Snapshot {
+    index: Index,
+    heads: Vec<(AgencyCode, u64)>,
+}
+
+/// The node's screening state: built on the first check, kept in step with writes after.
+#[derive(Default)]
+pub(crate) struct Screening {
+    current: OnceLock<arc_swap::ArcSwap<Snapshot>>,
+    /// Held by every write and by the first build, so that none is missed or applied twice.
+    writer: Mutex<()>,
+}
+
+impl Screening {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies changes the store made, if the index is built (the caller holds the lock).
+    pub(crate) fn apply(&self, changes: &[Change]) {
+        let Some(current) = self.current.get() else { return };
+        let snapshot = current.load();
+        let updates = changes
+            .iter()
+            .map(|change| match &change.alert {
+                Some(alert) => IndexChange::Upsert(IndexedAlert::from_alert(alert)),
+                None => IndexChange::Remove(change.alert_id),
+            })
+            .collect();
+        let mut heads = snapshot.heads.clone();
+        for change in changes {
+            match heads.iter_mut().find(|(owner, _)| *owner == change.owner) {
+                Some((_, seq)) => *seq = (*seq).max(change.seq),
+                None => heads.push((change.owner.clone(), change.seq)),
+            }
+        }
+        heads.sort();
+        current.store(Arc::new(Snapshot { index: snapshot.index.apply(updates), heads }));
+    }
+}
+
+impl Node {
+    /// Builds the screening index from the store, if it is not built yet. A check does this
+    /// itself; a server calls it at start so that the first check is fast.
+    pub fn load_index(&self) -> Result<()> {
+        if self.screening.current.get().is_some() {
+            return Ok(());
+        }
+        let _one_writer = self.screening.lock();
+        if self.screening.current.get().is_some() {
+            return Ok(());
+        }
+        let mut alerts = Vec::new();
+        let mut filter = AlertFilter::default();
+        loop {
+            let page = self.store.alerts(&filter)?;
+            let Some(last) = page.last() else { break };
+            filter.after = Some(last.alert.id);
+            alerts.extend(page.iter().map(|stored| IndexedAlert::from_alert(&stored.alert)));
+        }
+        let heads = self.store.change_heads()?;
+        let snapshot = Snapshot { index: Index::build(alerts), heads };
+        let _ = self.screening.current.set(arc_swap::ArcSwap::from_pointee(snapshot));
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        self.load_index()?;
+        let current = self.screening.current.get().ok_or_else(|| NodeError::Invalid("no index".into()))?;
+        Ok(current.load_full())
+    }
+
+    /// Checks a traveller for the actor's agency at a border post: every alert the agency may
+    /// see, at the level it may see it; the check is audited and its receipt signed with `key`.
+    pub fn check(&self, actor: &Actor, key: &NodeKey, request: &CheckRequest) -> Result<CheckOutcome> {
+        let agency = actor.agency()?.clone();
+        self.known_agency(&agency)?;
+        let today = self.today();
+        let (traveller, search) = traveller(request, today)?;
+        let table = self.sharing_table(&agency)?;
+        let snapshot = self.snapshot()?;
+        let index = &snapshot.index;
+
+        let mut documents = Vec::new();
+        if let Some(document) = &traveller.document {
+            let state = document.issuing_state.as_deref().unwrap_or_default();
+            for hit in index.search_document(&document.number, state, &table, today) {
+                documents.push(self.hit(hit.id, hit.visibility, None, Vec::new())?);
+            }
+        }
+        let mut persons = Vec::new();
+        if !search.names.is_empty() {
+            let prepared = search.prepare();
+            let (hits, _) = index.search_person(&prepared, &table, &SearchOptions::new(today));
+            for hit in hits {
+                let explanation = hit.result.reasons.iter().map(|r| r.text.clone()).collect();
+                let score = (hit.result.score * 1000.0).round() / 1000.0;
+                persons.push(self.hit(hit.id, hit.visibility, Some(score), explanation)?);
+            }
+        }
+        let mut vehicles = Vec::new();
+        if let Some(vehicle) = &traveller.vehicle {
+            for hit in index.search_vehicle(vehicle.vin.as_deref(), vehicle.plate.as_deref(), &table, today) {
+                vehicles.push(self.hit(hit.id, hit.visibility, None, Vec::new())?);
+            }
+        }
+        let result = CheckResult { documents, persons, vehicles };
+
+        let id = uuid::Uuid::from_u128(new_id()).to_string();
+        let now = self.now();
+        let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let query_sha256 = sha256_hex(&canonical_json(&traveller));
+        let result_sha256 = sha256_hex(&canonical_json(&result));
+        let data_version: Vec<DataHead> =
+            snapshot.heads.iter().map(|(owner, seq)| DataHead { owner: owner.to_string(), seq: *seq }).collect();
+        let hit_ids: Vec<AlertId> =
+            result.documents.iter().chain(&result.persons).chain(&result.vehicles).map(|h| h.alert_id).collect();
+        let audit = self
+            .audit(actor, ops::CHECK)
+            .targets(hit_ids.iter().copied())
+            .details(details(serde_json::json!({
+                "check": id,
+                "post": request.post,
+                "traveller": traveller,
+                "hits": result.documents.iter().chain(&result.persons).chain(&result.vehicles)
+                    .map(|h| serde_json::json!({"alert": h.alert_id.to_string(), "level": h.level, "score": h.score}))
+                    .collect::<Vec<_>>(),
+                "query_sha256": query_sha256,
+                "result_sha256": result_sha256,
+                "data_version": data_version,
+            })))
+            .result_count(hit_ids.len() as u64);
+        let entry = self.store.append_audit(audit)?;
+        let receipt = Receipt {
+            id: id.clone(),
+            at: at.clone(),
+            agency: agency.to_string(),
+            user: actor.user.clone(),
+            post: request.post.clone(),
+            query_sha256,
+            result_sha256,
+            data_version,
+            audit_seq: entry.seq,
+            node_key: String::new(),
+            signature: String::new(),
+        }
+        .sign(key);
+        let check =
+            CheckReport { id, at, agency, user: actor.user.clone(), post: request.post.clone(), traveller, result };
+        Ok(CheckOutcome { check, receipt })
+    }
+
+    /// What the officer is told of a hit on alert `id`, at the level the agency may see.
+    fn hit(&self, id: AlertId, visibility: Visibility, score: Option<f32>, explanation: Vec<String>) -> Result<Hit> {
+        let stored = self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))?;
+        let alert = &stored.alert;
+        let owner_name = self.store.agency(&alert.owner)?.map_or_else(|| alert.owner.to_string(), |a| a.name);
+        let action = alert.effective_action();
+        let refer_to = alert
+            .category
+            .is_protective()
+            .then(|| alert.refer_to.clone().unwrap_or_else(|| format!("the protection service named by {owner_name}")));
+        let full = visibility == Visibility::Full;
+        let mut instruction = instruction(action, alert, &owner_name, refer_to.as_deref());
+        if !full {
+            instruction = format!(
+                "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {id}. {instruction}"
+            );
+        }
+        let mut hit = Hit {
+            alert_id: id,
+            owner: alert.owner.clone(),
+            level: if full { "full" } else { "hit" },
+            action,
+            instruction,
+            refer_to,
+            score,
+            category: None,
+            explanation: Vec::new(),
+            markers: Vec::new(),
+            handling: None,
+            names: Vec::new(),
+            status: None,
+            remarks: String::new(),
+        };
+        if full {
+            hit.category = Some(alert.category);
+            hit.explanation = explanation;
+            hit.handling = Some(alert.handling.describe());
+            hit.remarks = alert.remarks.clone();
+            match &alert.subject {
+                Subject::Person(person) => {
+                    hit.markers = person.markers.clone();
+                    hit.names = person.names.iter().map(|n| n.full.clone()).collect();
+                }
+                Subject::Document(document) => hit.status = Some(document.status),
+                Subject::Vehicle(_) => {}
+            }
+        }
+        Ok(hit)
+    }
+}
+
+/// What to do on a hit, in words. A person to protect is never to be arrested.
+fn instruction(action: Action, alert: &Alert, owner: &str, refer_to: Option<&str>) -> String {
+    match action {
+        Action::Arrest => format!("Arrest: detain the person and contact {owner} to confirm the warrant."),
+        Action::RefuseEntry => format!("Refuse entry as {owner} asks, and record the refusal."),
+        Action::ProtectAndRefer => format!(
+            "Protect the person: this is not an arrest. Keep them safe and refer them to {}.",
+            refer_to.unwrap_or(owner)
+        ),
+        Action::ReportDiscreetly => {
+            format!("Do not let the person know. Let them proceed and report the encounter to {owner}.")
+        }
+        Action::Question => format!("Question the person and report the encounter to {owner}."),
+        Action::Seize => {
+            let what = match alert.subject {
+                Subject::Vehicle(_) => "vehicle",
+                _ => "document",
+            };
+            format!("Seize the {what} and report to {owner}.")
+        }
+    }
+}
+
+/// The traveller data of a request (the MRZ read, then typed data added), and the person
+/// query to search with.
+fn traveller(request: &CheckRequest, today: time::Date) -> Result<(Traveller, PersonQuery)> {
+    let fields = [&request.post]
+        .into_iter()
+        .chain(&request.names)
+        .chain(request.document_number.as_ref())
+        .chain(request.document_state.as_ref())
+        .chain(request.vin.as_ref())
+        .chain(request.plate.as_ref());
+    for field in fields {
+        if field.len() > CHECK_FIELD_BYTES_MAX {
+            return Err(NodeError::Invalid(format!(
+                "a field of the check is longer than {CHECK_FIELD_BYTES_MAX} bytes"
+            )));
+        }
+    }
+    if request.post.trim().is_empty() {
+        return Err(NodeError::Invalid("a check needs the border crossing point (--post)".into()));
+    }
+    let mut query = PersonQuery::default();
+    let mut document: Option<DocumentSeen> = None;
+    let mut mrz_seen = None;
+    if let Some(text) = &request.mrz {
+        let mrz = tabadul_mrz::parse(text, today).map_err(|e| NodeError::Invalid(format!("MRZ: {e}")))?;
+        let name = mrz.full_name();
+        if !name.is_empty() {
+            query.names.push(name);
+        }
+        query.birth_dates.extend(mrz.birth_date);
+        query.nationalities.extend(mrz.nationality_country());
+        query.gender = mrz.sex;
+        if !mrz.document_number.is_empty() {
+            query.documents.push(mrz.document_number.clone());
+            document = Some(DocumentSeen {
+                number: mrz.document_number.clone(),
+                issuing_state: Some(mrz.issuing_state.clone()).filter(|s| !s.is_empty()),
+            });
+        }
+        mrz_seen = Some(MrzSeen {
+            format: mrz.format.as_str().to_string(),
+            lines: mrz.lines.clone(),
+            checks_valid: mrz.checks_valid(),
+            diagnostics: mrz.diagnostics(),
+            corrections: mrz
+                .corrections
+                .iter()
+                .map(|c| format!("{} read {} as {}", c.field.as_str(), c.read, c.corrected))
+                .collect(),
+            expiry_date: mrz.expiry_date.map(|d| d.to_string()),
+            expired: mrz.expiry_date.is_some_and(|d| d < today),
+        });
+    }
+    for name in &request.names {
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !name.is_empty() && !query.names.contains(&name) {
+            query.names.push(name);
+        }
+    }
+    if query.names.len() > NAMES_PER_CHECK_MAX {
+        return Err(NodeError::Invalid(format!("a check searches at most {NAMES_PER_CHECK_MAX} names")));
+    }
+    for date in &request.birth_dates {
+        if !query.birth_dates.contains(date) {
+            query.birth_dates.push(*date);
+        }
+    }
+    for nationality in &request.nationalities {
+        if !query.nationalities.contains(nationality) {
+            query.nationalities.push(*nationality);
+        }
+    }
+    query.gender = request.gender.or(query.gender);
+    if let Some(number) = request.document_number.as_ref().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if !query.documents.iter().any(|d| d == number) {
+            query.documents.push(number.to_string());
+        }
+        let state = request.document_state.clone().or_else(|| document.as_ref().and_then(|d| d.issuing_state.clone()));
+        document = Some(DocumentSeen { number: number.to_string(), issuing_state: state });
+    } else if let (Some(document), Some(state)) = (document.as_mut(), &request.document_state) {
+        document.issuing_state = Some(state.trim().to_ascii_uppercase());
+    }
+    let vehicle = (request.vin.is_some() || request.plate.is_some())
+        .then(|| VehicleSeen { vin: request.vin.clone(), plate: request.plate.clone() });
+    if query.names.is_empty() && document.is_none() && vehicle.is_none() {
+        return Err(NodeError::Invalid(
+            "a check needs something to search: an MRZ, a name, a document number or a vehicle".into(),
+        ));
+    }
+    let traveller = Traveller {
+        names: query.names.clone(),
+        birth_dates: query.birth_dates.iter().map(|d| d.to_string()).collect(),
+        nationalities: query.nationalities.iter().map(|c| c.to_string()).collect(),
+        gender: query.gender,
+        document,
+        vehicle,
+        mrz: mrz_seen,
+    };
+    Ok((traveller, query))
+}

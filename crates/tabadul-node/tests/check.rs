@@ -1,0 +1,279 @@
+//! Border checks end to end on the in-memory store: a stolen document, a person across
+//! scripts, what a `hit`-level partner learns (and does not), hidden alerts, the index kept in
+//! step with writes, the audit entry and the signed receipt.
+
+use std::sync::Arc;
+
+use tabadul_audit::ops;
+use tabadul_domain::{
+    Action, Agency, AgencyCode, Category, CountryCode, DocumentStatus, DocumentType, HandlingCode, IcaoState, NameKind,
+    PartialDate, Person, PersonName, SharingLevel, Subject, TravelDocument, WarningMarker,
+};
+use tabadul_node::{
+    Actor, AgreementDraft, AlertDraft, CheckOutcome, CheckRequest, FixedClock, Node, NodeError, NodeKey, verify_receipt,
+};
+use tabadul_store::MemStore;
+
+fn code(text: &str) -> AgencyCode {
+    AgencyCode::new(text).unwrap()
+}
+
+fn officer(agency: &str) -> Actor {
+    Actor::new(format!("officer@{agency}"), Some(code(agency)))
+}
+
+/// Iraq, the Czech Republic, France and the UK. Iraq and the Czech Republic share wanted
+/// persons and stolen documents in full; the summit's agreement shares trafficking risk at hit
+/// level with France; the UK has no agreement.
+fn summit() -> Node {
+    let clock = FixedClock(time::macros::datetime!(2026-11-29 12:00 UTC));
+    let node = Node::new(Arc::new(MemStore::new()), Arc::new(clock));
+    let admin = Actor::new("admin", None);
+    for (agency, country, name) in [
+        ("IQ-MOI", "IQ", "Iraqi Ministry of Interior"),
+        ("CZ-MV", "CZ", "Czech Ministry of the Interior"),
+        ("FR-MI", "FR", "French Ministry of the Interior"),
+        ("GB-HO", "GB", "UK Home Office"),
+    ] {
+        let agency = Agency::new(code(agency), CountryCode::new(country).unwrap(), name, None).unwrap();
+        node.add_agency(&admin, agency).unwrap();
+    }
+    let draft = |title: &str, parties: &[&str], levels: Vec<(Category, SharingLevel)>| AgreementDraft {
+        title: title.into(),
+        parties: parties.iter().map(|p| code(p)).collect(),
+        levels,
+        valid_from: Some(time::macros::date!(2026 - 01 - 01)),
+        valid_until: None,
+        legal_reference: "MoU".into(),
+    };
+    let full = vec![
+        (Category::WantedForArrest, SharingLevel::Full),
+        (Category::StolenDocument, SharingLevel::Full),
+        (Category::TraffickingRisk, SharingLevel::Full),
+    ];
+    node.add_agreement(&admin, draft("Iraq-Czech MoU", &["IQ-MOI", "CZ-MV"], full)).unwrap();
+    let hit = vec![(Category::TraffickingRisk, SharingLevel::Hit), (Category::WantedForArrest, SharingLevel::Hit)];
+    node.add_agreement(&admin, draft("London summit", &["IQ-MOI", "FR-MI"], hit)).unwrap();
+    node
+}
+
+fn alert(category: Category, subject: Subject) -> AlertDraft {
+    AlertDraft {
+        category,
+        subject,
+        action: None,
+        handling: HandlingCode::H1,
+        review_date: None,
+        expires: None,
+        remarks: "seen in Mosul, 2025".into(),
+        source_id: None,
+        refer_to: None,
+    }
+}
+
+fn person(names: &[&str], birth: &str, markers: Vec<WarningMarker>) -> Subject {
+    Subject::Person(Person {
+        names: names.iter().map(|n| PersonName::new(n, NameKind::Primary)).collect(),
+        birth_dates: vec![PartialDate::parse(birth).unwrap()],
+        nationalities: vec![CountryCode::new("IQ").unwrap()],
+        markers,
+        ..Person::default()
+    })
+}
+
+/// A passport of Abdul Ameer al-Shammari, as the MRZ romanises his name (check digits valid).
+const SHAMMARI_MRZ: &str = "P<IRQALSHAMMARI<<ABDULAMEER<HASSAN<<<<<<<<<<\nA123456784IRQ8501019M3105205<<<<<<<<<<<<<<02";
+
+fn check(node: &Node, key: &NodeKey, agency: &str, request: CheckRequest) -> CheckOutcome {
+    node.check(&officer(agency), key, &CheckRequest { post: "BGW-AIRPORT".into(), ..request }).unwrap()
+}
+
+fn mrz(text: &str) -> CheckRequest {
+    CheckRequest { mrz: Some(text.into()), ..CheckRequest::default() }
+}
+
+#[test]
+fn a_passport_hits_a_person_across_scripts_and_a_stolen_document() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let iraq = officer("IQ-MOI");
+    let wanted = node
+        .create_alert(
+            &iraq,
+            alert(
+                Category::WantedForArrest,
+                person(&["عبد الأمير حسن الشمري"], "1985-01-01", vec![WarningMarker::Armed]),
+            ),
+        )
+        .unwrap();
+    let stolen = node
+        .create_alert(
+            &iraq,
+            alert(
+                Category::StolenDocument,
+                Subject::Document(TravelDocument {
+                    number: "A12345678".into(),
+                    issuing_state: IcaoState::new("IRQ").unwrap(),
+                    doc_type: DocumentType::Passport,
+                    status: DocumentStatus::StolenBlank,
+                }),
+            ),
+        )
+        .unwrap();
+    // Someone else entirely, who must not come up.
+    node.create_alert(&iraq, alert(Category::WantedForArrest, person(&["Karim Jabbar"], "1970", vec![]))).unwrap();
+
+    let outcome = check(&node, &key, "CZ-MV", mrz(SHAMMARI_MRZ));
+    let result = &outcome.check.result;
+    assert_eq!(result.documents.len(), 1, "{result:#?}");
+    let document = &result.documents[0];
+    assert_eq!(
+        (document.alert_id, document.level, document.status),
+        (stolen.alert.id, "full", Some(DocumentStatus::StolenBlank))
+    );
+    assert_eq!(document.action, Action::Seize);
+
+    assert_eq!(result.persons.len(), 1, "{result:#?}");
+    let hit = &result.persons[0];
+    assert_eq!((hit.alert_id, hit.level, hit.action), (wanted.alert.id, "full", Action::Arrest));
+    assert!(hit.score.unwrap() >= 0.5);
+    assert_eq!(hit.markers, [WarningMarker::Armed]);
+    assert_eq!(hit.names, ["عبد الأمير حسن الشمري"]);
+    let explanation = hit.explanation.join("; ");
+    assert!(explanation.contains("birth date matches"), "{explanation}");
+    assert!(explanation.contains("transliteration") || explanation.contains("known variant"), "{explanation}");
+    assert!(hit.instruction.starts_with("Arrest"), "{}", hit.instruction);
+
+    let traveller = &outcome.check.traveller;
+    assert_eq!(traveller.names, ["ABDULAMEER HASSAN ALSHAMMARI"]);
+    let seen = traveller.mrz.as_ref().unwrap();
+    assert!(seen.checks_valid && !seen.expired && seen.format == "TD3");
+}
+
+#[test]
+fn a_hit_level_partner_learns_only_that_there_is_a_hit() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let mut draft =
+        alert(Category::TraffickingRisk, person(&["Amal Hussein Kadhim", "أمل حسين كاظم"], "2009-03-02", vec![]));
+    draft.refer_to = Some("Iraqi anti-trafficking directorate, victim support".into());
+    let risk = node.create_alert(&officer("IQ-MOI"), draft).unwrap();
+    let request = CheckRequest {
+        names: vec!["Amal Hussain Kazim".into()],
+        birth_dates: vec![PartialDate::parse("2009-03-02").unwrap()],
+        ..CheckRequest::default()
+    };
+
+    let france = check(&node, &key, "FR-MI", request.clone());
+    let hit = &france.check.result.persons[0];
+    assert_eq!((hit.alert_id, hit.level, hit.action), (risk.alert.id, "hit", Action::ProtectAndRefer));
+    assert!(hit.category.is_none() && hit.names.is_empty() && hit.explanation.is_empty() && hit.remarks.is_empty());
+    assert!(hit.handling.is_none() && hit.status.is_none());
+    assert_eq!(hit.refer_to.as_deref(), Some("Iraqi anti-trafficking directorate, victim support"));
+    // Protection, never an arrest.
+    assert!(hit.instruction.contains("Protect the person: this is not an arrest"), "{}", hit.instruction);
+    assert!(!hit.instruction.to_lowercase().contains("arrest:"), "{}", hit.instruction);
+    // Nothing of the alert leaks through the serialised answer either.
+    let json = serde_json::to_string(&france).unwrap();
+    assert!(!json.contains("Kadhim") && !json.contains("كاظم") && !json.contains("Mosul"), "{json}");
+
+    let czech = check(&node, &key, "CZ-MV", request.clone());
+    let hit = &czech.check.result.persons[0];
+    assert_eq!((hit.level, hit.category), ("full", Some(Category::TraffickingRisk)));
+    assert!(!hit.explanation.is_empty() && hit.instruction.contains("Protect"));
+
+    // The UK has no agreement: nothing, not even that there is something.
+    let uk = check(&node, &key, "GB-HO", request);
+    assert_eq!(uk.check.result.hit_count(), 0);
+}
+
+#[test]
+fn the_index_follows_every_write() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let iraq = officer("IQ-MOI");
+    let request = CheckRequest { names: vec!["Mustafa Kamal Rashid".into()], ..CheckRequest::default() };
+    assert_eq!(check(&node, &key, "IQ-MOI", request.clone()).check.result.hit_count(), 0);
+
+    let created = node
+        .create_alert(&iraq, alert(Category::WantedForArrest, person(&["مصطفى كمال رشيد"], "1990", vec![])))
+        .unwrap();
+    let found = check(&node, &key, "IQ-MOI", request.clone());
+    assert_eq!(found.check.result.persons.iter().map(|h| h.alert_id).collect::<Vec<_>>(), [created.alert.id]);
+    // The receipt names the data version: Iraq's change log at its first change.
+    assert!(found.receipt.data_version.iter().any(|h| h.owner == "IQ-MOI" && h.seq == 1));
+
+    node.delete_alert(&iraq, created.alert.id, None).unwrap();
+    let gone = check(&node, &key, "IQ-MOI", request);
+    assert_eq!(gone.check.result.hit_count(), 0);
+    assert!(gone.receipt.data_version.iter().any(|h| h.owner == "IQ-MOI" && h.seq == 2));
+}
+
+#[test]
+fn every_check_is_audited_and_its_receipt_verifies() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    node.create_alert(
+        &officer("IQ-MOI"),
+        alert(Category::WantedForArrest, person(&["Ali Hassan Jaber"], "1980", vec![])),
+    )
+    .unwrap();
+    let outcome =
+        check(&node, &key, "IQ-MOI", CheckRequest { names: vec!["علي حسن جابر".into()], ..CheckRequest::default() });
+    assert_eq!(outcome.check.result.persons.len(), 1);
+
+    let entries = node.store().audit_entries(0, 1000).unwrap();
+    let entry = entries.iter().find(|e| e.draft.operation == ops::CHECK).unwrap();
+    assert_eq!(entry.seq, outcome.receipt.audit_seq);
+    assert_eq!(entry.draft.result_count, 1);
+    assert!(entry.draft.details.contains("BGW-AIRPORT") && entry.draft.details.contains(&outcome.check.id));
+
+    let printed = serde_json::to_value(&outcome).unwrap();
+    let verification = verify_receipt(&printed, &key.public_hex()).unwrap();
+    assert!(verification.is_valid(), "{:?}", verification.problems());
+    assert_eq!((verification.query_matches, verification.result_matches), (Some(true), Some(true)));
+
+    // A result edited after the fact (the hit removed) is caught.
+    let mut edited = printed.clone();
+    edited["check"]["result"]["persons"] = serde_json::json!([]);
+    let verification = verify_receipt(&edited, &key.public_hex()).unwrap();
+    assert_eq!(verification.result_matches, Some(false));
+    assert!(!verification.is_valid());
+
+    // So is a receipt whose fields were changed, or one checked against another node's key.
+    let mut tampered = printed.clone();
+    tampered["receipt"]["post"] = serde_json::json!("ERBIL-AIRPORT");
+    assert!(!verify_receipt(&tampered, &key.public_hex()).unwrap().signature_valid);
+    let other = NodeKey::generate().unwrap();
+    assert!(!verify_receipt(&printed, &other.public_hex()).unwrap().key_trusted);
+    // And what is not a receipt at all is an error, not a pass.
+    assert!(verify_receipt(&serde_json::json!({"hello": 1}), &key.public_hex()).is_err());
+}
+
+#[test]
+fn bad_checks_are_refused_with_a_reason() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let refuse = |agency: &str, request: CheckRequest| node.check(&officer(agency), &key, &request).unwrap_err();
+    let at_post = |request: CheckRequest| CheckRequest { post: "BGW-AIRPORT".into(), ..request };
+
+    let error = refuse("IQ-MOI", at_post(mrz("P<UTOERIKSSON")));
+    assert!(matches!(&error, NodeError::Invalid(m) if m.starts_with("MRZ:")), "{error}");
+    let error = refuse("IQ-MOI", at_post(CheckRequest::default()));
+    assert!(matches!(&error, NodeError::Invalid(m) if m.contains("needs something to search")), "{error}");
+    let error = refuse("IQ-MOI", CheckRequest { names: vec!["Ali".into()], ..CheckRequest::default() });
+    assert!(matches!(&error, NodeError::Invalid(m) if m.contains("--post")), "{error}");
+    let error = refuse("XX-NONE", at_post(CheckRequest { names: vec!["Ali".into()], ..CheckRequest::default() }));
+    assert!(matches!(error, NodeError::NotFound(_)), "{error}");
+    let long = CheckRequest { names: vec!["A".repeat(300)], ..CheckRequest::default() };
+    assert!(matches!(refuse("IQ-MOI", at_post(long)), NodeError::Invalid(_)));
+    let many = CheckRequest { names: (0..9).map(|i| format!("Name{i}")).collect(), ..CheckRequest::default() };
+    assert!(matches!(refuse("IQ-MOI", at_post(many)), NodeError::Invalid(_)));
+
+    // A damaged MRZ is still screened, and flagged.
+    let damaged = SHAMMARI_MRZ.replace("8501019", "8501015");
+    let outcome = check(&node, &key, "IQ-MOI", mrz(&damaged));
+    let seen = outcome.check.traveller.mrz.unwrap();
+    assert!(!seen.checks_valid);
+    assert!(seen.diagnostics.iter().any(|d| d.contains("birth date")), "{:?}", seen.diagnostics);
+}
