@@ -105,9 +105,10 @@ pub struct Hit {
     /// For a person to protect: the service to refer them to (at every level).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refer_to: Option<String>,
-    /// For person hits: the score in [0, 1].
+    /// For person hits: the score in [0, 1], to three decimals (an `f64`, so that the JSON
+    /// printed and the JSON hashed for the receipt write it alike).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub score: Option<f32>,
+    pub score: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -256,7 +257,7 @@ impl Node {
             let (hits, _) = index.search_person(&prepared, &table, &SearchOptions::new(today));
             for hit in hits {
                 let explanation = hit.result.reasons.iter().map(|r| r.text.clone()).collect();
-                let score = (hit.result.score * 1000.0).round() / 1000.0;
+                let score = (f64::from(hit.result.score) * 1000.0).round() / 1000.0;
                 persons.push(self.hit(hit.id, hit.visibility, Some(score), explanation)?);
             }
         }
@@ -313,7 +314,7 @@ impl Node {
     }
 
     /// What the officer is told of a hit on alert `id`, at the level the agency may see.
-    fn hit(&self, id: AlertId, visibility: Visibility, score: Option<f32>, explanation: Vec<String>) -> Result<Hit> {
+    fn hit(&self, id: AlertId, visibility: Visibility, score: Option<f64>, explanation: Vec<String>) -> Result<Hit> {
         let stored = self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))?;
         let alert = &stored.alert;
         let owner_name = self.store.agency(&alert.owner)?.map_or_else(|| alert.owner.to_string(), |a| a.name);

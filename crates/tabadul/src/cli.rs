@@ -50,6 +50,12 @@ pub enum Command {
     Audit(AuditCommand),
     /// Validate the configuration and the store without changing anything.
     CheckConfig,
+    /// Check a traveller at the border: a passport's MRZ or a typed identity, against every
+    /// alert your agency may see; prints the hits and a signed receipt.
+    Check(Box<CheckArgs>),
+    /// Receipts of checks.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
     /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
     Demo(DemoArgs),
     /// Measure the matcher on labelled data.
@@ -396,4 +402,52 @@ pub struct DemoArgs {
     /// How many synthetic alerts each partner agency gets.
     #[arg(long, default_value_t = 200)]
     pub alerts_per_agency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub agency: AgencyArg,
+    /// The border crossing point where you check.
+    #[arg(long, env = "TABADUL_POST", value_name = "POST")]
+    pub post: String,
+    /// The MRZ: its two or three lines in one argument, separated by newlines (or `\n`).
+    #[arg(long)]
+    pub mrz: Option<String>,
+    /// A name as written, in any script (repeat).
+    #[arg(long = "name", help_heading = "Typed identity")]
+    pub names: Vec<String>,
+    /// A birth date: YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long = "birth-date", help_heading = "Typed identity")]
+    pub birth_dates: Vec<String>,
+    /// A nationality, ISO 3166-1 alpha-2 or alpha-3 (repeat).
+    #[arg(long = "nationality", help_heading = "Typed identity")]
+    pub nationalities: Vec<String>,
+    /// male, female or other.
+    #[arg(long, help_heading = "Typed identity")]
+    pub gender: Option<String>,
+    /// The travel document's number.
+    #[arg(long, help_heading = "Typed identity")]
+    pub document: Option<String>,
+    /// The travel document's issuing state (ICAO code: IRQ, GBR, D...).
+    #[arg(long, help_heading = "Typed identity")]
+    pub document_state: Option<String>,
+    /// The vehicle's identification number.
+    #[arg(long, help_heading = "Vehicle")]
+    pub vin: Option<String>,
+    /// The vehicle's registration plate.
+    #[arg(long, help_heading = "Vehicle")]
+    pub plate: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Verify a check's receipt: FILE is what `check --json` printed, or the receipt alone.
+    /// Exit status 0 if it holds, 1 if not.
+    Verify {
+        file: PathBuf,
+        /// The public key (hex) of the node that signed it [default: this node's key].
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+    },
 }

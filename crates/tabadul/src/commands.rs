@@ -20,14 +20,14 @@ use crate::cli::{
 use crate::config::{Config, RawConfig};
 use crate::output;
 
-struct Session {
-    config: Config,
-    user: String,
-    json: bool,
+pub(crate) struct Session {
+    pub config: Config,
+    pub user: String,
+    pub json: bool,
 }
 
 impl Session {
-    fn actor(&self, agency: &AgencyArg) -> Result<Actor> {
+    pub fn actor(&self, agency: &AgencyArg) -> Result<Actor> {
         let agency = match &agency.agency {
             Some(code) => Some(AgencyCode::new(code)?),
             None => self.config.default_agency.clone(),
@@ -40,7 +40,7 @@ impl Session {
     }
 
     /// Opens the node on the configured store, which must exist.
-    fn node(&self) -> Result<Node> {
+    pub fn node(&self) -> Result<Node> {
         let path = &self.config.db_path;
         if !path.exists() {
             bail!("there is no store at {}: run `tabadul init` first (or give --db)", path.display());
@@ -81,6 +81,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(command) => audit(&cx, command),
+        Command::Check(args) => crate::check::check(&cx, &args),
+        Command::Receipt(command) => crate::check::receipt(&cx, command),
         Command::Demo(args) => crate::commands::demo(&cx, args.alerts_per_agency),
         Command::Eval(command) => crate::eval::run(command),
         Command::Bench(args) => crate::bench::run(args),

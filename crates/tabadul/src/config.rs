@@ -46,6 +46,8 @@ struct RawStore {
 #[serde(deny_unknown_fields)]
 struct RawNode {
     agency: Option<String>,
+    /// The file of the node's signing key.
+    key: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +64,9 @@ pub struct Config {
     pub db_path: PathBuf,
     pub default_agency: Option<AgencyCode>,
     pub import_batch_size: usize,
+    /// The node's signing key (for check receipts): `[node] key`, else the store's path with
+    /// `.key` added.
+    pub key_path: PathBuf,
 }
 
 impl RawConfig {
@@ -81,7 +86,8 @@ impl RawConfig {
 
     /// Validates, with `db_override` (from --db or TABADUL_DB) winning over the file.
     pub fn validate(self, file: Option<PathBuf>, db_override: Option<PathBuf>) -> Result<Config> {
-        let RawConfig { store: RawStore { path }, node: RawNode { agency }, import: RawImport { batch_size } } = self;
+        let RawConfig { store: RawStore { path }, node: RawNode { agency, key }, import: RawImport { batch_size } } =
+            self;
         let db_path = db_override.or(path).unwrap_or_else(|| PathBuf::from(DEFAULT_DB_FILE));
         if db_path.as_os_str().is_empty() {
             bail!("the store path is empty");
@@ -96,7 +102,12 @@ impl RawConfig {
         if !(1..=tabadul_store::WRITES_PER_BATCH_MAX).contains(&import_batch_size) {
             bail!("[import] batch_size must be from 1 to {}", tabadul_store::WRITES_PER_BATCH_MAX);
         }
-        Ok(Config { file, db_path, default_agency, import_batch_size })
+        let key_path = key.unwrap_or_else(|| {
+            let mut name = db_path.clone().into_os_string();
+            name.push(".key");
+            PathBuf::from(name)
+        });
+        Ok(Config { file, db_path, default_agency, import_batch_size, key_path })
     }
 }
 

@@ -2,6 +2,7 @@
 //! opens the store, and hands each command to the node; the node decides and audits.
 
 mod bench;
+mod check;
 mod cli;
 mod commands;
 mod config;

@@ -254,6 +254,9 @@ fn every_command_has_help() {
         &["audit", "verify"],
         &["audit", "list"],
         &["check-config"],
+        &["check"],
+        &["receipt"],
+        &["receipt", "verify"],
         &["demo"],
     ];
     for command in commands {
@@ -417,4 +420,100 @@ fn bench_generates_a_population_and_measures_it() {
     ] {
         assert!(report.get(key).is_some(), "{key} missing from {report}");
     }
+}
+
+/// A passport of Abdul Ameer al-Shammari, as the MRZ romanises his name (check digits valid).
+const SHAMMARI_MRZ: &str = "P<IRQALSHAMMARI<<ABDULAMEER<HASSAN<<<<<<<<<<\nA123456784IRQ8501019M3105205<<<<<<<<<<<<<<02";
+
+#[test]
+fn a_border_check_hits_across_scripts_and_its_receipt_verifies() {
+    let node = Node::new();
+    node.partners();
+    node.ok(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "suspected-smuggler",
+        "--name",
+        "عبد الأمير حسن الشمري",
+        "--birth-date",
+        "1985-01-01",
+        "--nationality",
+        "IQ",
+        "--marker",
+        "armed",
+    ]);
+    node.ok(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "stolen-document",
+        "--doc-number",
+        "A12345678",
+        "--doc-state",
+        "IRQ",
+        "--doc-status",
+        "stolen-blank",
+    ]);
+
+    // The Czech officer sees the smuggler in full (the MoU), not the Iraqi stolen document.
+    let czech = node.json(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--mrz", SHAMMARI_MRZ]);
+    let persons = czech["check"]["result"]["persons"].as_array().unwrap();
+    assert_eq!(persons.len(), 1, "{czech:#}");
+    assert_eq!((str_of(&persons[0]["level"]), str_of(&persons[0]["action"])), ("full", "question"));
+    assert!(czech["check"]["result"]["documents"].as_array().unwrap().is_empty());
+    // Iraq, the owner, sees its stolen document first.
+    let iraq = node.json(&["check", "--agency", "IQ-MOI", "--post", "BGW-AIRPORT", "--mrz", SHAMMARI_MRZ]);
+    assert_eq!(str_of(&iraq["check"]["result"]["documents"][0]["status"]), "stolen-blank");
+
+    // The printed check and its receipt verify; edited, they do not.
+    let file = node.dir.path().join("check.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&czech).unwrap()).unwrap();
+    let file = file.to_str().unwrap();
+    assert!(node.ok(&["receipt", "verify", file]).contains("holds"));
+    let mut edited = czech.clone();
+    edited["check"]["result"]["persons"] = serde_json::json!([]);
+    let edited_file = node.dir.path().join("edited.json");
+    std::fs::write(&edited_file, edited.to_string()).unwrap();
+    let output = node.run(&["receipt", "verify", edited_file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("the result is not what the receipt was signed over"));
+    let foreign = "0".repeat(64);
+    assert!(!node.run(&["receipt", "verify", file, "--public-key", &foreign]).status.success());
+
+    // In words, for the officer.
+    let text = node.ok(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--mrz", SHAMMARI_MRZ]);
+    assert!(text.contains("MRZ TD3: every check digit valid"), "{text}");
+    assert!(text.contains("WARNING: armed") && text.contains("QUESTION"), "{text}");
+
+    // Every check is in the audit log.
+    let entries = node.json(&["audit", "list", "--limit", "1000"]);
+    let checks = entries.as_array().unwrap().iter().filter(|e| e["operation"] == "check").count();
+    assert_eq!(checks, 3);
+}
+
+#[test]
+fn bad_checks_get_a_clear_error() {
+    let node = Node::new();
+    node.partners();
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "--agency", "IQ-MOI", "--post", "P", "--mrz", "P<IRQ"], "MRZ: an MRZ has 3 lines"),
+        (&["check", "--agency", "IQ-MOI", "--post", "P"], "needs something to search"),
+        (&["check", "--agency", "IQ-MOI", "--post", "P", "--name", "x", "--nationality", "XYZ"], "alpha-3"),
+        (&["check", "--agency", "IQ-MOI", "--post", "P", "--name", "x", "--birth-date", "85"], "date"),
+        (&["check", "--agency", "XX-NONE", "--post", "P", "--name", "x"], "agency XX-NONE not found"),
+        (&["check", "--agency", "IQ-MOI", "--name", "x"], "--post"),
+        (&["receipt", "verify", "/nonexistent.json"], "read /nonexistent.json"),
+    ];
+    for (args, expected) in cases {
+        let error = node.fails(args);
+        assert!(error.contains(expected) && !error.contains("panicked"), "{args:?}: {error}");
+    }
+    let not_json = node.dir.path().join("receipt.txt");
+    std::fs::write(&not_json, "hello").unwrap();
+    assert!(node.fails(&["receipt", "verify", not_json.to_str().unwrap()]).contains("is not JSON"));
 }

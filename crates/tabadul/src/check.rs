@@ -1,0 +1,194 @@
+//! `tabadul check` and `tabadul receipt verify`: border checks from the command line, and
+//! the node's signing key they need.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use tabadul_domain::{CountryCode, Gender, PartialDate};
+use tabadul_node::{CheckOutcome, CheckRequest, Hit, NodeKey, verify_receipt};
+
+use crate::cli::{CheckArgs, ReceiptCommand};
+use crate::commands::Session;
+use crate::output;
+
+/// The largest file `receipt verify` reads.
+const RECEIPT_FILE_BYTES_MAX: u64 = 8 << 20;
+
+/// The node's signing key from its file, created (readable by its owner only) if missing.
+pub fn node_key(path: &Path) -> Result<NodeKey> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("read the node key {}", path.display()))?;
+        return NodeKey::from_secret_hex(&text).with_context(|| format!("read the node key {}", path.display()));
+    }
+    let key = NodeKey::generate()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("create the node key {}", path.display()))?;
+    writeln!(file, "{}", key.secret_hex()).with_context(|| format!("write the node key {}", path.display()))?;
+    file.sync_all().with_context(|| format!("write the node key {}", path.display()))?;
+    Ok(key)
+}
+
+fn nationality(text: &str) -> Result<CountryCode> {
+    let text = text.trim();
+    if text.len() == 3 {
+        return CountryCode::from_alpha3(text)
+            .with_context(|| format!("`{text}` is not an ISO 3166-1 alpha-3 country code"));
+    }
+    Ok(CountryCode::new(text)?)
+}
+
+pub fn check(cx: &Session, args: &CheckArgs) -> Result<ExitCode> {
+    let request = CheckRequest {
+        post: args.post.trim().to_string(),
+        mrz: args.mrz.clone(),
+        names: args.names.clone(),
+        birth_dates: args.birth_dates.iter().map(|d| PartialDate::parse(d)).collect::<Result<_, _>>()?,
+        nationalities: args.nationalities.iter().map(|n| nationality(n)).collect::<Result<_>>()?,
+        gender: args.gender.as_deref().map(str::parse::<Gender>).transpose()?,
+        document_number: args.document.clone(),
+        document_state: args.document_state.clone(),
+        vin: args.vin.clone(),
+        plate: args.plate.clone(),
+    };
+    let node = cx.node()?;
+    let key = node_key(&cx.config.key_path)?;
+    let outcome = node.check(&cx.actor(&args.agency)?, &key, &request).context("check")?;
+    if cx.json {
+        output::json(&outcome)?;
+    } else {
+        print_check(&outcome);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_check(outcome: &CheckOutcome) {
+    let check = &outcome.check;
+    let traveller = &check.traveller;
+    println!("check {} at {} by {} for {}, at {}", check.id, check.at, check.user, check.agency, check.post);
+    let mut about = traveller.names.join(" / ");
+    if !traveller.birth_dates.is_empty() {
+        about.push_str(&format!(", born {}", traveller.birth_dates.join(" or ")));
+    }
+    if !traveller.nationalities.is_empty() {
+        about.push_str(&format!(", {}", traveller.nationalities.join(", ")));
+    }
+    if let Some(document) = &traveller.document {
+        about.push_str(&format!(", document {}", document.number));
+        if let Some(state) = &document.issuing_state {
+            about.push_str(&format!(" ({state})"));
+        }
+    }
+    println!("traveller: {}", about.trim_start_matches(", "));
+    if let Some(mrz) = &traveller.mrz {
+        if mrz.checks_valid && mrz.diagnostics.is_empty() {
+            println!("MRZ {}: every check digit valid", mrz.format);
+        } else {
+            println!("MRZ {}: DAMAGED OR ALTERED: {}", mrz.format, mrz.diagnostics.join("; "));
+        }
+        for correction in &mrz.corrections {
+            println!("  corrected: {correction}");
+        }
+        if mrz.expired {
+            println!("  the document expired on {}", mrz.expiry_date.as_deref().unwrap_or("?"));
+        }
+    }
+    let result = &check.result;
+    section("document", &result.documents);
+    section("persons", &result.persons);
+    section("vehicles", &result.vehicles);
+    let receipt = &outcome.receipt;
+    println!(
+        "receipt {} (audit entry {}), signed by node key {}…",
+        receipt.id,
+        receipt.audit_seq,
+        &receipt.node_key[..16.min(receipt.node_key.len())]
+    );
+}
+
+fn section(title: &str, hits: &[Hit]) {
+    if hits.is_empty() {
+        println!("{title}: no hit");
+        return;
+    }
+    println!("{title}: {} hit{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
+    for (i, hit) in hits.iter().enumerate() {
+        let score = hit.score.map(|s| format!("{s:.3} ")).unwrap_or_default();
+        let what = match (hit.category, hit.status) {
+            (_, Some(status)) => format!(" [{status}]"),
+            (Some(category), None) => format!(" [{category}]"),
+            _ => " [shared at hit level]".into(),
+        };
+        println!(
+            "  {}. {score}{}{what}  alert {} of {}",
+            i + 1,
+            hit.action.as_str().to_uppercase(),
+            hit.alert_id,
+            hit.owner
+        );
+        if !hit.names.is_empty() {
+            println!("     names: {}", hit.names.join(" / "));
+        }
+        if !hit.markers.is_empty() {
+            let markers: Vec<&str> = hit.markers.iter().map(|m| m.as_str()).collect();
+            println!("     WARNING: {}", markers.join(", "));
+        }
+        for reason in &hit.explanation {
+            println!("     - {reason}");
+        }
+        println!("     do: {}", hit.instruction);
+        if let Some(handling) = &hit.handling {
+            println!("     handling: {handling}");
+        }
+    }
+}
+
+pub fn receipt(cx: &Session, command: ReceiptCommand) -> Result<ExitCode> {
+    let ReceiptCommand::Verify { file, public_key } = command;
+    let size = std::fs::metadata(&file).with_context(|| format!("read {}", file.display()))?.len();
+    if size > RECEIPT_FILE_BYTES_MAX {
+        bail!("{} is {size} bytes; a receipt file is at most {RECEIPT_FILE_BYTES_MAX}", file.display());
+    }
+    let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+    let document: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let trusted = match public_key {
+        Some(key) => key,
+        None => {
+            if !cx.config.key_path.exists() {
+                bail!(
+                    "no node key at {} to verify against: give the signing node's --public-key",
+                    cx.config.key_path.display()
+                );
+            }
+            node_key(&cx.config.key_path)?.public_hex()
+        }
+    };
+    let verification = verify_receipt(&document, &trusted)?;
+    let valid = verification.is_valid();
+    if cx.json {
+        output::json(
+            &serde_json::json!({ "valid": valid, "problems": verification.problems(), "verification": verification }),
+        )?;
+    } else if valid {
+        let receipt = &verification.receipt;
+        let covered = match (verification.query_matches, verification.result_matches) {
+            (Some(true), Some(true)) => ", and the traveller data and result given with it are the ones it covers",
+            _ => " (only the receipt was given: its query and result hashes were not compared)",
+        };
+        println!(
+            "receipt {} holds: check by {} for {} at {} on {}, audit entry {}{covered}",
+            receipt.id, receipt.user, receipt.agency, receipt.post, receipt.at, receipt.audit_seq
+        );
+    } else {
+        println!("receipt {} does NOT hold:", verification.receipt.id);
+        for problem in verification.problems() {
+            println!("  - {problem}");
+        }
+    }
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
