@@ -125,6 +125,11 @@ pub mod ops {
     pub const AUDIT_VERIFY: &str = "audit.verify";
     pub const AUDIT_READ: &str = "audit.read";
     pub const CHECK: &str = "check";
+    pub const HIT_CONFIRM: &str = "hit.confirm";
+    pub const HIT_REJECT: &str = "hit.reject";
+    pub const HIT_INBOX: &str = "hit.inbox";
+    pub const HIT_ACKNOWLEDGE: &str = "hit.acknowledge";
+    pub const HIT_FALSE_POSITIVES: &str = "hit.false-positives";
 }
 
 /// An entry of the log, sealed into the chain.

@@ -12,6 +12,7 @@ mod category;
 mod codes;
 mod countries;
 mod date;
+mod hit;
 mod limits;
 mod script;
 mod visibility;
@@ -25,6 +26,7 @@ pub use alert::{
 pub use category::{Action, Category};
 pub use codes::{AgencyCode, CountryCode, IcaoState};
 pub use date::PartialDate;
+pub use hit::{HitId, NotificationId};
 pub use limits::*;
 pub use script::{Script, detect_script};
 pub use visibility::{Scope, SharingTable, Visibility, visibility};

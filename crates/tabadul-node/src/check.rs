@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Serialize;
 use tabadul_audit::ops;
 use tabadul_domain::{
-    Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, PartialDate, Subject,
+    Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, HitId, PartialDate, Subject,
     Visibility, WarningMarker,
 };
 use tabadul_engine::PersonQuery;
 use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
-use tabadul_store::{AlertFilter, Change};
+use tabadul_store::{AlertFilter, Change, HitRecord};
 
 use crate::receipt::{DataHead, NodeKey, Receipt, canonical_json, sha256_hex};
 use crate::{Actor, Node, NodeError, Result, details, new_id};
@@ -95,6 +95,8 @@ pub struct MrzSeen {
 /// reference, and what to do; at `full` level the alert's details and the explanation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
+    /// This hit, to record its outcome with (`hits confirm` or `hits reject`).
+    pub hit_id: HitId,
     pub alert_id: AlertId,
     pub owner: AgencyCode,
     /// `full` or `hit`.
@@ -286,14 +288,39 @@ impl Node {
                 "post": request.post,
                 "traveller": traveller,
                 "hits": result.documents.iter().chain(&result.persons).chain(&result.vehicles)
-                    .map(|h| serde_json::json!({"alert": h.alert_id.to_string(), "level": h.level, "score": h.score}))
+                    .map(|h| serde_json::json!({
+                        "hit": h.hit_id.to_string(), "alert": h.alert_id.to_string(), "level": h.level, "score": h.score,
+                    }))
                     .collect::<Vec<_>>(),
                 "query_sha256": query_sha256,
                 "result_sha256": result_sha256,
                 "data_version": data_version,
             })))
             .result_count(hit_ids.len() as u64);
-        let entry = self.store.append_audit(audit)?;
+        let traveller_json = serde_json::to_value(&traveller).unwrap_or_default();
+        let at_unix_us = audit.at_unix_us;
+        let records: Vec<HitRecord> = result
+            .documents
+            .iter()
+            .chain(&result.persons)
+            .chain(&result.vehicles)
+            .map(|hit| HitRecord {
+                id: hit.hit_id,
+                check_id: id.clone(),
+                alert_id: hit.alert_id,
+                owner: hit.owner.clone(),
+                agency: agency.clone(),
+                user: actor.user.clone(),
+                post: request.post.clone(),
+                at_unix_us,
+                level: hit.level.to_string(),
+                score: hit.score,
+                action: hit.action,
+                traveller: traveller_json.clone(),
+                outcome: None,
+            })
+            .collect();
+        let entry = self.store.record_check(&records, audit)?;
         let receipt = Receipt {
             id: id.clone(),
             at: at.clone(),
@@ -331,6 +358,7 @@ impl Node {
             );
         }
         let mut hit = Hit {
+            hit_id: HitId(new_id()),
             alert_id: id,
             owner: alert.owner.clone(),
             level: if full { "full" } else { "hit" },

@@ -7,6 +7,7 @@
 mod check;
 pub mod demo;
 mod error;
+mod hits;
 mod import;
 mod receipt;
 
@@ -25,8 +26,10 @@ pub use check::{
     NAMES_PER_CHECK_MAX, Traveller, VehicleSeen,
 };
 pub use error::{NodeError, Result};
+pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
 pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
+pub use tabadul_store::{HitRecord, Notification, OutcomeKind};
 
 /// Most alerts one list returns.
 pub const LIST_LIMIT_MAX: usize = 1000;

@@ -10,7 +10,8 @@ use tabadul_domain::{
     PartialDate, Person, PersonName, SharingLevel, Subject, TravelDocument, WarningMarker,
 };
 use tabadul_node::{
-    Actor, AgreementDraft, AlertDraft, CheckOutcome, CheckRequest, FixedClock, Node, NodeError, NodeKey, verify_receipt,
+    Actor, AgreementDraft, AlertDraft, CheckOutcome, CheckRequest, FixedClock, Node, NodeError, NodeKey, OutcomeKind,
+    verify_receipt,
 };
 use tabadul_store::MemStore;
 
@@ -276,4 +277,51 @@ fn bad_checks_are_refused_with_a_reason() {
     let seen = outcome.check.traveller.mrz.unwrap();
     assert!(!seen.checks_valid);
     assert!(seen.diagnostics.iter().any(|d| d.contains("birth date")), "{:?}", seen.diagnostics);
+}
+
+#[test]
+fn a_confirmed_hit_reaches_the_owners_inbox_and_false_positives_are_counted() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let iraq = officer("IQ-MOI");
+    let wanted = node
+        .create_alert(&iraq, alert(Category::WantedForArrest, person(&["عبد الأمير حسن الشمري"], "1985-01-01", vec![])))
+        .unwrap();
+    let czech = check(&node, &key, "CZ-MV", mrz(SHAMMARI_MRZ));
+    let hit = czech.check.result.persons[0].hit_id;
+
+    // Only the checking agency records the outcome; a confirmation says what was done.
+    let error = node.record_hit_outcome(&iraq, hit, OutcomeKind::Confirmed, "arrested", "").unwrap_err();
+    assert!(matches!(error, NodeError::NotFound(_)), "{error}");
+    let error = node.record_hit_outcome(&officer("CZ-MV"), hit, OutcomeKind::Confirmed, " ", "").unwrap_err();
+    assert!(matches!(&error, NodeError::Invalid(m) if m.contains("action taken")), "{error}");
+    let confirmed = node
+        .record_hit_outcome(&officer("CZ-MV"), hit, OutcomeKind::Confirmed, "detained, owner called", "gate B4")
+        .unwrap();
+    assert_eq!(confirmed.outcome.as_ref().map(|o| o.kind), Some(OutcomeKind::Confirmed));
+    let twice = node.record_hit_outcome(&officer("CZ-MV"), hit, OutcomeKind::FalsePositive, "", "").unwrap_err();
+    assert!(matches!(twice, NodeError::Conflict(_)), "{twice}");
+
+    // The owner's inbox: who, where, when, the traveller seen, the action taken.
+    let inbox = node.hit_inbox(&iraq, false, 50).unwrap();
+    assert_eq!(inbox.len(), 1);
+    let note = &inbox[0];
+    assert_eq!((note.alert_id, note.agency.as_str(), note.post.as_str()), (wanted.alert.id, "CZ-MV", "BGW-AIRPORT"));
+    assert_eq!(note.action_taken, "detained, owner called");
+    assert_eq!(note.traveller["names"][0], "ABDULAMEER HASSAN ALSHAMMARI");
+    assert!(node.hit_inbox(&officer("CZ-MV"), true, 50).unwrap().is_empty());
+    let error = node.acknowledge_notification(&officer("CZ-MV"), note.id).unwrap_err();
+    assert!(matches!(error, NodeError::NotFound(_)), "{error}");
+    let acknowledged = node.acknowledge_notification(&iraq, note.id).unwrap();
+    assert!(acknowledged.acknowledged.is_some());
+    assert!(node.hit_inbox(&iraq, false, 50).unwrap().is_empty());
+    assert_eq!(node.hit_inbox(&iraq, true, 50).unwrap().len(), 1);
+
+    // France, at hit level, finds it is someone else: the owner sees the count.
+    let france = check(&node, &key, "FR-MI", mrz(SHAMMARI_MRZ));
+    let hit = france.check.result.persons[0].hit_id;
+    node.record_hit_outcome(&officer("FR-MI"), hit, OutcomeKind::FalsePositive, "", "another man, born 1958").unwrap();
+    let counts = node.false_positives(&iraq).unwrap();
+    assert_eq!(counts.iter().map(|c| (c.alert_id, c.false_positives)).collect::<Vec<_>>(), [(wanted.alert.id, 1)]);
+    assert!(node.false_positives(&officer("FR-MI")).unwrap().is_empty());
 }

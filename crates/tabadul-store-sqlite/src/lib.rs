@@ -14,19 +14,23 @@
 //! - `owner_seq`: the last sequence number given to each owner agency.
 //! - `changes`: the change log, keyed by (owner, seq).
 //! - `audit`: the audit chain, keyed by seq.
+//! - `hits`: what checks found, with the officer's outcome (schema 2); `notifications`: the
+//!   confirmed hits told to their owners, with the owner's acknowledgement.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
-use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, Link};
+use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
 use tabadul_store::{
-    AlertFilter, AlertWrite, Change, ChangeOp, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, check_batch,
-    check_loaded, plan_write,
+    Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
+    OutcomeKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, check_batch, check_loaded, check_outcome,
+    plan_write,
 };
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE agencies (
     code TEXT PRIMARY KEY,
     body TEXT NOT NULL
@@ -84,7 +88,25 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE hits (
+    id BLOB PRIMARY KEY,
+    alert_id BLOB NOT NULL,
+    owner TEXT NOT NULL,
+    outcome TEXT,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX hits_by_owner_outcome ON hits (owner, outcome, alert_id);
+CREATE TABLE notifications (
+    id BLOB PRIMARY KEY,
+    owner TEXT NOT NULL,
+    acknowledged INTEGER NOT NULL,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX notifications_by_owner ON notifications (owner, acknowledged, id);
+"#,
+];
 
 /// A store in one SQLite file.
 #[derive(Debug)]
@@ -187,6 +209,14 @@ impl SqliteStore {
             Ok(value)
         })
     }
+}
+
+fn load_hit(c: &Connection, id: HitId) -> Result<Option<HitRecord>> {
+    let body: Option<String> = c
+        .query_row("SELECT body FROM hits WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    body.map(|b| parse("hit", &b)).transpose()
 }
 
 fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
@@ -547,6 +577,127 @@ impl Store for SqliteStore {
 
     fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry> {
         self.transaction(|tx| append_audit(tx, audit))
+    }
+
+    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
+        if hits.len() > HITS_PER_CHECK_MAX {
+            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
+        }
+        self.transaction(|tx| {
+            for hit in hits {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, NULL, ?4)
+                         ON CONFLICT DO NOTHING",
+                        params![id_bytes(hit.id.0), id_bytes(hit.alert_id.0), hit.owner.as_str(), json(hit)?],
+                    )
+                    .map_err(backend)?;
+                if inserted == 0 {
+                    return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
+                }
+            }
+            append_audit(tx, audit)
+        })
+    }
+
+    fn hit(&self, id: HitId) -> Result<Option<HitRecord>> {
+        self.with(|c| load_hit(c, id))
+    }
+
+    fn record_outcome(
+        &self,
+        id: HitId,
+        outcome: &Outcome,
+        notification: Option<&Notification>,
+        audit: AuditDraft,
+    ) -> Result<HitRecord> {
+        self.transaction(|tx| {
+            let mut hit = load_hit(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("hit {id}")))?;
+            check_outcome(&hit, outcome, notification)?;
+            hit.outcome = Some(outcome.clone());
+            tx.execute(
+                "UPDATE hits SET outcome = ?2, body = ?3 WHERE id = ?1",
+                params![id_bytes(id.0), outcome.kind.as_str(), json(&hit)?],
+            )
+            .map_err(backend)?;
+            if let Some(n) = notification {
+                tx.execute(
+                    "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, 0, ?3)",
+                    params![id_bytes(n.id.0), n.owner.as_str(), json(n)?],
+                )
+                .map_err(backend)?;
+            }
+            append_audit(tx, audit)?;
+            Ok(hit)
+        })
+    }
+
+    fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
+        self.with(|c| {
+            let mut statement = c
+                .prepare(
+                    "SELECT body FROM notifications WHERE owner = ?1 AND (?2 = 0 OR acknowledged = 0)
+                     ORDER BY id DESC LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![owner.as_str(), i64::from(pending), limit as i64], |row| row.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|row| parse("notification", &row.map_err(backend)?)).collect()
+        })
+    }
+
+    fn acknowledge(
+        &self,
+        id: NotificationId,
+        owner: &AgencyCode,
+        acknowledgement: &Acknowledgement,
+        audit: AuditDraft,
+    ) -> Result<Notification> {
+        self.transaction(|tx| {
+            let body: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM notifications WHERE id = ?1 AND owner = ?2",
+                    params![id_bytes(id.0), owner.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            let mut notification: Notification =
+                parse("notification", &body.ok_or_else(|| StoreError::NotFound(format!("notification {id}")))?)?;
+            if notification.acknowledged.is_some() {
+                return Err(StoreError::AlreadyExists(format!("an acknowledgement of notification {id}")));
+            }
+            notification.acknowledged = Some(acknowledgement.clone());
+            tx.execute(
+                "UPDATE notifications SET acknowledged = 1, body = ?2 WHERE id = ?1",
+                params![id_bytes(id.0), json(&notification)?],
+            )
+            .map_err(backend)?;
+            append_audit(tx, audit)?;
+            Ok(notification)
+        })
+    }
+
+    fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>> {
+        self.with(|c| {
+            let mut statement = c
+                .prepare(
+                    "SELECT alert_id, COUNT(*) FROM hits WHERE owner = ?1 AND outcome = ?2
+                     GROUP BY alert_id ORDER BY alert_id",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![owner.as_str(), OutcomeKind::FalsePositive.as_str()], |row| {
+                    Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?;
+            rows.map(|row| {
+                let (id, n) = row.map_err(backend)?;
+                Ok((AlertId(id_from(&id)?), count(n, "false positives")?))
+            })
+            .collect()
+        })
     }
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {

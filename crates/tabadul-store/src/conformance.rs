@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             filters_and_pages,
             links_round_trip,
             every_write_is_audited_in_one_chain,
+            hits_take_one_outcome_and_notify_the_owner,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -349,4 +350,97 @@ pub fn every_write_is_audited_in_one_chain(store: &dyn Store) {
     assert_eq!(verifier.count(), 4);
     assert_eq!(store.audit_entries(2, 1).unwrap(), entries[2..3]);
     assert_eq!(entries[3], entry);
+}
+
+fn hit_record(id: u128, alert: u128, owner: &str, agency: &str) -> crate::HitRecord {
+    crate::HitRecord {
+        id: tabadul_domain::HitId(id),
+        check_id: format!("check-{id}"),
+        alert_id: AlertId(alert),
+        owner: code(owner),
+        agency: code(agency),
+        user: "officer".into(),
+        post: "BGW-AIRPORT".into(),
+        at_unix_us: T0,
+        level: "full".into(),
+        score: Some(0.913),
+        action: tabadul_domain::Action::Question,
+        traveller: serde_json::json!({"names": ["ALI HASSAN"]}),
+        outcome: None,
+    }
+}
+
+fn outcome(kind: crate::OutcomeKind) -> crate::Outcome {
+    crate::Outcome {
+        kind,
+        action_taken: "questioned".into(),
+        remarks: String::new(),
+        user: "officer".into(),
+        at_unix_us: T0,
+    }
+}
+
+fn notification(id: u128, hit: &crate::HitRecord) -> crate::Notification {
+    crate::Notification {
+        id: tabadul_domain::NotificationId(id),
+        hit_id: hit.id,
+        alert_id: hit.alert_id,
+        owner: hit.owner.clone(),
+        agency: hit.agency.clone(),
+        user: hit.user.clone(),
+        post: hit.post.clone(),
+        checked_at_unix_us: hit.at_unix_us,
+        confirmed_at_unix_us: T0 + 1,
+        traveller: hit.traveller.clone(),
+        action_taken: "questioned".into(),
+        remarks: String::new(),
+        acknowledged: None,
+    }
+}
+
+pub fn hits_take_one_outcome_and_notify_the_owner(store: &dyn Store) {
+    use crate::OutcomeKind::{Confirmed, FalsePositive};
+    let hits = [
+        hit_record(1, 10, "IQ-MOI", "CZ-MV"),
+        hit_record(2, 10, "IQ-MOI", "CZ-MV"),
+        hit_record(3, 11, "IQ-MOI", "CZ-MV"),
+    ];
+    let entry = store.record_check(&hits, audit(ops::CHECK)).unwrap();
+    assert_eq!(store.audit_entries(0, 10).unwrap().last().map(|e| e.seq), Some(entry.seq));
+    assert_eq!(store.hit(tabadul_domain::HitId(2)).unwrap(), Some(hits[1].clone()));
+    assert!(store.hit(tabadul_domain::HitId(99)).unwrap().is_none());
+    assert!(matches!(store.record_check(&hits[..1], audit(ops::CHECK)), Err(StoreError::AlreadyExists(_))));
+
+    // A confirmation notifies the owner; a second outcome is refused.
+    let note = notification(100, &hits[0]);
+    let confirmed =
+        store.record_outcome(hits[0].id, &outcome(Confirmed), Some(&note), audit(ops::HIT_CONFIRM)).unwrap();
+    assert_eq!(confirmed.outcome.map(|o| o.kind), Some(Confirmed));
+    let again = store.record_outcome(hits[0].id, &outcome(FalsePositive), None, audit(ops::HIT_REJECT));
+    assert!(matches!(again, Err(StoreError::AlreadyExists(_))));
+    // A confirmation without its notification, or a rejection with one, is not taken.
+    let bare = store.record_outcome(hits[1].id, &outcome(Confirmed), None, audit(ops::HIT_CONFIRM));
+    assert!(matches!(bare, Err(StoreError::Invalid(_))));
+    assert!(store.hit(hits[1].id).unwrap().unwrap().outcome.is_none());
+
+    store.record_outcome(hits[1].id, &outcome(FalsePositive), None, audit(ops::HIT_REJECT)).unwrap();
+    store.record_outcome(hits[2].id, &outcome(FalsePositive), None, audit(ops::HIT_REJECT)).unwrap();
+    assert_eq!(store.false_positives(&code("IQ-MOI")).unwrap(), [(AlertId(10), 1), (AlertId(11), 1)]);
+    assert!(store.false_positives(&code("CZ-MV")).unwrap().is_empty());
+
+    // The owner's inbox, and nobody else's.
+    assert_eq!(store.notifications(&code("IQ-MOI"), true, 10).unwrap(), [note.clone()]);
+    assert!(store.notifications(&code("CZ-MV"), false, 10).unwrap().is_empty());
+    let ack = crate::Acknowledgement { user: "analyst".into(), at_unix_us: T0 + 2 };
+    let wrong_owner = store.acknowledge(note.id, &code("CZ-MV"), &ack, audit(ops::HIT_ACKNOWLEDGE));
+    assert!(matches!(wrong_owner, Err(StoreError::NotFound(_))));
+    let acknowledged = store.acknowledge(note.id, &code("IQ-MOI"), &ack, audit(ops::HIT_ACKNOWLEDGE)).unwrap();
+    assert_eq!(acknowledged.acknowledged, Some(ack.clone()));
+    assert!(store.notifications(&code("IQ-MOI"), true, 10).unwrap().is_empty());
+    assert_eq!(store.notifications(&code("IQ-MOI"), false, 10).unwrap(), [acknowledged]);
+    let twice = store.acknowledge(note.id, &code("IQ-MOI"), &ack, audit(ops::HIT_ACKNOWLEDGE));
+    assert!(matches!(twice, Err(StoreError::AlreadyExists(_))));
+    // Check, confirm, two rejections, acknowledgement: each with its entry, in one chain.
+    let operations: Vec<String> = store.audit_entries(0, 100).unwrap().into_iter().map(|e| e.draft.operation).collect();
+    assert_eq!(operations, [ops::CHECK, ops::HIT_CONFIRM, ops::HIT_REJECT, ops::HIT_REJECT, ops::HIT_ACKNOWLEDGE]);
 }

@@ -13,21 +13,27 @@
 //! - alerts are validated before they are written and after they are read.
 
 mod error;
+mod hits;
 mod mem;
 
 pub mod conformance;
 
 use serde::{Deserialize, Serialize};
 use tabadul_audit::{AuditDraft, AuditEntry};
-use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, Link};
+use tabadul_domain::{
+    Agency, AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, HitId, Link, NotificationId,
+};
 
 pub use error::StoreError;
+pub use hits::{Acknowledgement, HitRecord, Notification, Outcome, OutcomeKind};
 pub use mem::MemStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The version of the data layout that this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+/// Most hits one check records.
+pub const HITS_PER_CHECK_MAX: usize = 1000;
 /// Most alerts one read returns.
 pub const ALERTS_PER_READ_MAX: usize = 10_000;
 /// Most writes in one atomic batch.
@@ -153,6 +159,43 @@ pub trait Store: Send + Sync {
     fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry>;
     /// Entries with a sequence number above `after_seq`, in order, at most `limit`.
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    /// Records the hits of a check together with the check's audit entry.
+    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry>;
+    fn hit(&self, id: HitId) -> Result<Option<HitRecord>>;
+    /// Records the outcome of a hit that has none yet (else `AlreadyExists`), with the
+    /// notification a confirmation sends its owner, and one audit entry.
+    fn record_outcome(
+        &self,
+        id: HitId,
+        outcome: &Outcome,
+        notification: Option<&Notification>,
+        audit: AuditDraft,
+    ) -> Result<HitRecord>;
+    /// The notifications to `owner`, newest first, those not acknowledged only if `pending`.
+    fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>>;
+    /// Acknowledges a notification to `owner` (`NotFound` for another owner's).
+    fn acknowledge(
+        &self,
+        id: NotificationId,
+        owner: &AgencyCode,
+        acknowledgement: &Acknowledgement,
+        audit: AuditDraft,
+    ) -> Result<Notification>;
+    /// How many hits on each of `owner`'s alerts were found false positives, by alert.
+    fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>>;
+}
+
+/// Checks that an outcome may be recorded on `hit`, and that `notification` belongs to it.
+pub fn check_outcome(hit: &HitRecord, outcome: &Outcome, notification: Option<&Notification>) -> Result<()> {
+    if hit.outcome.is_some() {
+        return Err(StoreError::AlreadyExists(format!("an outcome of hit {}", hit.id)));
+    }
+    match (outcome.kind, notification) {
+        (OutcomeKind::Confirmed, Some(n)) if n.hit_id == hit.id && n.owner == hit.owner => Ok(()),
+        (OutcomeKind::FalsePositive, None) => Ok(()),
+        _ => Err(StoreError::Invalid("a confirmed hit, and only a confirmed hit, notifies the owner".into())),
+    }
 }
 
 /// Checks a batch before any of it is applied: size, validity, owner of each write.

@@ -4,9 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
-use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, Link};
+use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
 
-use crate::{AlertFilter, AlertWrite, Change, Result, Store, StoreError, StoredAlert, check_batch, plan_write};
+use crate::{
+    Acknowledgement, AlertFilter, AlertWrite, Change, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
+    OutcomeKind, Result, Store, StoreError, StoredAlert, check_batch, check_outcome, plan_write,
+};
 
 #[derive(Debug, Default, Clone)]
 struct State {
@@ -18,6 +21,8 @@ struct State {
     changes: BTreeMap<(AgencyCode, u64), Change>,
     links: Vec<Link>,
     audit: Vec<AuditEntry>,
+    hits: BTreeMap<HitId, HitRecord>,
+    notifications: BTreeMap<NotificationId, Notification>,
 }
 
 impl State {
@@ -236,5 +241,93 @@ impl Store for MemStore {
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         self.with(|state| Ok(state.audit.iter().skip(after_seq as usize).take(limit).cloned().collect()))
+    }
+
+    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
+        if hits.len() > HITS_PER_CHECK_MAX {
+            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
+        }
+        self.with(|state| {
+            if let Some(hit) = hits.iter().find(|h| state.hits.contains_key(&h.id)) {
+                return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
+            }
+            for hit in hits {
+                state.hits.insert(hit.id, hit.clone());
+            }
+            Ok(state.append_audit(audit))
+        })
+    }
+
+    fn hit(&self, id: HitId) -> Result<Option<HitRecord>> {
+        self.with(|state| Ok(state.hits.get(&id).cloned()))
+    }
+
+    fn record_outcome(
+        &self,
+        id: HitId,
+        outcome: &Outcome,
+        notification: Option<&Notification>,
+        audit: AuditDraft,
+    ) -> Result<HitRecord> {
+        self.with(|state| {
+            let hit = state.hits.get(&id).ok_or_else(|| StoreError::NotFound(format!("hit {id}")))?;
+            check_outcome(hit, outcome, notification)?;
+            let mut hit = hit.clone();
+            hit.outcome = Some(outcome.clone());
+            state.hits.insert(id, hit.clone());
+            if let Some(notification) = notification {
+                state.notifications.insert(notification.id, notification.clone());
+            }
+            state.append_audit(audit);
+            Ok(hit)
+        })
+    }
+
+    fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
+        self.with(|state| {
+            Ok(state
+                .notifications
+                .values()
+                .rev()
+                .filter(|n| &n.owner == owner && !(pending && n.acknowledged.is_some()))
+                .take(limit)
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn acknowledge(
+        &self,
+        id: NotificationId,
+        owner: &AgencyCode,
+        acknowledgement: &Acknowledgement,
+        audit: AuditDraft,
+    ) -> Result<Notification> {
+        self.with(|state| {
+            let notification = state
+                .notifications
+                .get_mut(&id)
+                .filter(|n| &n.owner == owner)
+                .ok_or_else(|| StoreError::NotFound(format!("notification {id}")))?;
+            if notification.acknowledged.is_some() {
+                return Err(StoreError::AlreadyExists(format!("an acknowledgement of notification {id}")));
+            }
+            notification.acknowledged = Some(acknowledgement.clone());
+            let notification = notification.clone();
+            state.append_audit(audit);
+            Ok(notification)
+        })
+    }
+
+    fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>> {
+        self.with(|state| {
+            let mut counts: BTreeMap<AlertId, u64> = BTreeMap::new();
+            for hit in state.hits.values() {
+                if &hit.owner == owner && hit.outcome.as_ref().is_some_and(|o| o.kind == OutcomeKind::FalsePositive) {
+                    *counts.entry(hit.alert_id).or_default() += 1;
+                }
+            }
+            Ok(counts.into_iter().collect())
+        })
     }
 }
