@@ -429,7 +429,7 @@ pub fn hits_take_one_outcome_and_notify_the_owner(store: &dyn Store) {
     assert!(store.false_positives(&code("CZ-MV")).unwrap().is_empty());
 
     // The owner's inbox, and nobody else's.
-    assert_eq!(store.notifications(&code("IQ-MOI"), true, 10).unwrap(), [note.clone()]);
+    assert_eq!(store.notifications(&code("IQ-MOI"), true, 10).unwrap(), std::slice::from_ref(&note));
     assert!(store.notifications(&code("CZ-MV"), false, 10).unwrap().is_empty());
     let ack = crate::Acknowledgement { user: "analyst".into(), at_unix_us: T0 + 2 };
     let wrong_owner = store.acknowledge(note.id, &code("CZ-MV"), &ack, audit(ops::HIT_ACKNOWLEDGE));
