@@ -6,10 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use tabadul_domain::{CountryCode, Gender, PartialDate};
-use tabadul_node::{CheckOutcome, CheckRequest, Hit, NodeKey, verify_receipt};
+use tabadul_domain::{CountryCode, Gender, HitId, NotificationId, PartialDate};
+use tabadul_node::{CheckOutcome, CheckRequest, Hit, NodeKey, Notification, OutcomeKind, verify_receipt};
 
-use crate::cli::{CheckArgs, ReceiptCommand};
+use crate::cli::{CheckArgs, HitsCommand, ReceiptCommand};
 use crate::commands::Session;
 use crate::output;
 
@@ -191,4 +191,98 @@ pub fn receipt(cx: &Session, command: ReceiptCommand) -> Result<ExitCode> {
         }
     }
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A time in microseconds since 1970 as RFC 3339.
+fn when(unix_us: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix_us.to_string())
+}
+
+fn print_notification(note: &Notification) {
+    let state = match &note.acknowledged {
+        Some(ack) => format!("acknowledged by {} at {}", ack.user, when(ack.at_unix_us)),
+        None => "NEW".into(),
+    };
+    println!("notification {} [{state}]", note.id);
+    println!("  alert {}: hit confirmed by {} of {} at {}", note.alert_id, note.user, note.agency, note.post);
+    println!("  checked {}, confirmed {}", when(note.checked_at_unix_us), when(note.confirmed_at_unix_us));
+    let names: Vec<&str> =
+        note.traveller["names"].as_array().into_iter().flatten().filter_map(|n| n.as_str()).collect();
+    let born: Vec<&str> =
+        note.traveller["birth_dates"].as_array().into_iter().flatten().filter_map(|n| n.as_str()).collect();
+    println!(
+        "  traveller: {} {}",
+        names.join(" / "),
+        if born.is_empty() { String::new() } else { format!("born {}", born.join(", ")) }
+    );
+    if let Some(number) = note.traveller["document"]["number"].as_str() {
+        println!("  document: {number} {}", note.traveller["document"]["issuing_state"].as_str().unwrap_or_default());
+    }
+    println!("  action taken: {}", note.action_taken);
+    if !note.remarks.is_empty() {
+        println!("  remarks: {}", note.remarks);
+    }
+}
+
+pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
+    let node = cx.node()?;
+    match command {
+        HitsCommand::Inbox { agency, all, limit } => {
+            let inbox = node.hit_inbox(&cx.actor(&agency)?, all, limit).context("read the hit inbox")?;
+            if cx.json {
+                output::json(&inbox)?;
+            } else if inbox.is_empty() {
+                println!("no {}notification", if all { "" } else { "new " });
+            } else {
+                inbox.iter().for_each(print_notification);
+            }
+        }
+        HitsCommand::Confirm { hit, agency, action_taken, remarks } => {
+            let id = HitId::parse(&hit)?;
+            let record = node
+                .record_hit_outcome(&cx.actor(&agency)?, id, OutcomeKind::Confirmed, &action_taken, &remarks)
+                .context("confirm the hit")?;
+            if cx.json {
+                output::json(&record)?;
+            } else {
+                println!("hit {id} confirmed; {} is notified", record.owner);
+            }
+        }
+        HitsCommand::Reject { hit, agency, remarks } => {
+            let id = HitId::parse(&hit)?;
+            let record = node
+                .record_hit_outcome(&cx.actor(&agency)?, id, OutcomeKind::FalsePositive, "", &remarks)
+                .context("reject the hit")?;
+            if cx.json {
+                output::json(&record)?;
+            } else {
+                println!("hit {id} recorded as a false positive of alert {}", record.alert_id);
+            }
+        }
+        HitsCommand::Ack { notification, agency } => {
+            let id = NotificationId::parse(&notification)?;
+            let note = node.acknowledge_notification(&cx.actor(&agency)?, id).context("acknowledge")?;
+            if cx.json {
+                output::json(&note)?;
+            } else {
+                println!("notification {id} acknowledged");
+            }
+        }
+        HitsCommand::FalsePositives { agency } => {
+            let counts = node.false_positives(&cx.actor(&agency)?).context("count false positives")?;
+            if cx.json {
+                output::json(&counts)?;
+            } else if counts.is_empty() {
+                println!("no hit on your alerts was found a false positive");
+            } else {
+                let rows: Vec<Vec<String>> =
+                    counts.iter().map(|c| vec![c.alert_id.to_string(), c.false_positives.to_string()]).collect();
+                output::table(&["ALERT", "FALSE POSITIVES"], &rows);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

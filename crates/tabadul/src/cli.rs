@@ -56,6 +56,9 @@ pub enum Command {
     /// Receipts of checks.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// After a hit: confirm or reject it; the owner's inbox of confirmed hits.
+    #[command(subcommand)]
+    Hits(HitsCommand),
     /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
     Demo(DemoArgs),
     /// Measure the matcher on labelled data.
@@ -449,5 +452,53 @@ pub enum ReceiptCommand {
         /// The public key (hex) of the node that signed it [default: this node's key].
         #[arg(long, value_name = "HEX")]
         public_key: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HitsCommand {
+    /// The confirmed hits on your agency's alerts that partners notified (not yet acknowledged
+    /// ones, unless --all).
+    Inbox {
+        #[command(flatten)]
+        agency: AgencyArg,
+        /// Acknowledged notifications too.
+        #[arg(long)]
+        all: bool,
+        /// How many at most.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// The traveller is the alert's subject and you acted: the owner is notified.
+    Confirm {
+        /// The hit's id (`hit_id` in the check's output).
+        hit: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+        /// What you did (detained, refused entry, referred to ...).
+        #[arg(long)]
+        action_taken: String,
+        #[arg(long, default_value = "")]
+        remarks: String,
+    },
+    /// The traveller is not the alert's subject (a false positive, counted for the owner).
+    Reject {
+        /// The hit's id (`hit_id` in the check's output).
+        hit: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+        #[arg(long, default_value = "")]
+        remarks: String,
+    },
+    /// Acknowledge a notification in your inbox.
+    Ack {
+        notification: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
+    /// How many hits on each of your agency's alerts were false positives.
+    FalsePositives {
+        #[command(flatten)]
+        agency: AgencyArg,
     },
 }

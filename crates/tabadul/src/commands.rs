@@ -83,6 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(command) => audit(&cx, command),
         Command::Check(args) => crate::check::check(&cx, &args),
         Command::Receipt(command) => crate::check::receipt(&cx, command),
+        Command::Hits(command) => crate::check::hits(&cx, command),
         Command::Demo(args) => crate::commands::demo(&cx, args.alerts_per_agency),
         Command::Eval(command) => crate::eval::run(command),
         Command::Bench(args) => crate::bench::run(args),

@@ -257,6 +257,12 @@ fn every_command_has_help() {
         &["check"],
         &["receipt"],
         &["receipt", "verify"],
+        &["hits"],
+        &["hits", "inbox"],
+        &["hits", "confirm"],
+        &["hits", "reject"],
+        &["hits", "ack"],
+        &["hits", "false-positives"],
         &["demo"],
     ];
     for command in commands {
@@ -516,4 +522,51 @@ fn bad_checks_get_a_clear_error() {
     let not_json = node.dir.path().join("receipt.txt");
     std::fs::write(&not_json, "hello").unwrap();
     assert!(node.fails(&["receipt", "verify", not_json.to_str().unwrap()]).contains("is not JSON"));
+}
+
+#[test]
+fn a_confirmed_hit_reaches_the_owners_inbox() {
+    let node = Node::new();
+    node.partners();
+    node.ok(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "suspected-smuggler",
+        "--name",
+        "عبد الأمير حسن الشمري",
+        "--birth-date",
+        "1985-01-01",
+    ]);
+    let check = node.json(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--mrz", SHAMMARI_MRZ]);
+    let hit = str_of(&check["check"]["result"]["persons"][0]["hit_id"]).to_string();
+    assert!(node.fails(&["hits", "confirm", &hit, "--agency", "IQ-MOI", "--action-taken", "x"]).contains("not found"));
+    assert!(
+        node.ok(&["hits", "confirm", &hit, "--agency", "CZ-MV", "--action-taken", "detained"])
+            .contains("IQ-MOI is notified")
+    );
+    assert!(node.fails(&["hits", "reject", &hit, "--agency", "CZ-MV"]).contains("already exists"));
+
+    let inbox = node.ok(&["hits", "inbox", "--agency", "IQ-MOI"]);
+    assert!(
+        inbox.contains("[NEW]") && inbox.contains("ABDULAMEER HASSAN ALSHAMMARI") && inbox.contains("detained"),
+        "{inbox}"
+    );
+    let notes = node.json(&["hits", "inbox", "--agency", "IQ-MOI"]);
+    let id = str_of(&notes[0]["id"]).to_string();
+    assert!(node.fails(&["hits", "ack", &id, "--agency", "CZ-MV"]).contains("not found"));
+    node.ok(&["hits", "ack", &id, "--agency", "IQ-MOI"]);
+    assert!(node.ok(&["hits", "inbox", "--agency", "IQ-MOI"]).contains("no new notification"));
+    assert_eq!(node.json(&["hits", "inbox", "--agency", "IQ-MOI", "--all"]).as_array().unwrap().len(), 1);
+
+    let again = node.json(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--mrz", SHAMMARI_MRZ]);
+    let hit = str_of(&again["check"]["result"]["persons"][0]["hit_id"]).to_string();
+    node.ok(&["hits", "reject", &hit, "--agency", "CZ-MV", "--remarks", "another man"]);
+    let counts = node.json(&["hits", "false-positives", "--agency", "IQ-MOI"]);
+    assert_eq!(counts[0]["false_positives"], 1);
+    assert!(
+        node.fails(&["hits", "confirm", "nope", "--agency", "CZ-MV", "--action-taken", "x"]).contains("not a hit id")
+    );
 }
