@@ -134,7 +134,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "mean_candidates": totals.candidates / queries.len().max(1),
         "mean_scored": totals.scored / queries.len().max(1),
     });
-    println!("{report}");
+    say!("{report}");
     // Freeing a million alerts one by one takes seconds the process is about to give back.
     std::mem::forget(index);
     Ok(ExitCode::SUCCESS)

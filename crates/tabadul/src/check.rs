@@ -69,7 +69,7 @@ pub fn check(cx: &Session, args: &CheckArgs) -> Result<ExitCode> {
 fn print_check(outcome: &CheckOutcome) {
     let check = &outcome.check;
     let traveller = &check.traveller;
-    println!("check {} at {} by {} for {}, at {}", check.id, check.at, check.user, check.agency, check.post);
+    say!("check {} at {} by {} for {}, at {}", check.id, check.at, check.user, check.agency, check.post);
     let mut about = traveller.names.join(" / ");
     if !traveller.birth_dates.is_empty() {
         about.push_str(&format!(", born {}", traveller.birth_dates.join(" or ")));
@@ -83,18 +83,18 @@ fn print_check(outcome: &CheckOutcome) {
             about.push_str(&format!(" ({state})"));
         }
     }
-    println!("traveller: {}", about.trim_start_matches(", "));
+    say!("traveller: {}", about.trim_start_matches(", "));
     if let Some(mrz) = &traveller.mrz {
         if mrz.checks_valid && mrz.diagnostics.is_empty() {
-            println!("MRZ {}: every check digit valid", mrz.format);
+            say!("MRZ {}: every check digit valid", mrz.format);
         } else {
-            println!("MRZ {}: DAMAGED OR ALTERED: {}", mrz.format, mrz.diagnostics.join("; "));
+            say!("MRZ {}: DAMAGED OR ALTERED: {}", mrz.format, mrz.diagnostics.join("; "));
         }
         for correction in &mrz.corrections {
-            println!("  corrected: {correction}");
+            say!("  corrected: {correction}");
         }
         if mrz.expired {
-            println!("  the document expired on {}", mrz.expiry_date.as_deref().unwrap_or("?"));
+            say!("  the document expired on {}", mrz.expiry_date.as_deref().unwrap_or("?"));
         }
     }
     let result = &check.result;
@@ -102,7 +102,7 @@ fn print_check(outcome: &CheckOutcome) {
     section("persons", &result.persons);
     section("vehicles", &result.vehicles);
     let receipt = &outcome.receipt;
-    println!(
+    say!(
         "receipt {} (audit entry {}), signed by node key {}…",
         receipt.id,
         receipt.audit_seq,
@@ -112,10 +112,10 @@ fn print_check(outcome: &CheckOutcome) {
 
 fn section(title: &str, hits: &[Hit]) {
     if hits.is_empty() {
-        println!("{title}: no hit");
+        say!("{title}: no hit");
         return;
     }
-    println!("{title}: {} hit{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
+    say!("{title}: {} hit{}", hits.len(), if hits.len() == 1 { "" } else { "s" });
     for (i, hit) in hits.iter().enumerate() {
         let score = hit.score.map(|s| format!("{s:.3} ")).unwrap_or_default();
         let what = match (hit.category, hit.status) {
@@ -123,7 +123,7 @@ fn section(title: &str, hits: &[Hit]) {
             (Some(category), None) => format!(" [{category}]"),
             _ => " [shared at hit level]".into(),
         };
-        println!(
+        say!(
             "  {}. {score}{}{what}  alert {} of {}",
             i + 1,
             hit.action.as_str().to_uppercase(),
@@ -131,18 +131,18 @@ fn section(title: &str, hits: &[Hit]) {
             hit.owner
         );
         if !hit.names.is_empty() {
-            println!("     names: {}", hit.names.join(" / "));
+            say!("     names: {}", hit.names.join(" / "));
         }
         if !hit.markers.is_empty() {
             let markers: Vec<&str> = hit.markers.iter().map(|m| m.as_str()).collect();
-            println!("     WARNING: {}", markers.join(", "));
+            say!("     WARNING: {}", markers.join(", "));
         }
         for reason in &hit.explanation {
-            println!("     - {reason}");
+            say!("     - {reason}");
         }
-        println!("     do: {}", hit.instruction);
+        say!("     do: {}", hit.instruction);
         if let Some(handling) = &hit.handling {
-            println!("     handling: {handling}");
+            say!("     handling: {handling}");
         }
     }
 }
@@ -180,14 +180,19 @@ pub fn receipt(cx: &Session, command: ReceiptCommand) -> Result<ExitCode> {
             (Some(true), Some(true)) => ", and the traveller data and result given with it are the ones it covers",
             _ => " (only the receipt was given: its query and result hashes were not compared)",
         };
-        println!(
+        say!(
             "receipt {} holds: check by {} for {} at {} on {}, audit entry {}{covered}",
-            receipt.id, receipt.user, receipt.agency, receipt.post, receipt.at, receipt.audit_seq
+            receipt.id,
+            receipt.user,
+            receipt.agency,
+            receipt.post,
+            receipt.at,
+            receipt.audit_seq
         );
     } else {
-        println!("receipt {} does NOT hold:", verification.receipt.id);
+        say!("receipt {} does NOT hold:", verification.receipt.id);
         for problem in verification.problems() {
-            println!("  - {problem}");
+            say!("  - {problem}");
         }
     }
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -206,24 +211,24 @@ fn print_notification(note: &Notification) {
         Some(ack) => format!("acknowledged by {} at {}", ack.user, when(ack.at_unix_us)),
         None => "NEW".into(),
     };
-    println!("notification {} [{state}]", note.id);
-    println!("  alert {}: hit confirmed by {} of {} at {}", note.alert_id, note.user, note.agency, note.post);
-    println!("  checked {}, confirmed {}", when(note.checked_at_unix_us), when(note.confirmed_at_unix_us));
+    say!("notification {} [{state}]", note.id);
+    say!("  alert {}: hit confirmed by {} of {} at {}", note.alert_id, note.user, note.agency, note.post);
+    say!("  checked {}, confirmed {}", when(note.checked_at_unix_us), when(note.confirmed_at_unix_us));
     let names: Vec<&str> =
         note.traveller["names"].as_array().into_iter().flatten().filter_map(|n| n.as_str()).collect();
     let born: Vec<&str> =
         note.traveller["birth_dates"].as_array().into_iter().flatten().filter_map(|n| n.as_str()).collect();
-    println!(
+    say!(
         "  traveller: {} {}",
         names.join(" / "),
         if born.is_empty() { String::new() } else { format!("born {}", born.join(", ")) }
     );
     if let Some(number) = note.traveller["document"]["number"].as_str() {
-        println!("  document: {number} {}", note.traveller["document"]["issuing_state"].as_str().unwrap_or_default());
+        say!("  document: {number} {}", note.traveller["document"]["issuing_state"].as_str().unwrap_or_default());
     }
-    println!("  action taken: {}", note.action_taken);
+    say!("  action taken: {}", note.action_taken);
     if !note.remarks.is_empty() {
-        println!("  remarks: {}", note.remarks);
+        say!("  remarks: {}", note.remarks);
     }
 }
 
@@ -235,7 +240,7 @@ pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&inbox)?;
             } else if inbox.is_empty() {
-                println!("no {}notification", if all { "" } else { "new " });
+                say!("no {}notification", if all { "" } else { "new " });
             } else {
                 inbox.iter().for_each(print_notification);
             }
@@ -248,7 +253,7 @@ pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&record)?;
             } else {
-                println!("hit {id} confirmed; {} is notified", record.owner);
+                say!("hit {id} confirmed; {} is notified", record.owner);
             }
         }
         HitsCommand::Reject { hit, agency, remarks } => {
@@ -259,7 +264,7 @@ pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&record)?;
             } else {
-                println!("hit {id} recorded as a false positive of alert {}", record.alert_id);
+                say!("hit {id} recorded as a false positive of alert {}", record.alert_id);
             }
         }
         HitsCommand::Ack { notification, agency } => {
@@ -268,7 +273,7 @@ pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&note)?;
             } else {
-                println!("notification {id} acknowledged");
+                say!("notification {id} acknowledged");
             }
         }
         HitsCommand::FalsePositives { agency } => {
@@ -276,7 +281,7 @@ pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&counts)?;
             } else if counts.is_empty() {
-                println!("no hit on your alerts was found a false positive");
+                say!("no hit on your alerts was found a false positive");
             } else {
                 let rows: Vec<Vec<String>> =
                     counts.iter().map(|c| vec![c.alert_id.to_string(), c.false_positives.to_string()]).collect();

@@ -76,7 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if cx.json {
                 output::json(&serde_json::json!({ "purged": removed }))?;
             } else {
-                println!("purged {removed} expired alerts");
+                say!("purged {removed} expired alerts");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -98,9 +98,9 @@ fn init(cx: &Session) -> Result<ExitCode> {
     if cx.json {
         output::json(&serde_json::json!({ "db": path, "schema_version": version, "created": !existed }))?;
     } else if existed {
-        println!("{} is ready (schema version {version})", path.display());
+        say!("{} is ready (schema version {version})", path.display());
     } else {
-        println!("created {} (schema version {version})", path.display());
+        say!("created {} (schema version {version})", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -121,18 +121,18 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
         output::json(&serde_json::json!({ "config": cx.config, "store": store }))?;
     } else {
         match &cx.config.file {
-            Some(file) => println!("configuration: {}", file.display()),
-            None => println!("configuration: none (defaults)"),
+            Some(file) => say!("configuration: {}", file.display()),
+            None => say!("configuration: none (defaults)"),
         }
-        println!("store:         {}", path.display());
+        say!("store:         {}", path.display());
         match &store {
-            Some(store) => println!("               schema version {}, integrity ok", store["schema_version"]),
-            None => println!("               (not created yet: `tabadul init`)"),
+            Some(store) => say!("               schema version {}, integrity ok", store["schema_version"]),
+            None => say!("               (not created yet: `tabadul init`)"),
         }
         let agency = cx.config.default_agency.as_ref().map_or("none".to_string(), |a| a.to_string());
-        println!("agency:        {agency}");
-        println!("import batch:  {}", cx.config.import_batch_size);
-        println!("configuration is valid");
+        say!("agency:        {agency}");
+        say!("import batch:  {}", cx.config.import_batch_size);
+        say!("configuration is valid");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -146,7 +146,7 @@ fn agency(cx: &Session, command: AgencyCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&agency)?;
             } else {
-                println!("added agency {}", agency.code);
+                say!("added agency {}", agency.code);
             }
         }
         AgencyCommand::List => {
@@ -191,7 +191,7 @@ fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&agreement)?;
             } else {
-                println!("added agreement {}", agreement.id);
+                say!("added agreement {}", agreement.id);
             }
         }
         AgreementCommand::List { agency } => {
@@ -219,7 +219,7 @@ fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
                 output::json(&agreement)?;
             } else {
                 let day = agreement.revoked_on.map(tabadul_domain::format_date).unwrap_or_default();
-                println!("revoked agreement {} from {day}", agreement.id);
+                say!("revoked agreement {} from {day}", agreement.id);
             }
         }
     }
@@ -260,7 +260,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&stored)?;
             } else {
-                println!("added alert {}", stored.alert.id);
+                say!("added alert {}", stored.alert.id);
             }
         }
         AlertCommand::Show { id, agency } => {
@@ -294,7 +294,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&stored)?;
             } else {
-                println!("updated alert {} to version {}", stored.alert.id, stored.version);
+                say!("updated alert {} to version {}", stored.alert.id, stored.version);
             }
         }
         AlertCommand::Delete { id, version, agency } => {
@@ -303,7 +303,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&serde_json::json!({ "deleted": id.to_string() }))?;
             } else {
-                println!("deleted alert {id}");
+                say!("deleted alert {id}");
             }
         }
         AlertCommand::Link { from, to, kind, agency } => {
@@ -314,7 +314,7 @@ fn alert(cx: &Session, command: AlertCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&link)?;
             } else {
-                println!("linked {} and {} ({})", link.from, link.to, link.kind);
+                say!("linked {} and {} ({})", link.from, link.to, link.kind);
             }
         }
     }
@@ -530,7 +530,7 @@ fn import(cx: &Session, args: ImportArgs) -> Result<ExitCode> {
         for warning in &summary.warnings {
             eprintln!("line {}: warning: {}", warning.line, warning.message);
         }
-        println!(
+        say!(
             "{} lines: {} persons ({} created, {} updated, {} unchanged), {} documents attached, {} lines with errors skipped, {} warnings",
             summary.lines,
             summary.persons,
@@ -542,7 +542,7 @@ fn import(cx: &Session, args: ImportArgs) -> Result<ExitCode> {
             summary.warning_count
         );
         for (schema, count) in &summary.skipped_schemas {
-            println!("  not imported: {count} {schema}");
+            say!("  not imported: {count} {schema}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -556,10 +556,10 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
             if cx.json {
                 output::json(&report)?;
             } else if let Some(broken) = &report.broken {
-                println!("{broken}");
-                println!("{} entries before it verified", report.entries);
+                say!("{broken}");
+                say!("{} entries before it verified", report.entries);
             } else {
-                println!("audit log intact: {} entries, head {}", report.entries, report.head);
+                say!("audit log intact: {} entries, head {}", report.entries, report.head);
             }
             Ok(if report.broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
@@ -602,12 +602,12 @@ fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
     if cx.json {
         output::json(&summary)?;
     } else {
-        println!("demo store {} ready:", path.display());
-        println!("  {} agencies, {} agreements, {} alerts", summary.agencies, summary.agreements, summary.alerts);
-        println!("try:");
-        println!("  tabadul --db {} agreement list", path.display());
-        println!("  tabadul --db {} alert list --agency CZ-MV", path.display());
-        println!("  tabadul --db {} audit verify", path.display());
+        say!("demo store {} ready:", path.display());
+        say!("  {} agencies, {} agreements, {} alerts", summary.agencies, summary.agreements, summary.alerts);
+        say!("try:");
+        say!("  tabadul --db {} agreement list", path.display());
+        say!("  tabadul --db {} alert list --agency CZ-MV", path.display());
+        say!("  tabadul --db {} audit verify", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

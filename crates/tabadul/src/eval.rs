@@ -109,6 +109,6 @@ pub fn run(command: EvalCommand) -> Result<ExitCode> {
     let mut report = serde_json::to_value(measured)?;
     report["pairs_per_second"] = serde_json::json!((pairs.len() as f64 / seconds.max(1e-9)).round());
     report["left_out"] = serde_json::json!(left_out);
-    println!("{report}");
+    say!("{report}");
     Ok(ExitCode::SUCCESS)
 }

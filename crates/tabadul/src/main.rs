@@ -1,6 +1,17 @@
 //! `tabadul`: the command line of a tabadul node. It parses flags, loads the configuration,
 //! opens the store, and hands each command to the node; the node decides and audits.
 
+/// `println!` for the command's output: a reader that goes away (`tabadul ... | head`) ends
+/// the command quietly instead of making it panic.
+macro_rules! say {
+    () => {
+        $crate::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+
 mod bench;
 mod check;
 mod cli;

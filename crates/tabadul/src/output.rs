@@ -6,9 +6,21 @@ use serde::Serialize;
 use tabadul_domain::{Agency, Agreement, Alert, Subject, format_date};
 use tabadul_store::StoredAlert;
 
+/// Writes one line of output. When the reader has gone (a closed pipe), the command has
+/// nothing more to say: the process ends quietly, as Unix tools do.
+pub fn line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{args}") {
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: write the output: {error}");
+        }
+        std::process::exit(if error.kind() == std::io::ErrorKind::BrokenPipe { 0 } else { 1 });
+    }
+}
+
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -29,7 +41,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
                 let _ = write!(out, "{cell}{}  ", " ".repeat(width - cell.chars().count()));
             }
         }
-        println!("{}", out.trim_end());
+        say!("{}", out.trim_end());
     };
     line(header.to_vec());
     for row in rows {
@@ -61,18 +73,18 @@ pub fn agreements(agreements: &[Agreement]) {
 }
 
 pub fn agreement(a: &Agreement) {
-    println!("agreement {}", a.id);
-    println!("  title:      {}", a.title);
-    println!("  legal ref:  {}", a.legal_reference);
+    say!("agreement {}", a.id);
+    say!("  title:      {}", a.title);
+    say!("  legal ref:  {}", a.legal_reference);
     let parties: Vec<&str> = a.parties.iter().map(|p| p.as_str()).collect();
-    println!("  parties:    {}", parties.join(", "));
+    say!("  parties:    {}", parties.join(", "));
     let until = a.valid_until.map_or("open-ended".to_string(), format_date);
-    println!("  valid:      {} to {}", format_date(a.valid_from), until);
+    say!("  valid:      {} to {}", format_date(a.valid_from), until);
     if let Some(day) = a.revoked_on {
-        println!("  revoked on: {}", format_date(day));
+        say!("  revoked on: {}", format_date(day));
     }
     for (category, level) in &a.levels {
-        println!("  shares:     {category} at level {level}");
+        say!("  shares:     {category} at level {level}");
     }
 }
 
@@ -89,67 +101,67 @@ pub fn alerts(alerts: &[StoredAlert]) {
 
 pub fn alert(stored: &StoredAlert, links: &[tabadul_domain::Link]) {
     let a: &Alert = &stored.alert;
-    println!("alert {} (version {}, owner {})", a.id, stored.version, a.owner);
-    println!("  category:   {}", a.category);
-    println!("  action:     {}", a.effective_action());
-    println!("  handling:   {}", a.handling.describe());
+    say!("alert {} (version {}, owner {})", a.id, stored.version, a.owner);
+    say!("  category:   {}", a.category);
+    say!("  action:     {}", a.effective_action());
+    say!("  handling:   {}", a.handling.describe());
     if let Some(day) = a.review_date {
-        println!("  review:     {}", format_date(day));
+        say!("  review:     {}", format_date(day));
     }
     if let Some(day) = a.expires {
-        println!("  expires:    {}", format_date(day));
+        say!("  expires:    {}", format_date(day));
     }
     match &a.subject {
         Subject::Person(p) => {
             for name in &p.names {
-                println!("  name:       {} ({}, {})", name.full, name.kind, name.script.as_str());
+                say!("  name:       {} ({}, {})", name.full, name.kind, name.script.as_str());
             }
             let list = |values: Vec<String>| values.join(", ");
             if !p.birth_dates.is_empty() {
-                println!("  born:       {}", list(p.birth_dates.iter().map(|d| d.to_string()).collect()));
+                say!("  born:       {}", list(p.birth_dates.iter().map(|d| d.to_string()).collect()));
             }
             if !p.birth_places.is_empty() {
-                println!("  born in:    {}", p.birth_places.join("; "));
+                say!("  born in:    {}", p.birth_places.join("; "));
             }
             if !p.nationalities.is_empty() {
-                println!("  nationality: {}", list(p.nationalities.iter().map(|c| c.to_string()).collect()));
+                say!("  nationality: {}", list(p.nationalities.iter().map(|c| c.to_string()).collect()));
             }
             if let Some(gender) = p.gender {
-                println!("  gender:     {gender}");
+                say!("  gender:     {gender}");
             }
             for d in &p.documents {
                 let state = d.issuing_state.as_ref().map_or(String::new(), |s| format!("{s} "));
                 let kind = d.doc_type.map_or(String::new(), |t| format!(" ({t})"));
-                println!("  document:   {state}{}{kind}", d.number);
+                say!("  document:   {state}{}{kind}", d.number);
             }
             if !p.markers.is_empty() {
-                println!("  WARNING:    {}", list(p.markers.iter().map(|m| m.to_string()).collect()));
+                say!("  WARNING:    {}", list(p.markers.iter().map(|m| m.to_string()).collect()));
             }
         }
         Subject::Document(d) => {
-            println!("  document:   {} {} {} ({})", d.doc_type, d.issuing_state, d.number, d.status);
+            say!("  document:   {} {} {} ({})", d.doc_type, d.issuing_state, d.number, d.status);
         }
         Subject::Vehicle(v) => {
             let fields =
                 [("vin", &v.vin), ("plate", &v.plate), ("make", &v.make), ("model", &v.model), ("colour", &v.colour)];
             for (label, value) in fields {
                 if let Some(value) = value {
-                    println!("  {label}:{}{value}", " ".repeat(11 - label.len()));
+                    say!("  {label}:{}{value}", " ".repeat(11 - label.len()));
                 }
             }
             if let Some(country) = &v.plate_country {
-                println!("  plate of:   {country}");
+                say!("  plate of:   {country}");
             }
         }
     }
     if !a.remarks.is_empty() {
-        println!("  remarks:    {}", a.remarks.replace('\n', "\n              "));
+        say!("  remarks:    {}", a.remarks.replace('\n', "\n              "));
     }
     if let Some(source) = &a.source_id {
-        println!("  source:     {source}");
+        say!("  source:     {source}");
     }
     for link in links {
         let other = if link.from == a.id { link.to } else { link.from };
-        println!("  linked:     {} {} (by {})", link.kind, other, link.created_by);
+        say!("  linked:     {} {} (by {})", link.kind, other, link.created_by);
     }
 }

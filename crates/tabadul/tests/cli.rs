@@ -570,3 +570,20 @@ fn a_confirmed_hit_reaches_the_owners_inbox() {
         node.fails(&["hits", "confirm", "nope", "--agency", "CZ-MV", "--action-taken", "x"]).contains("not a hit id")
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let node = Node::new();
+    node.ok(&["demo", "--alerts-per-agency", "50"]);
+    // The reader closes its end before the command writes (`tabadul ... | head -0`).
+    let mut child = node
+        .command(&["alert", "list", "--agency", "IQ-MOI", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !stderr.contains("panicked"), "{stderr}");
+}
