@@ -65,8 +65,18 @@ pub fn name_logit(features: &NameFeatures, given_name_conflict: bool) -> f32 {
     NAME_BIAS + dot(&NAME_WEIGHTS, &features.to_array()) + rule
 }
 
+/// A rule, not fitted: birth years more than [`GENERATION_YEARS`] apart (and not one typing
+/// slip from each other, such as 1958 / 1985) belong to another generation: a parent, a child,
+/// an uncle who shares the names. No positive development pair has birth years more than two
+/// apart, so the fitted conflict weight is held back only by the penalty; at the border the
+/// common case is a father and son named after each other (علي حسن / حسن علي).
+pub const GENERATION_APART: f32 = -3.0;
+/// Birth years further apart than this are another generation.
+pub const GENERATION_YEARS: u16 = 10;
+
 pub fn other_logit(features: &OtherFeatures) -> f32 {
-    dot(&OTHER_WEIGHTS, &features.to_array())
+    let rule = if features.generation_apart { GENERATION_APART } else { 0.0 };
+    dot(&OTHER_WEIGHTS, &features.to_array()) + rule
 }
 
 fn dot(weights: &[f32], values: &[f32]) -> f32 {

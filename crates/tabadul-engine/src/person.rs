@@ -252,6 +252,11 @@ pub struct OtherFeatures {
     pub gender_conflict: f32,
     pub document_match: f32,
     pub document_conflict: f32,
+    /// Not a fitted feature: the birth years are a generation apart (see
+    /// [`model::GENERATION_APART`]).
+    pub generation_apart: bool,
+    /// The smallest gap between the two persons' birth years, when both are known.
+    pub year_gap: Option<u16>,
 }
 
 impl OtherFeatures {
@@ -289,6 +294,9 @@ impl OtherFeatures {
             say("birth-date", true, format!("birth year matches, day differs ({q} / {c})"));
         } else if self.date_near > 0.0 {
             say("birth-date", true, format!("birth year close ({q} / {c})"));
+        } else if self.generation_apart {
+            let gap = self.year_gap.unwrap_or_default();
+            say("birth-date", false, format!("born {gap} years apart: another generation, a relative? ({q} / {c})"));
         } else if self.date_conflict > 0.0 {
             say("birth-date", false, format!("birth dates differ ({q} / {c})"));
         }
@@ -323,11 +331,17 @@ fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFe
     let mut f = OtherFeatures::default();
     if !query.birth_dates.is_empty() && !candidate.birth_dates.is_empty() {
         let mut best = 0u8;
+        let mut gap = u16::MAX;
+        let mut slip = false;
         for q in &query.birth_dates {
             for c in &candidate.birth_dates {
                 best = best.max(date_rank(*q, *c));
+                gap = gap.min(q.year_value().abs_diff(c.year_value()));
+                slip |= typing_slip(q.year_value(), c.year_value());
             }
         }
+        f.year_gap = Some(gap);
+        f.generation_apart = gap > model::GENERATION_YEARS && !slip;
         match best {
             6 => f.date_exact = 1.0,
             5 => f.date_partial = 1.0,
@@ -359,6 +373,19 @@ fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFe
         }
     }
     f
+}
+
+/// Whether two years are one typing slip apart: two adjacent digits swapped (1958 / 1985).
+/// (One digit changed is either the last one, at most nine years, or a real difference: a
+/// father born in 1955 and his son in 1985 differ in one digit.)
+fn typing_slip(a: i16, b: i16) -> bool {
+    let (a, b) = (format!("{a:04}"), format!("{b:04}"));
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let differing: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    matches!(differing.as_slice(), [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i])
 }
 
 /// How well two birth dates agree: 6 the same day, 5 the same as far as both are known, 4 day

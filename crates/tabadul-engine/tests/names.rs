@@ -101,3 +101,31 @@ fn the_explanation_reads_like_an_officer_would_say_it() {
     );
     assert!(result.score > 0.95 && result.score < 1.0, "{}", result.score);
 }
+
+/// A person with one name, birth date and nationality.
+fn person(name: &str, born: &str) -> tabadul_engine::PreparedPerson {
+    PersonQuery {
+        names: vec![name.into()],
+        birth_dates: vec![tabadul_domain::PartialDate::parse(born).unwrap()],
+        nationalities: vec![tabadul_domain::CountryCode::new("IQ").unwrap()],
+        ..PersonQuery::default()
+    }
+    .prepare()
+}
+
+#[test]
+fn a_generation_apart_is_another_person_but_a_typing_slip_is_not() {
+    // A son named after his father and grandfather, checked against the father's alert.
+    let son = person("ALI HASSAN ALSHAMMARI", "1988-03-15");
+    let father = person("Hassan Ali al-Shammari", "1961");
+    let result = score(&son, &father);
+    assert!(result.score < HIT_THRESHOLD_DEFAULT, "{}", result.score);
+    let said = result.reasons.iter().find(|r| r.feature == "birth-date").map(|r| r.text.as_str());
+    assert_eq!(said, Some("born 27 years apart: another generation, a relative? (1988-03-15 / 1961)"));
+    // The same man, his birth year typed with two digits swapped: still a hit.
+    let typed = score(&person("Ali Hassan al-Shammari", "1958"), &person("ALI HASSAN ALSHAMMARI", "1985-03-15"));
+    assert!(typed.score >= HIT_THRESHOLD_DEFAULT, "{}", typed.score);
+    // Ten years apart is a conflict, not yet another generation.
+    let close = score(&person("Ali Hassan al-Shammari", "1975"), &person("ALI HASSAN ALSHAMMARI", "1985-03-15"));
+    assert!(close.score > result.score, "{} {}", close.score, result.score);
+}
