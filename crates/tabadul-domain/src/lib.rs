@@ -15,6 +15,7 @@ mod date;
 mod hit;
 mod limits;
 mod script;
+mod user;
 mod visibility;
 
 pub use agency::Agency;
@@ -29,6 +30,7 @@ pub use date::PartialDate;
 pub use hit::{HitId, NotificationId};
 pub use limits::*;
 pub use script::{Script, detect_script};
+pub use user::{Role, User, check_user_name};
 pub use visibility::{Scope, SharingTable, Visibility, visibility};
 
 /// A value that breaks a rule of the domain, with a message a person understands.

@@ -16,6 +16,8 @@
 //! - `audit`: the audit chain, keyed by seq.
 //! - `hits`: what checks found, with the officer's outcome (schema 2); `notifications`: the
 //!   confirmed hits told to their owners, with the owner's acknowledgement.
+//! - `users` (with the argon2id hash of their password) and `tokens` (only the SHA-256 of
+//!   each token) (schema 3).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -25,8 +27,8 @@ use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, check_batch, check_loaded, check_outcome,
-    plan_write,
+    OutcomeKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
+    check_loaded, check_outcome, plan_write,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -105,6 +107,20 @@ CREATE TABLE notifications (
     body TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX notifications_by_owner ON notifications (owner, acknowledged, id);
+"#,
+    r#"
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX users_by_agency ON users (agency, name);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tokens_by_user ON tokens (user);
 "#,
 ];
 
@@ -697,6 +713,107 @@ impl Store for SqliteStore {
                 Ok((AlertId(id_from(&id)?), count(n, "false positives")?))
             })
             .collect()
+        })
+    }
+
+    fn create_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.transaction(|tx| {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO users (name, agency, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![user.user.name, user.user.agency.as_str(), json(user)?],
+                )
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!("user {}", user.user.name)));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn update_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.transaction(|tx| {
+            let updated = tx
+                .execute(
+                    "UPDATE users SET agency = ?2, body = ?3 WHERE name = ?1",
+                    params![user.user.name, user.user.agency.as_str(), json(user)?],
+                )
+                .map_err(backend)?;
+            if updated == 0 {
+                return Err(StoreError::NotFound(format!("user {}", user.user.name)));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, name: &str) -> Result<Option<StoredUser>> {
+        self.with(|c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM users WHERE name = ?1", [name], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| parse("user", &b)).transpose()
+        })
+    }
+
+    fn users(&self, agency: Option<&AgencyCode>) -> Result<Vec<StoredUser>> {
+        self.with(|c| {
+            let mut statement =
+                c.prepare("SELECT body FROM users WHERE ?1 IS NULL OR agency = ?1 ORDER BY name").map_err(backend)?;
+            let rows =
+                statement.query_map([agency.map(|a| a.as_str())], |row| row.get::<_, String>(0)).map_err(backend)?;
+            rows.map(|row| parse("user", &row.map_err(backend)?)).collect()
+        })
+    }
+
+    fn create_token(&self, token: &TokenRecord, audit: AuditDraft) -> Result<()> {
+        self.transaction(|tx| {
+            let user: Option<i64> = tx
+                .query_row("SELECT 1 FROM users WHERE name = ?1", [&token.user], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            if user.is_none() {
+                return Err(StoreError::NotFound(format!("user {}", token.user)));
+            }
+            let inserted = tx
+                .execute(
+                    "INSERT INTO tokens (hash, user, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![token.hash, token.user, json(token)?],
+                )
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists("that token".into()));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        self.with(|c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM tokens WHERE hash = ?1", [hash], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| parse("token", &b)).transpose()
+        })
+    }
+
+    fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()> {
+        self.transaction(|tx| {
+            let body: Option<String> = tx
+                .query_row("SELECT body FROM tokens WHERE hash = ?1", [hash], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            let mut token: TokenRecord = parse("token", &body.ok_or_else(|| StoreError::NotFound("token".into()))?)?;
+            token.revoked = true;
+            tx.execute("UPDATE tokens SET body = ?2 WHERE hash = ?1", params![hash, json(&token)?]).map_err(backend)?;
+            append_audit(tx, audit)?;
+            Ok(())
         })
     }
 

@@ -35,6 +35,7 @@ macro_rules! conformance_suite {
             links_round_trip,
             every_write_is_audited_in_one_chain,
             hits_take_one_outcome_and_notify_the_owner,
+            users_and_tokens_round_trip,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -443,4 +444,52 @@ pub fn hits_take_one_outcome_and_notify_the_owner(store: &dyn Store) {
     // Check, confirm, two rejections, acknowledgement: each with its entry, in one chain.
     let operations: Vec<String> = store.audit_entries(0, 100).unwrap().into_iter().map(|e| e.draft.operation).collect();
     assert_eq!(operations, [ops::CHECK, ops::HIT_CONFIRM, ops::HIT_REJECT, ops::HIT_REJECT, ops::HIT_ACKNOWLEDGE]);
+}
+
+pub fn users_and_tokens_round_trip(store: &dyn Store) {
+    use tabadul_domain::{Role, User};
+    let user = |name: &str, agency: &str, roles: Vec<Role>| crate::StoredUser {
+        user: User { name: name.into(), agency: code(agency), roles, full_name: String::new(), disabled: false },
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$hash-of-{name}"),
+    };
+    let officer = user("officer.bgw", "IQ-MOI", vec![Role::Officer]);
+    store.create_user(&officer, audit("user.create")).unwrap();
+    store.create_user(&user("analyst.prg", "CZ-MV", vec![Role::Analyst, Role::Officer]), audit("user.create")).unwrap();
+    assert!(matches!(store.create_user(&officer, audit("user.create")), Err(StoreError::AlreadyExists(_))));
+    let invalid = user("Not A Name", "IQ-MOI", vec![Role::Officer]);
+    assert!(matches!(store.create_user(&invalid, audit("user.create")), Err(StoreError::Invalid(_))));
+    assert_eq!(store.user("officer.bgw").unwrap(), Some(officer.clone()));
+    assert!(store.user("nobody").unwrap().is_none());
+    let names = |agency: Option<&str>| -> Vec<String> {
+        store.users(agency.map(code).as_ref()).unwrap().into_iter().map(|u| u.user.name).collect()
+    };
+    assert_eq!(names(None), ["analyst.prg", "officer.bgw"]);
+    assert_eq!(names(Some("IQ-MOI")), ["officer.bgw"]);
+
+    let mut disabled = officer.clone();
+    disabled.user.disabled = true;
+    store.update_user(&disabled, audit("user.update")).unwrap();
+    assert!(store.user("officer.bgw").unwrap().unwrap().user.disabled);
+    let ghost = user("ghost", "IQ-MOI", vec![Role::Officer]);
+    assert!(matches!(store.update_user(&ghost, audit("user.update")), Err(StoreError::NotFound(_))));
+
+    let token = crate::TokenRecord {
+        hash: "ab".repeat(32),
+        user: "officer.bgw".into(),
+        kind: crate::TokenKind::Session,
+        label: String::new(),
+        created_at_unix_us: T0,
+        expires_at_unix_us: T0 + 3_600_000_000,
+        revoked: false,
+    };
+    store.create_token(&token, audit("auth.login")).unwrap();
+    assert!(matches!(store.create_token(&token, audit("auth.login")), Err(StoreError::AlreadyExists(_))));
+    let orphan = crate::TokenRecord { hash: "cd".repeat(32), user: "nobody".into(), ..token.clone() };
+    assert!(matches!(store.create_token(&orphan, audit("auth.login")), Err(StoreError::NotFound(_))));
+    assert_eq!(store.token(&token.hash).unwrap(), Some(token.clone()));
+    store.revoke_token(&token.hash, audit("auth.revoke")).unwrap();
+    assert!(store.token(&token.hash).unwrap().unwrap().revoked);
+    assert!(matches!(store.revoke_token("ef", audit("auth.revoke")), Err(StoreError::NotFound(_))));
+    // Two users, one update and one token made and revoked: five entries, no more.
+    assert_eq!(store.audit_entries(0, 100).unwrap().len(), 5);
 }

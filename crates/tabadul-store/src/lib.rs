@@ -15,6 +15,7 @@
 mod error;
 mod hits;
 mod mem;
+mod users;
 
 pub mod conformance;
 
@@ -27,11 +28,12 @@ use tabadul_domain::{
 pub use error::StoreError;
 pub use hits::{Acknowledgement, HitRecord, Notification, Outcome, OutcomeKind};
 pub use mem::MemStore;
+pub use users::{StoredUser, TokenKind, TokenRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The version of the data layout that this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Most hits one check records.
 pub const HITS_PER_CHECK_MAX: usize = 1000;
 /// Most alerts one read returns.
@@ -184,6 +186,19 @@ pub trait Store: Send + Sync {
     ) -> Result<Notification>;
     /// How many hits on each of `owner`'s alerts were found false positives, by alert.
     fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>>;
+
+    /// Adds a user (`AlreadyExists` if the name is taken).
+    fn create_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()>;
+    /// Replaces a user's roles, full name, disabled flag or password (`NotFound` if none).
+    fn update_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()>;
+    fn user(&self, name: &str) -> Result<Option<StoredUser>>;
+    /// The users of `agency` (all if none), by name.
+    fn users(&self, agency: Option<&AgencyCode>) -> Result<Vec<StoredUser>>;
+    /// Keeps a token (its hash) with the audit entry of its making.
+    fn create_token(&self, token: &TokenRecord, audit: AuditDraft) -> Result<()>;
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// Revokes a token (`NotFound` if none).
+    fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()>;
 }
 
 /// Checks that an outcome may be recorded on `hit`, and that `notification` belongs to it.

@@ -8,7 +8,8 @@ use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId,
 
 use crate::{
     Acknowledgement, AlertFilter, AlertWrite, Change, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Result, Store, StoreError, StoredAlert, check_batch, check_outcome, plan_write,
+    OutcomeKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_outcome,
+    plan_write,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -23,6 +24,8 @@ struct State {
     audit: Vec<AuditEntry>,
     hits: BTreeMap<HitId, HitRecord>,
     notifications: BTreeMap<NotificationId, Notification>,
+    users: BTreeMap<String, StoredUser>,
+    tokens: BTreeMap<String, TokenRecord>,
 }
 
 impl State {
@@ -328,6 +331,68 @@ impl Store for MemStore {
                 }
             }
             Ok(counts.into_iter().collect())
+        })
+    }
+
+    fn create_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.with(|state| {
+            if state.users.contains_key(&user.user.name) {
+                return Err(StoreError::AlreadyExists(format!("user {}", user.user.name)));
+            }
+            state.users.insert(user.user.name.clone(), user.clone());
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn update_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.with(|state| {
+            let slot = state
+                .users
+                .get_mut(&user.user.name)
+                .ok_or_else(|| StoreError::NotFound(format!("user {}", user.user.name)))?;
+            *slot = user.clone();
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn user(&self, name: &str) -> Result<Option<StoredUser>> {
+        self.with(|state| Ok(state.users.get(name).cloned()))
+    }
+
+    fn users(&self, agency: Option<&AgencyCode>) -> Result<Vec<StoredUser>> {
+        self.with(|state| {
+            Ok(state.users.values().filter(|u| agency.is_none_or(|a| &u.user.agency == a)).cloned().collect())
+        })
+    }
+
+    fn create_token(&self, token: &TokenRecord, audit: AuditDraft) -> Result<()> {
+        self.with(|state| {
+            if !state.users.contains_key(&token.user) {
+                return Err(StoreError::NotFound(format!("user {}", token.user)));
+            }
+            if state.tokens.contains_key(&token.hash) {
+                return Err(StoreError::AlreadyExists("that token".into()));
+            }
+            state.tokens.insert(token.hash.clone(), token.clone());
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        self.with(|state| Ok(state.tokens.get(hash).cloned()))
+    }
+
+    fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()> {
+        self.with(|state| {
+            let token = state.tokens.get_mut(hash).ok_or_else(|| StoreError::NotFound("token".into()))?;
+            token.revoked = true;
+            state.append_audit(audit);
+            Ok(())
         })
     }
 }
