@@ -130,6 +130,12 @@ pub mod ops {
     pub const HIT_INBOX: &str = "hit.inbox";
     pub const HIT_ACKNOWLEDGE: &str = "hit.acknowledge";
     pub const HIT_FALSE_POSITIVES: &str = "hit.false-positives";
+    pub const USER_CREATE: &str = "user.create";
+    pub const USER_LIST: &str = "user.list";
+    pub const AUTH_LOGIN: &str = "auth.login";
+    pub const AUTH_LOGIN_FAILED: &str = "auth.login-failed";
+    pub const AUTH_TOKEN_CREATE: &str = "auth.token-create";
+    pub const AUTH_REVOKE: &str = "auth.revoke";
 }
 
 /// An entry of the log, sealed into the chain.

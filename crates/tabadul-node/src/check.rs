@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Serialize;
 use tabadul_audit::ops;
 use tabadul_domain::{
-    Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, HitId, PartialDate, Subject,
-    Visibility, WarningMarker,
+    Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, HitId, PartialDate, Role,
+    Subject, Visibility, WarningMarker,
 };
 use tabadul_engine::PersonQuery;
 use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
@@ -238,6 +238,7 @@ impl Node {
     /// Checks a traveller for the actor's agency at a border post: every alert the agency may
     /// see, at the level it may see it; the check is audited and its receipt signed with `key`.
     pub fn check(&self, actor: &Actor, key: &NodeKey, request: &CheckRequest) -> Result<CheckOutcome> {
+        actor.require(&[Role::Officer, Role::Analyst])?;
         let agency = actor.agency()?.clone();
         self.known_agency(&agency)?;
         let today = self.today();

@@ -12,6 +12,9 @@ pub enum NodeError {
     /// The thing does not exist, or the actor may not know that it does.
     #[error("{0} not found")]
     NotFound(String),
+    /// The request carries no valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The actor may not do this.
     #[error("{0}")]
     Forbidden(String),

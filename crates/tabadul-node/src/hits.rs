@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use tabadul_audit::ops;
-use tabadul_domain::{AlertId, HitId, NotificationId, TEXT_BYTES_MAX};
+use tabadul_domain::{AlertId, HitId, NotificationId, Role, TEXT_BYTES_MAX};
 use tabadul_store::{Acknowledgement, HitRecord, Notification, Outcome, OutcomeKind};
 
 use crate::{Actor, Node, NodeError, Result, details, new_id};
@@ -38,6 +38,7 @@ impl Node {
         action_taken: &str,
         remarks: &str,
     ) -> Result<HitRecord> {
+        actor.require(&[Role::Officer, Role::Analyst])?;
         let agency = actor.agency()?;
         let hit = self.store.hit(id)?.filter(|hit| &hit.agency == agency);
         // Another agency's hit is reported as not found: it may not know that it exists.
@@ -90,6 +91,7 @@ impl Node {
     /// The notifications of confirmed hits on the actor's agency's alerts, newest first; those
     /// not yet acknowledged only, unless `all`.
     pub fn hit_inbox(&self, actor: &Actor, all: bool, limit: usize) -> Result<Vec<Notification>> {
+        actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
         self.known_agency(agency)?;
         let found = self.store.notifications(agency, !all, limit.clamp(1, INBOX_LIMIT_MAX))?;
@@ -104,6 +106,7 @@ impl Node {
 
     /// The owner acknowledges a notification.
     pub fn acknowledge_notification(&self, actor: &Actor, id: NotificationId) -> Result<Notification> {
+        actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
         let at_unix_us = (self.now().unix_timestamp_nanos() / 1000) as i64;
         let acknowledgement = Acknowledgement { user: actor.user.clone(), at_unix_us };
@@ -116,6 +119,7 @@ impl Node {
 
     /// How many hits on each of the actor's agency's alerts were false positives.
     pub fn false_positives(&self, actor: &Actor) -> Result<Vec<FalsePositives>> {
+        actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
         self.known_agency(agency)?;
         let counts = self.store.false_positives(agency)?;

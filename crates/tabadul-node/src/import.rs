@@ -177,6 +177,7 @@ impl Node {
         options: &ImportOptions,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportSummary> {
+        actor.require(&[tabadul_domain::Role::Analyst])?;
         let owner = actor.agency()?.clone();
         self.known_agency(&owner)?;
         if options.category.subject_kind() != SubjectKind::Person {

@@ -10,14 +10,15 @@ mod error;
 mod hits;
 mod import;
 mod receipt;
+mod users;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 use tabadul_audit::{AuditDraft, AuditEntry, Broken, ChainVerifier, Hash, ops};
 use tabadul_domain::{
-    Agency, AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, Link, LinkKind, SharingLevel, SharingTable,
-    Subject, Visibility,
+    Agency, AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, Link, LinkKind, Role, SharingLevel,
+    SharingTable, Subject, Visibility,
 };
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
@@ -30,6 +31,7 @@ pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
 pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
 pub use tabadul_store::{HitRecord, Notification, OutcomeKind};
+pub use users::{API_TOKEN_DAYS_MAX, IssuedToken, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, SESSION_MINUTES};
 
 /// Most alerts one list returns.
 pub const LIST_LIMIT_MAX: usize = 1000;
@@ -61,16 +63,34 @@ impl Clock for FixedClock {
     }
 }
 
-/// Who acts: a user, on behalf of an agency (none for node administration).
+/// Who acts: a user, on behalf of an agency (none for node administration), with the roles
+/// that decide what they may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub user: String,
     pub agency: Option<AgencyCode>,
+    pub roles: Vec<Role>,
 }
 
 impl Actor {
+    /// The node's operator at its command line: whoever can open the store file holds every
+    /// role.
     pub fn new(user: impl Into<String>, agency: Option<AgencyCode>) -> Self {
-        Actor { user: user.into(), agency }
+        Actor { user: user.into(), agency, roles: Role::ALL.to_vec() }
+    }
+
+    /// A user of the API, with the roles the node gave them.
+    pub fn for_user(user: &tabadul_domain::User) -> Self {
+        Actor { user: user.name.clone(), agency: Some(user.agency.clone()), roles: user.roles.clone() }
+    }
+
+    /// Succeeds if the actor holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<()> {
+        if roles.iter().any(|r| self.roles.contains(r)) {
+            return Ok(());
+        }
+        let needed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(NodeError::Forbidden(format!("this needs the role {} (user {})", needed.join(" or "), self.user)))
     }
 
     fn agency(&self) -> Result<&AgencyCode> {
@@ -172,6 +192,7 @@ impl Node {
     // --- agencies -------------------------------------------------------------------------
 
     pub fn add_agency(&self, actor: &Actor, agency: Agency) -> Result<Agency> {
+        actor.require(&[Role::Administrator])?;
         let audit = self.audit(actor, ops::AGENCY_CREATE).targets([&agency.code]).result_count(1);
         self.store.create_agency(&agency, audit)?;
         Ok(agency)
@@ -186,6 +207,7 @@ impl Node {
     // --- agreements -----------------------------------------------------------------------
 
     pub fn add_agreement(&self, actor: &Actor, draft: AgreementDraft) -> Result<Agreement> {
+        actor.require(&[Role::Supervisor, Role::Administrator])?;
         for party in &draft.parties {
             self.known_agency(party)?;
         }
@@ -221,6 +243,7 @@ impl Node {
     }
 
     pub fn revoke_agreement(&self, actor: &Actor, id: AgreementId, on: Option<time::Date>) -> Result<Agreement> {
+        actor.require(&[Role::Supervisor, Role::Administrator])?;
         let agreement = self.agreement_for(actor, id)?;
         let on = on.unwrap_or_else(|| self.today());
         if on < agreement.valid_from {
@@ -273,6 +296,7 @@ impl Node {
 
     /// Creates several alerts of the actor's agency in one transaction: all or none.
     pub fn create_alerts(&self, actor: &Actor, drafts: Vec<AlertDraft>) -> Result<Vec<StoredAlert>> {
+        actor.require(&[Role::Analyst])?;
         let owner = actor.agency()?.clone();
         self.known_agency(&owner)?;
         let alerts = drafts
@@ -344,6 +368,7 @@ impl Node {
         expected_version: Option<u64>,
         edit: impl FnOnce(&mut Alert) -> Result<()>,
     ) -> Result<StoredAlert> {
+        actor.require(&[Role::Analyst])?;
         let stored = self.owned(actor, id)?;
         let version = expected_version.unwrap_or(stored.version);
         let mut alert = stored.alert.clone();
@@ -358,6 +383,7 @@ impl Node {
     }
 
     pub fn delete_alert(&self, actor: &Actor, id: AlertId, expected_version: Option<u64>) -> Result<()> {
+        actor.require(&[Role::Analyst])?;
         let stored = self.owned(actor, id)?;
         let audit = self.audit(actor, ops::ALERT_DELETE).targets([id]).result_count(1);
         let remove = AlertWrite::Remove { owner: stored.alert.owner, id, expected_version, op: ChangeOp::Delete };
@@ -369,6 +395,7 @@ impl Node {
     /// partner learns of the alert only through a check's hit; an alert it may not see is
     /// reported as not found, exactly like one that does not exist.
     pub fn alert(&self, actor: &Actor, id: AlertId) -> Result<AlertView> {
+        actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
         let table = self.sharing_table(agency)?;
         let stored = self.store.alert(id)?;
@@ -405,6 +432,7 @@ impl Node {
 
     /// Lists the alerts the actor's agency sees in full, in id order, a page at a time.
     pub fn alerts(&self, actor: &Actor, query: &AlertQuery) -> Result<Vec<StoredAlert>> {
+        actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
         let table = self.sharing_table(agency)?;
         let limit = query.limit.unwrap_or(100).clamp(1, LIST_LIMIT_MAX);
@@ -438,6 +466,7 @@ impl Node {
 
     /// Links two alerts that the actor's agency sees in full.
     pub fn link_alerts(&self, actor: &Actor, from: AlertId, to: AlertId, kind: LinkKind) -> Result<Link> {
+        actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
         let table = self.sharing_table(agency)?;
         for id in [from, to] {
@@ -465,6 +494,7 @@ impl Node {
     /// Removes every alert that expired before today, in batches; each batch is one audit
     /// entry naming the alerts it removed. Returns how many were removed.
     pub fn purge_expired(&self, actor: &Actor) -> Result<u64> {
+        actor.require(&[Role::Administrator])?;
         let today = self.today();
         let mut filter = AlertFilter::default();
         let mut expired = Vec::new();
@@ -503,6 +533,7 @@ impl Node {
     /// Recomputes the whole chain and names the first entry that does not fit; then logs that
     /// it verified.
     pub fn verify_audit(&self, actor: &Actor) -> Result<AuditReport> {
+        actor.require(&[Role::Auditor])?;
         let mut verifier = ChainVerifier::default();
         let mut broken = None;
         let mut after = 0;
@@ -531,6 +562,7 @@ impl Node {
 
     /// Reads audit entries (for auditors); the read is itself logged.
     pub fn audit_entries(&self, actor: &Actor, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        actor.require(&[Role::Auditor])?;
         let entries = self.store.audit_entries(after_seq, limit.min(AUDIT_PAGE))?;
         let audit = self
             .audit(actor, ops::AUDIT_READ)
