@@ -103,6 +103,44 @@ pub struct DemoSummary {
     pub alerts: usize,
 }
 
+/// The password of every demo user: a demo node is for trying tabadul out, never for real data.
+pub const DEMO_PASSWORD: &str = "tabadul-demo-2026";
+
+/// A demo user: its name and roles.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoUser {
+    pub name: String,
+    pub agency: AgencyCode,
+    pub roles: Vec<tabadul_domain::Role>,
+}
+
+/// Adds demo users, all with [`DEMO_PASSWORD`]: for each agency an officer, an analyst, a
+/// supervisor and an auditor (`officer@iq-moi`...), and one administrator (`admin@iq-moi`).
+pub fn seed_users(node: &Node, user: &str) -> Result<Vec<DemoUser>> {
+    use tabadul_domain::{Role, User};
+    let operator = Actor::new(user, None);
+    let mut made = Vec::new();
+    let mut add = |name: String, agency: AgencyCode, roles: Vec<Role>| -> Result<()> {
+        let user = User {
+            name: name.clone(),
+            agency: agency.clone(),
+            roles: roles.clone(),
+            full_name: String::new(),
+            disabled: false,
+        };
+        node.add_user(&operator, user, DEMO_PASSWORD)?;
+        made.push(DemoUser { name, agency, roles });
+        Ok(())
+    };
+    for (agency, ..) in AGENCIES {
+        for role in [Role::Officer, Role::Analyst, Role::Supervisor, Role::Auditor] {
+            add(format!("{}@{}", role.as_str(), agency.to_ascii_lowercase()), code(agency), vec![role])?;
+        }
+    }
+    add("admin@iq-moi".into(), code("IQ-MOI"), vec![Role::Administrator, Role::Auditor])?;
+    Ok(made)
+}
+
 /// A small deterministic generator (SplitMix64), so that demo and benchmark data need no
 /// randomness source and come out the same for the same seed.
 #[derive(Debug, Clone)]

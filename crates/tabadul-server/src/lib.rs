@@ -1,1 +1,472 @@
-//! placeholder
+//! The tabadul HTTP/JSON API, over a [`Node`].
+//!
+//! Handlers only translate: they authenticate the caller into an [`Actor`], hand the request
+//! to the node (which decides what the actor may do and see, and audits it) on the blocking
+//! pool, and turn the answer or the error (one table: [`error::ERRORS`]) into JSON. Checks
+//! run behind a bounded number of permits, so that a flood of them cannot starve the rest.
+
+pub mod error;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tabadul_domain::{AgencyCode, AlertId, Category, CountryCode, Gender, HitId, NotificationId, PartialDate};
+use tabadul_node::{Actor, AlertQuery, CheckRequest, Node, NodeKey, OutcomeKind};
+use tokio::sync::Semaphore;
+
+pub use error::{ApiError, ERRORS};
+
+/// The largest request body read, in bytes.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+/// How long a check waits for a permit before the server answers `busy`.
+pub const CHECK_WAIT_MAX: Duration = Duration::from_secs(2);
+
+/// What every handler shares.
+pub struct AppState {
+    pub node: Node,
+    pub key: NodeKey,
+    /// Checks that may run at once (the rest wait, up to [`CHECK_WAIT_MAX`]).
+    pub check_permits: Semaphore,
+}
+
+impl AppState {
+    pub fn new(node: Node, key: NodeKey, checks_at_once: usize) -> Arc<AppState> {
+        Arc::new(AppState { node, key, check_permits: Semaphore::new(checks_at_once.max(1)) })
+    }
+}
+
+type Shared = State<Arc<AppState>>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Runs a node call on the blocking pool (the store is synchronous).
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    call: impl FnOnce(&Node) -> Result<T, tabadul_node::NodeError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let node = state.node.clone();
+    match tokio::task::spawn_blocking(move || call(&node)).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(error) => {
+            tracing::error!(%error, "a node call panicked or was cancelled");
+            Err(ApiError::new("internal", "the node failed to answer; the error is logged"))
+        }
+    }
+}
+
+/// The caller, from `Authorization: Bearer TOKEN`.
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .ok_or_else(|| ApiError::new("unauthenticated", "send `Authorization: Bearer TOKEN` (log in first)"))?
+            .trim()
+            .to_string();
+        blocking(state, move |node| node.authenticate(&token)).await.map(Caller)
+    }
+}
+
+/// A JSON body, with the error table's answers for bodies that are not the JSON expected.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Body<T>, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::new("unsupported-media-type", "send the body as JSON with `Content-Type: application/json`")
+        }
+        JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new("too-large", format!("the body is larger than {BODY_BYTES_MAX} bytes"))
+        }
+        _ => ApiError::new("malformed", rejection.body_text()),
+    }
+}
+
+/// Query parameters, with the error table's answer for bad ones.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Params<T>, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(query_error(rejection)),
+        }
+    }
+}
+
+fn query_error(rejection: QueryRejection) -> ApiError {
+    ApiError::new("malformed", rejection.body_text())
+}
+
+/// The API's routes over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/sessions", post(login).delete(logout))
+        .route("/tokens", post(create_token))
+        .route("/checks", post(check))
+        .route("/alerts", get(alerts))
+        .route("/alerts/{id}", get(alert))
+        .route("/agreements", get(agreements))
+        .route("/hits/inbox", get(inbox))
+        .route("/hits/false-positives", get(false_positives))
+        .route("/hits/{id}/confirm", post(confirm))
+        .route("/hits/{id}/reject", post(reject))
+        .route("/notifications/{id}/ack", post(acknowledge))
+        .route("/receipts/verify", post(verify_receipt))
+        .route("/audit/verify", get(verify_audit))
+        .route("/node", get(node_status));
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new("not-found", "no such path: the API is under /api/v1")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new("method-not-allowed", "this path does not take this method")
+}
+
+async fn health() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready once the screening index is built.
+async fn ready(State(state): Shared) -> Result<Json<serde_json::Value>, ApiError> {
+    blocking(&state, |node| node.load_index()).await?;
+    Ok(Json(serde_json::json!({ "status": "ready" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    user: String,
+    password: String,
+}
+
+async fn login(State(state): Shared, Body(login): Body<Login>) -> Result<impl IntoResponse, ApiError> {
+    let issued = blocking(&state, move |node| node.login(&login.user, &login.password)).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+async fn logout(
+    State(state): Shared,
+    parts: axum::http::HeaderMap,
+    Caller(actor): Caller,
+) -> Result<StatusCode, ApiError> {
+    let token = parts
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.get(7..))
+        .unwrap_or_default()
+        .to_string();
+    blocking(&state, move |node| node.revoke_token(&actor, &token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    #[serde(default)]
+    label: String,
+    days: i64,
+}
+
+async fn create_token(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(request): Body<NewToken>,
+) -> Result<impl IntoResponse, ApiError> {
+    let issued = blocking(&state, move |node| node.create_api_token(&actor, &request.label, request.days)).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// A check as the API takes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBody {
+    /// The border crossing point.
+    pub post: String,
+    #[serde(default)]
+    pub mrz: Option<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub birth_dates: Vec<PartialDate>,
+    #[serde(default)]
+    pub nationalities: Vec<CountryCode>,
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    pub document_number: Option<String>,
+    #[serde(default)]
+    pub document_state: Option<String>,
+    #[serde(default)]
+    pub vin: Option<String>,
+    #[serde(default)]
+    pub plate: Option<String>,
+}
+
+async fn check(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(body): Body<CheckBody>,
+) -> ApiResult<tabadul_node::CheckOutcome> {
+    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire())
+        .await
+        .map_err(|_| ApiError::new("busy", "too many checks are waiting: try again in a moment"))?
+        .map_err(|_| ApiError::new("busy", "the server is shutting down"))?;
+    let request = CheckRequest {
+        post: body.post,
+        mrz: body.mrz,
+        names: body.names,
+        birth_dates: body.birth_dates,
+        nationalities: body.nationalities,
+        gender: body.gender,
+        document_number: body.document_number,
+        document_state: body.document_state,
+        vin: body.vin,
+        plate: body.plate,
+    };
+    let key = state.key.clone();
+    let outcome = blocking(&state, move |node| node.check(&actor, &key, &request)).await;
+    drop(permit);
+    outcome.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertParams {
+    owner: Option<AgencyCode>,
+    category: Option<Category>,
+    after: Option<AlertId>,
+    limit: Option<usize>,
+}
+
+async fn alerts(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Params(params): Params<AlertParams>,
+) -> ApiResult<Vec<tabadul_store::StoredAlert>> {
+    let query = AlertQuery { owner: params.owner, category: params.category, after: params.after, limit: params.limit };
+    blocking(&state, move |node| node.alerts(&actor, &query)).await.map(Json)
+}
+
+fn parse_id<T>(text: &str, parse: impl Fn(&str) -> Result<T, tabadul_domain::DomainError>) -> Result<T, ApiError> {
+    parse(text).map_err(|e| ApiError::new("invalid", e.to_string()))
+}
+
+async fn alert(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<tabadul_node::AlertView> {
+    let id = parse_id(&id, AlertId::parse)?;
+    blocking(&state, move |node| node.alert(&actor, id)).await.map(Json)
+}
+
+async fn agreements(State(state): Shared, Caller(actor): Caller) -> ApiResult<Vec<tabadul_domain::Agreement>> {
+    blocking(&state, move |node| node.agreements(&actor)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxParams {
+    #[serde(default)]
+    all: bool,
+    limit: Option<usize>,
+}
+
+async fn inbox(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Params(params): Params<InboxParams>,
+) -> ApiResult<Vec<tabadul_node::Notification>> {
+    let limit = params.limit.unwrap_or(100);
+    blocking(&state, move |node| node.hit_inbox(&actor, params.all, limit)).await.map(Json)
+}
+
+async fn false_positives(State(state): Shared, Caller(actor): Caller) -> ApiResult<Vec<tabadul_node::FalsePositives>> {
+    blocking(&state, move |node| node.false_positives(&actor)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Confirmation {
+    action_taken: String,
+    #[serde(default)]
+    remarks: String,
+}
+
+async fn confirm(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<Confirmation>,
+) -> ApiResult<tabadul_node::HitRecord> {
+    let id = parse_id(&id, HitId::parse)?;
+    blocking(&state, move |node| {
+        node.record_hit_outcome(&actor, id, OutcomeKind::Confirmed, &body.action_taken, &body.remarks)
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rejection {
+    #[serde(default)]
+    remarks: String,
+}
+
+async fn reject(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<Rejection>,
+) -> ApiResult<tabadul_node::HitRecord> {
+    let id = parse_id(&id, HitId::parse)?;
+    blocking(&state, move |node| node.record_hit_outcome(&actor, id, OutcomeKind::FalsePositive, "", &body.remarks))
+        .await
+        .map(Json)
+}
+
+async fn acknowledge(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<tabadul_node::Notification> {
+    let id = parse_id(&id, NotificationId::parse)?;
+    blocking(&state, move |node| node.acknowledge_notification(&actor, id)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptBody {
+    /// What `POST /checks` answered, or its receipt alone.
+    document: serde_json::Value,
+    /// The signing node's public key (hex); this node's by default.
+    #[serde(default)]
+    public_key: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReceiptAnswer {
+    valid: bool,
+    problems: Vec<String>,
+    verification: tabadul_node::ReceiptVerification,
+}
+
+async fn verify_receipt(
+    State(state): Shared,
+    Caller(_): Caller,
+    Body(body): Body<ReceiptBody>,
+) -> ApiResult<ReceiptAnswer> {
+    let trusted = body.public_key.unwrap_or_else(|| state.key.public_hex());
+    let verification = tabadul_node::verify_receipt(&body.document, &trusted)?;
+    Ok(Json(ReceiptAnswer { valid: verification.is_valid(), problems: verification.problems(), verification }))
+}
+
+async fn verify_audit(State(state): Shared, Caller(actor): Caller) -> ApiResult<tabadul_node::AuditReport> {
+    blocking(&state, move |node| node.verify_audit(&actor)).await.map(Json)
+}
+
+#[derive(Serialize)]
+struct NodeStatus {
+    node_key: String,
+    alerts: u64,
+    user: String,
+    agency: Option<AgencyCode>,
+    roles: Vec<tabadul_domain::Role>,
+}
+
+async fn node_status(State(state): Shared, Caller(actor): Caller) -> ApiResult<NodeStatus> {
+    let alerts = blocking(&state, |node| Ok(node.store().alert_count()?)).await?;
+    Ok(Json(NodeStatus {
+        node_key: state.key.public_hex(),
+        alerts,
+        user: actor.user,
+        agency: actor.agency,
+        roles: actor.roles,
+    }))
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+/// Serves the API on `listen` until SIGINT or SIGTERM, on a runtime of its own; the screening
+/// index is built in the background (`/ready` answers once it is).
+pub fn run(node: Node, key: NodeKey, listen: std::net::SocketAddr) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let state = AppState::new(node.clone(), key, cores * 2);
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = node.load_index() {
+                tracing::error!(%error, "building the screening index failed");
+            }
+        });
+        serve(listener, router(state), shutdown_signal()).await
+    })
+}

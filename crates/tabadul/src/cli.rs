@@ -59,6 +59,8 @@ pub enum Command {
     /// After a hit: confirm or reject it; the owner's inbox of confirmed hits.
     #[command(subcommand)]
     Hits(HitsCommand),
+    /// Serve the HTTP/JSON API (under /api/v1; /health and /ready without a token).
+    Serve(ServeArgs),
     /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
     Demo(DemoArgs),
     /// Measure the matcher on labelled data.
@@ -501,4 +503,18 @@ pub enum HitsCommand {
         #[command(flatten)]
         agency: AgencyArg,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address and port to listen on.
+    #[arg(long, env = "TABADUL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// On a fresh store file: fill it with the London summit's partners, agreements, alerts and
+    /// demo users (their credentials are printed). On an existing one: serve it as it is.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo on a fresh file: how many synthetic alerts each partner agency gets.
+    #[arg(long, default_value_t = 400)]
+    pub alerts_per_agency: usize,
 }

@@ -84,6 +84,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => crate::check::check(&cx, &args),
         Command::Receipt(command) => crate::check::receipt(&cx, command),
         Command::Hits(command) => crate::check::hits(&cx, command),
+        Command::Serve(args) => serve(&cx, &args),
         Command::Demo(args) => crate::commands::demo(&cx, args.alerts_per_agency),
         Command::Eval(command) => crate::eval::run(command),
         Command::Bench(args) => crate::bench::run(args),
@@ -609,5 +610,38 @@ fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
         say!("  tabadul --db {} alert list --agency CZ-MV", path.display());
         say!("  tabadul --db {} audit verify", path.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
+    let path = &cx.config.db_path;
+    if args.demo && !path.exists() {
+        let node = open_node(path)?;
+        let summary =
+            tabadul_node::demo::seed(&node, &cx.user, args.alerts_per_agency).context("fill the demo store")?;
+        let users = tabadul_node::demo::seed_users(&node, &cx.user).context("add the demo users")?;
+        say!(
+            "demo store {} ready: {} agencies, {} agreements, {} alerts",
+            path.display(),
+            summary.agencies,
+            summary.agreements,
+            summary.alerts
+        );
+        say!("demo users (password for all: {}):", tabadul_node::demo::DEMO_PASSWORD);
+        let rows: Vec<Vec<String>> = users
+            .iter()
+            .map(|u| {
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                vec![u.name.clone(), u.agency.to_string(), roles.join(", ")]
+            })
+            .collect();
+        output::table(&["USER", "AGENCY", "ROLES"], &rows);
+    }
+    let node = cx.node()?;
+    let key = crate::check::node_key(&cx.config.key_path)?;
+    say!("serving the API on http://{} (node key {}); stop with Ctrl-C", args.listen, key.public_hex());
+    say!("  curl -s -X POST http://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);
+    say!("       -d '{{\"user\": \"officer@cz-mv\", \"password\": \"{}\"}}'", tabadul_node::demo::DEMO_PASSWORD);
+    tabadul_server::run(node, key, args.listen).with_context(|| format!("serve on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)
 }

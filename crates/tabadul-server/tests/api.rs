@@ -1,0 +1,332 @@
+//! The API end to end through its router: authentication, roles, what each agency sees through
+//! every read endpoint, checks and their receipts, the hit inbox, and the error table's answers
+//! to bad requests.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tabadul_domain::{
+    Agency, AgencyCode, Category, CountryCode, HandlingCode, NameKind, PartialDate, Person, PersonName, Role,
+    SharingLevel, Subject, User,
+};
+use tabadul_node::{Actor, AgreementDraft, AlertDraft, FixedClock, Node, NodeKey};
+use tabadul_server::{AppState, ERRORS, router};
+use tabadul_store::MemStore;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn code(text: &str) -> AgencyCode {
+    AgencyCode::new(text).unwrap()
+}
+
+struct Api {
+    app: axum::Router,
+    /// Alerts of Iraq: a suspected smuggler (full for the Czech Republic, hit level for
+    /// France), a wanted person (shared with nobody).
+    smuggler: String,
+    wanted: String,
+}
+
+/// Iraq, the Czech Republic, France and the UK, an officer and an analyst in each, an Iraqi
+/// auditor.
+fn api() -> Api {
+    let clock = FixedClock(time::macros::datetime!(2026-11-29 12:00 UTC));
+    let node = Node::new(Arc::new(MemStore::new()), Arc::new(clock));
+    let operator = Actor::new("operator", None);
+    for (agency, country) in [("IQ-MOI", "IQ"), ("CZ-MV", "CZ"), ("FR-MI", "FR"), ("GB-HO", "GB")] {
+        let agency = Agency::new(code(agency), CountryCode::new(country).unwrap(), "Ministry of the Interior", None);
+        node.add_agency(&operator, agency.unwrap()).unwrap();
+        for role in [Role::Officer, Role::Analyst] {
+            let name = format!("{}@{}", role.as_str(), agency_name(country));
+            let user = User {
+                name,
+                agency: code(agency_code(country)),
+                roles: vec![role],
+                full_name: String::new(),
+                disabled: false,
+            };
+            node.add_user(&operator, user, PASSWORD).unwrap();
+        }
+    }
+    let auditor = User {
+        name: "auditor@iq".into(),
+        agency: code("IQ-MOI"),
+        roles: vec![Role::Auditor],
+        full_name: String::new(),
+        disabled: false,
+    };
+    node.add_user(&operator, auditor, PASSWORD).unwrap();
+    let agreement = |parties: &[&str], level: SharingLevel| AgreementDraft {
+        title: "MoU".into(),
+        parties: parties.iter().map(|p| code(p)).collect(),
+        levels: vec![(Category::SuspectedSmuggler, level)],
+        valid_from: Some(time::macros::date!(2026 - 01 - 01)),
+        valid_until: None,
+        legal_reference: "MoU".into(),
+    };
+    node.add_agreement(&operator, agreement(&["IQ-MOI", "CZ-MV"], SharingLevel::Full)).unwrap();
+    node.add_agreement(&operator, agreement(&["IQ-MOI", "FR-MI"], SharingLevel::Hit)).unwrap();
+    let iraq = Actor::new("analyst@iq", Some(code("IQ-MOI")));
+    let person = |category: Category, name: &str| AlertDraft {
+        category,
+        subject: Subject::Person(Person {
+            names: vec![PersonName::new(name, NameKind::Primary)],
+            birth_dates: vec![PartialDate::parse("1985-01-01").unwrap()],
+            ..Person::default()
+        }),
+        action: None,
+        handling: HandlingCode::H1,
+        review_date: None,
+        expires: None,
+        remarks: "informant report 2025/114".into(),
+        source_id: None,
+        refer_to: None,
+    };
+    let smuggler = node.create_alert(&iraq, person(Category::SuspectedSmuggler, "عبد الأمير حسن الشمري")).unwrap();
+    let wanted = node.create_alert(&iraq, person(Category::WantedForArrest, "كريم جبار الساعدي")).unwrap();
+    let state = AppState::new(node, NodeKey::generate().unwrap(), 4);
+    Api { app: router(state), smuggler: smuggler.alert.id.to_string(), wanted: wanted.alert.id.to_string() }
+}
+
+fn agency_code(country: &str) -> &'static str {
+    match country {
+        "IQ" => "IQ-MOI",
+        "CZ" => "CZ-MV",
+        "FR" => "FR-MI",
+        _ => "GB-HO",
+    }
+}
+
+fn agency_name(country: &str) -> String {
+    country.to_ascii_lowercase()
+}
+
+impl Api {
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(value) => {
+                request = request.header("Content-Type", "application/json");
+                Body::from(value.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        (status, value)
+    }
+
+    async fn login(&self, user: &str) -> String {
+        let (status, body) =
+            self.call(Method::POST, "/api/v1/sessions", None, Some(json!({"user": user, "password": PASSWORD}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+}
+
+fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(answer.1["code"], code, "{}", answer.1);
+    assert!(answer.1["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", answer.1);
+}
+
+#[tokio::test]
+async fn only_health_answers_without_a_token() {
+    let api = api();
+    let (status, body) = api.call(Method::GET, "/health", None, None).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    for path in ["/api/v1/alerts", "/api/v1/node", "/api/v1/hits/inbox", "/api/v1/audit/verify"] {
+        assert_error(&api.call(Method::GET, path, None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+        let forged = api.call(Method::GET, path, Some("tbd_0123"), None).await;
+        assert_error(&forged, StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    let wrong =
+        api.call(Method::POST, "/api/v1/sessions", None, Some(json!({"user": "analyst@iq", "password": "nope"}))).await;
+    assert_error(&wrong, StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    // Logging out revokes the token.
+    let token = api.login("analyst@iq").await;
+    assert_eq!(api.call(Method::DELETE, "/api/v1/sessions", Some(&token), None).await.0, StatusCode::NO_CONTENT);
+    assert_error(
+        &api.call(Method::GET, "/api/v1/node", Some(&token), None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+}
+
+#[tokio::test]
+async fn no_read_endpoint_shows_more_than_the_agreements_allow() {
+    let api = api();
+    let alert = |id: &str| format!("/api/v1/alerts/{id}");
+    // Iraq, the owner, sees both; the Czech analyst the smuggler in full; France (hit level)
+    // and the UK (no agreement) neither, and the UK is not even told the alert exists.
+    let cases = [
+        ("analyst@iq", 2, StatusCode::OK, StatusCode::OK),
+        ("analyst@cz", 1, StatusCode::OK, StatusCode::NOT_FOUND),
+        ("analyst@fr", 0, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND),
+        ("analyst@gb", 0, StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+    ];
+    for (user, listed, smuggler, wanted) in cases {
+        let token = api.login(user).await;
+        let (status, list) = api.call(Method::GET, "/api/v1/alerts", Some(&token), None).await;
+        assert_eq!((status, list.as_array().map(Vec::len)), (StatusCode::OK, Some(listed)), "{user}: {list}");
+        assert_eq!(api.call(Method::GET, &alert(&api.smuggler), Some(&token), None).await.0, smuggler, "{user}");
+        assert_eq!(api.call(Method::GET, &alert(&api.wanted), Some(&token), None).await.0, wanted, "{user}");
+    }
+
+    // Checks: the Czech officer gets the smuggler in full, the French officer only a hit, the
+    // British officer nothing.
+    let check = json!({"post": "BGW", "names": ["Abdul Ameer Hassan al-Shammari"], "birth_dates": ["1985-01-01"]});
+    let persons = |answer: &Value| answer["check"]["result"]["persons"].as_array().cloned().unwrap_or_default();
+    let czech =
+        api.call(Method::POST, "/api/v1/checks", Some(&api.login("officer@cz").await), Some(check.clone())).await;
+    assert_eq!(czech.0, StatusCode::OK, "{}", czech.1);
+    let hits = persons(&czech.1);
+    assert_eq!((hits.len(), hits[0]["level"].as_str()), (1, Some("full")));
+    assert_eq!(hits[0]["alert_id"].as_str(), Some(api.smuggler.as_str()));
+    let french =
+        api.call(Method::POST, "/api/v1/checks", Some(&api.login("officer@fr").await), Some(check.clone())).await;
+    let hits = persons(&french.1);
+    assert_eq!((hits.len(), hits[0]["level"].as_str()), (1, Some("hit")));
+    let text = french.1.to_string();
+    assert!(!text.contains("الشمري") && !text.contains("informant") && !text.contains("explanation"), "{text}");
+    let british = api.call(Method::POST, "/api/v1/checks", Some(&api.login("officer@gb").await), Some(check)).await;
+    assert!(persons(&british.1).is_empty(), "{}", british.1);
+}
+
+#[tokio::test]
+async fn roles_are_checked_by_the_node() {
+    let api = api();
+    let officer = api.login("officer@iq").await;
+    let analyst = api.login("analyst@iq").await;
+    let auditor = api.login("auditor@iq").await;
+    assert_error(
+        &api.call(Method::GET, "/api/v1/alerts", Some(&officer), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let check = json!({"post": "BGW", "names": ["Ali"]});
+    assert_error(
+        &api.call(Method::POST, "/api/v1/checks", Some(&auditor), Some(check)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &api.call(Method::GET, "/api/v1/audit/verify", Some(&analyst), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let (status, report) = api.call(Method::GET, "/api/v1/audit/verify", Some(&auditor), None).await;
+    assert_eq!((status, report["broken"].is_null()), (StatusCode::OK, true), "{report}");
+}
+
+#[tokio::test]
+async fn a_confirmed_hit_reaches_the_owner_and_the_receipt_verifies() {
+    let api = api();
+    let officer = api.login("officer@cz").await;
+    let check = json!({"post": "PRG", "names": ["عبد الأمير حسن الشمري"], "birth_dates": ["1985-01-01"]});
+    let (_, outcome) = api.call(Method::POST, "/api/v1/checks", Some(&officer), Some(check)).await;
+
+    let verify = |document: Value| json!({ "document": document });
+    let (status, answer) =
+        api.call(Method::POST, "/api/v1/receipts/verify", Some(&officer), Some(verify(outcome.clone()))).await;
+    assert_eq!((status, answer["valid"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    let mut edited = outcome.clone();
+    edited["check"]["result"]["persons"] = json!([]);
+    let (_, answer) = api.call(Method::POST, "/api/v1/receipts/verify", Some(&officer), Some(verify(edited))).await;
+    assert_eq!(answer["valid"].as_bool(), Some(false), "{answer}");
+
+    let hit = outcome["check"]["result"]["persons"][0]["hit_id"].as_str().unwrap();
+    let confirm = json!({"action_taken": "detained at gate B4"});
+    let (status, _) =
+        api.call(Method::POST, &format!("/api/v1/hits/{hit}/confirm"), Some(&officer), Some(confirm.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let again = api.call(Method::POST, &format!("/api/v1/hits/{hit}/confirm"), Some(&officer), Some(confirm)).await;
+    assert_error(&again, StatusCode::CONFLICT, "conflict");
+
+    let owner = api.login("analyst@iq").await;
+    let (_, inbox) = api.call(Method::GET, "/api/v1/hits/inbox", Some(&owner), None).await;
+    assert_eq!(inbox[0]["action_taken"], "detained at gate B4", "{inbox}");
+    let note = inbox[0]["id"].as_str().unwrap();
+    let (status, _) = api.call(Method::POST, &format!("/api/v1/notifications/{note}/ack"), Some(&owner), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, inbox) = api.call(Method::GET, "/api/v1/hits/inbox", Some(&owner), None).await;
+    assert_eq!(inbox.as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_code_and_a_message_never_a_500() {
+    let api = api();
+    let token = api.login("officer@iq").await;
+    let raw = |body: &str, content_type: Option<&str>| {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/checks")
+            .header("Authorization", format!("Bearer {token}"));
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        request.body(Body::from(body.to_string())).unwrap()
+    };
+    let json = Some("application/json");
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (raw("{\"post\": ", json), StatusCode::BAD_REQUEST, "malformed"),
+        (raw("{\"post\": 3}", json), StatusCode::BAD_REQUEST, "malformed"),
+        (raw("{\"post\": \"P\", \"names\": [\"x\"], \"colour\": 1}", json), StatusCode::BAD_REQUEST, "malformed"),
+        (raw("{\"post\": \"P\", \"birth_dates\": [\"1985-02-30\"]}", json), StatusCode::BAD_REQUEST, "malformed"),
+        (raw("{\"post\": \"P\"}", None), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+        (
+            raw(&format!("{{\"post\": \"{}\"}}", "x".repeat(300 * 1024)), json),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+        ),
+        (raw("{\"post\": \"P\"}", json), StatusCode::BAD_REQUEST, "invalid"),
+        (raw("{\"post\": \"P\", \"mrz\": \"P<UTO\"}", json), StatusCode::BAD_REQUEST, "invalid"),
+    ];
+    for (request, status, code) in cases {
+        assert_error(&api.send(request).await, status, code);
+    }
+    let path_cases = [
+        (Method::GET, "/api/v1/alerts/not-an-id", StatusCode::BAD_REQUEST, "invalid"),
+        (Method::GET, "/api/v1/alerts?limit=many", StatusCode::BAD_REQUEST, "malformed"),
+        (Method::GET, "/api/v1/nothing-here", StatusCode::NOT_FOUND, "not-found"),
+        (Method::DELETE, "/api/v1/checks", StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+        (
+            Method::POST,
+            "/api/v1/hits/01a225c1-0000-7000-8000-000000000000/reject",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+    ];
+    for (method, path, status, code) in path_cases {
+        assert_error(&api.call(method, path, Some(&token), None).await, status, code);
+    }
+    let unknown_hit = api
+        .call(Method::POST, "/api/v1/hits/01a225c1-0000-7000-8000-000000000000/reject", Some(&token), Some(json!({})))
+        .await;
+    assert_error(&unknown_hit, StatusCode::NOT_FOUND, "not-found");
+}
+
+#[test]
+fn the_error_table_is_one_code_one_status() {
+    let mut codes: Vec<&str> = ERRORS.iter().map(|(code, _, _)| *code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), ERRORS.len());
+    for (code, status, meaning) in ERRORS {
+        assert!((400..600).contains(status) && !meaning.is_empty(), "{code}");
+    }
+}
