@@ -263,6 +263,7 @@ fn every_command_has_help() {
         &["hits", "reject"],
         &["hits", "ack"],
         &["hits", "false-positives"],
+        &["serve"],
         &["demo"],
     ];
     for command in commands {
@@ -587,4 +588,68 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success() && !stderr.contains("panicked"), "{stderr}");
+}
+
+/// A free port on the loopback interface.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One HTTP/1.1 request over a plain socket; the status and the body.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_demo_answers_checks_over_http_and_stops_on_sigterm() {
+    let node = Node::new();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = node
+        .command(&["serve", "--demo", "--alerts-per-agency", "50", "--listen", &listen])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(http(port, "GET", "/health", None, None).0, 200);
+    let login = r#"{"user": "officer@cz-mv", "password": "tabadul-demo-2026"}"#;
+    let (status, body) = http(port, "POST", "/api/v1/sessions", None, Some(login));
+    assert_eq!(status, 201, "{body}");
+    let session: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = session["token"].as_str().unwrap();
+    let check = format!(r#"{{"post": "PRG-AIRPORT", "mrz": "{}"}}"#, SHAMMARI_MRZ.replace('\n', "\\n"));
+    let (status, body) = http(port, "POST", "/api/v1/checks", Some(token), Some(&check));
+    assert_eq!(status, 200, "{body}");
+    let outcome: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(outcome["check"]["traveller"]["names"][0], "ABDULAMEER HASSAN ALSHAMMARI");
+    assert_eq!(http(port, "GET", "/api/v1/alerts", Some(token), None).0, 403);
+
+    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let output = server.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("officer@cz-mv") && stdout.contains("tabadul-demo-2026"), "{stdout}");
 }
