@@ -6,6 +6,7 @@
 //! run behind a bounded number of permits, so that a flood of them cannot starve the rest.
 
 pub mod error;
+mod manage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,9 +130,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sessions", post(login).delete(logout))
         .route("/tokens", post(create_token))
         .route("/checks", post(check))
-        .route("/alerts", get(alerts))
-        .route("/alerts/{id}", get(alert))
-        .route("/agreements", get(agreements))
+        .route("/checks/batch", post(check_batch))
+        .route("/agencies", get(manage::agencies).post(manage::add_agency))
+        .route("/users", get(manage::users).post(manage::add_user))
+        .route("/alerts", get(alerts).post(manage::add_alert))
+        .route("/alerts/{id}", get(alert).put(manage::update_alert).delete(manage::delete_alert))
+        .route("/alerts/{id}/links", post(manage::link_alert))
+        .route("/agreements", get(agreements).post(manage::add_agreement))
+        .route("/agreements/{id}", get(manage::agreement))
+        .route("/agreements/{id}/revoke", post(manage::revoke_agreement))
+        .route("/audit", get(manage::audit_entries))
         .route("/hits/inbox", get(inbox))
         .route("/hits/false-positives", get(false_positives))
         .route("/hits/{id}/confirm", post(confirm))
@@ -243,26 +251,81 @@ async fn check(
     Caller(actor): Caller,
     Body(body): Body<CheckBody>,
 ) -> ApiResult<tabadul_node::CheckOutcome> {
-    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire())
-        .await
-        .map_err(|_| ApiError::new("busy", "too many checks are waiting: try again in a moment"))?
-        .map_err(|_| ApiError::new("busy", "the server is shutting down"))?;
-    let request = CheckRequest {
-        post: body.post,
-        mrz: body.mrz,
-        names: body.names,
-        birth_dates: body.birth_dates,
-        nationalities: body.nationalities,
-        gender: body.gender,
-        document_number: body.document_number,
-        document_state: body.document_state,
-        vin: body.vin,
-        plate: body.plate,
-    };
+    let permit = check_permit(&state).await?;
+    let request = body.into_request();
     let key = state.key.clone();
     let outcome = blocking(&state, move |node| node.check(&actor, &key, &request)).await;
     drop(permit);
     outcome.map(Json)
+}
+
+async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire())
+        .await
+        .map_err(|_| ApiError::new("busy", "too many checks are waiting: try again in a moment"))?
+        .map_err(|_| ApiError::new("busy", "the server is shutting down"))
+}
+
+/// Most checks in one batch.
+pub const CHECKS_PER_BATCH_MAX: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBatch {
+    checks: Vec<CheckBody>,
+}
+
+/// One check of a batch: its outcome, or why it was refused.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum BatchItem {
+    Done(Box<tabadul_node::CheckOutcome>),
+    Refused { error: ApiError },
+}
+
+/// Several checks (a bus's passengers), each answered on its own: one refused check does not
+/// refuse the others.
+async fn check_batch(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(batch): Body<CheckBatch>,
+) -> ApiResult<Vec<BatchItem>> {
+    if batch.checks.len() > CHECKS_PER_BATCH_MAX {
+        return Err(ApiError::new("invalid", format!("a batch holds at most {CHECKS_PER_BATCH_MAX} checks")));
+    }
+    let permit = check_permit(&state).await?;
+    let requests: Vec<CheckRequest> = batch.checks.into_iter().map(CheckBody::into_request).collect();
+    let key = state.key.clone();
+    let answers = blocking(&state, move |node| {
+        Ok(requests.iter().map(|request| node.check(&actor, &key, request)).collect::<Vec<_>>())
+    })
+    .await;
+    drop(permit);
+    let items = answers?
+        .into_iter()
+        .map(|answer| match answer {
+            Ok(outcome) => BatchItem::Done(Box::new(outcome)),
+            Err(error) => BatchItem::Refused { error: ApiError::from(error) },
+        })
+        .collect();
+    Ok(Json(items))
+}
+
+impl CheckBody {
+    fn into_request(self) -> CheckRequest {
+        CheckRequest {
+            post: self.post,
+            mrz: self.mrz,
+            names: self.names,
+            birth_dates: self.birth_dates,
+            nationalities: self.nationalities,
+            gender: self.gender,
+            document_number: self.document_number,
+            document_state: self.document_state,
+            vin: self.vin,
+            plate: self.plate,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -283,7 +346,10 @@ async fn alerts(
     blocking(&state, move |node| node.alerts(&actor, &query)).await.map(Json)
 }
 
-fn parse_id<T>(text: &str, parse: impl Fn(&str) -> Result<T, tabadul_domain::DomainError>) -> Result<T, ApiError> {
+pub(crate) fn parse_id<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, tabadul_domain::DomainError>,
+) -> Result<T, ApiError> {
     parse(text).map_err(|e| ApiError::new("invalid", e.to_string()))
 }
 

@@ -52,14 +52,18 @@ fn api() -> Api {
             node.add_user(&operator, user, PASSWORD).unwrap();
         }
     }
-    let auditor = User {
-        name: "auditor@iq".into(),
-        agency: code("IQ-MOI"),
-        roles: vec![Role::Auditor],
-        full_name: String::new(),
-        disabled: false,
-    };
-    node.add_user(&operator, auditor, PASSWORD).unwrap();
+    for (name, role) in
+        [("auditor@iq", Role::Auditor), ("supervisor@iq", Role::Supervisor), ("admin@iq", Role::Administrator)]
+    {
+        let user = User {
+            name: name.into(),
+            agency: code("IQ-MOI"),
+            roles: vec![role],
+            full_name: String::new(),
+            disabled: false,
+        };
+        node.add_user(&operator, user, PASSWORD).unwrap();
+    }
     let agreement = |parties: &[&str], level: SharingLevel| AgreementDraft {
         title: "MoU".into(),
         parties: parties.iter().map(|p| code(p)).collect(),
@@ -329,4 +333,107 @@ fn the_error_table_is_one_code_one_status() {
     for (code, status, meaning) in ERRORS {
         assert!((400..600).contains(status) && !meaning.is_empty(), "{code}");
     }
+}
+
+#[tokio::test]
+async fn alerts_agreements_users_and_agencies_are_managed_over_the_api() {
+    let api = api();
+    let analyst = api.login("analyst@iq").await;
+    let alert = json!({
+        "category": "trafficking-risk",
+        "subject": {"kind": "person", "names": [{"full": "نور عباس التميمي", "script": "arabic", "kind": "primary"}]},
+        "refer_to": "Iraqi anti-trafficking directorate",
+        "expires": "2027-12-31",
+    });
+    let (status, created) = api.call(Method::POST, "/api/v1/alerts", Some(&analyst), Some(alert.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["alert"]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/alerts/{id}");
+    let mut changed = alert.clone();
+    changed["remarks"] = json!("seen in Basra");
+    let (status, updated) =
+        api.call(Method::PUT, &format!("{path}?version=1"), Some(&analyst), Some(changed.clone())).await;
+    assert_eq!((status, updated["version"].as_u64()), (StatusCode::OK, Some(2)), "{updated}");
+    let stale = api.call(Method::PUT, &format!("{path}?version=1"), Some(&analyst), Some(changed)).await;
+    assert_error(&stale, StatusCode::CONFLICT, "conflict");
+    let link = json!({"to": api.smuggler, "kind": "same-network"});
+    assert_eq!(
+        api.call(Method::POST, &format!("{path}/links"), Some(&analyst), Some(link)).await.0,
+        StatusCode::CREATED
+    );
+    // Another agency's analyst cannot change it, and is not told it exists.
+    let czech = api.login("analyst@cz").await;
+    let foreign = api.call(Method::DELETE, &path, Some(&czech), None).await;
+    assert_error(&foreign, StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(api.call(Method::DELETE, &path, Some(&analyst), None).await.0, StatusCode::NO_CONTENT);
+    assert_error(&api.call(Method::GET, &path, Some(&analyst), None).await, StatusCode::NOT_FOUND, "not-found");
+
+    // A supervisor adds users of its agency and makes agreements it is party to.
+    let supervisor = api.login("supervisor@iq").await;
+    let user = json!({"name": "officer2@iq", "agency": "IQ-MOI", "roles": ["officer"], "password": PASSWORD});
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/users", Some(&supervisor), Some(user.clone())).await.0,
+        StatusCode::CREATED
+    );
+    assert_error(
+        &api.call(Method::POST, "/api/v1/users", Some(&analyst), Some(user)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    api.login("officer2@iq").await;
+    let agreement = json!({
+        "title": "Iraq-UK memorandum", "parties": ["IQ-MOI", "GB-HO"], "levels": {"wanted-for-arrest": "hit"},
+        "legal_reference": "MoU IQ-GB 2026/1",
+    });
+    let (status, made) = api.call(Method::POST, "/api/v1/agreements", Some(&supervisor), Some(agreement)).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let british = api.login("officer@gb").await;
+    let check = json!({"post": "LHR", "names": ["كريم جبار الساعدي"], "birth_dates": ["1985-01-01"]});
+    let (_, seen) = api.call(Method::POST, "/api/v1/checks", Some(&british), Some(check.clone())).await;
+    assert_eq!(seen["check"]["result"]["persons"][0]["level"], "hit", "{seen}");
+    let revoke = format!("/api/v1/agreements/{}/revoke", made["id"].as_str().unwrap());
+    assert_eq!(api.call(Method::POST, &revoke, Some(&supervisor), Some(json!({}))).await.0, StatusCode::OK);
+    let (_, seen) = api.call(Method::POST, "/api/v1/checks", Some(&british), Some(check)).await;
+    assert_eq!(seen["check"]["result"]["persons"].as_array().map(Vec::len), Some(0), "{seen}");
+
+    // Only an administrator adds agencies.
+    let agency = json!({"code": "JO-PSD", "country": "JO", "name": "Public Security Directorate"});
+    assert_error(
+        &api.call(Method::POST, "/api/v1/agencies", Some(&supervisor), Some(agency.clone())).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let admin = api.login("admin@iq").await;
+    assert_eq!(api.call(Method::POST, "/api/v1/agencies", Some(&admin), Some(agency)).await.0, StatusCode::CREATED);
+    let (_, agencies) = api.call(Method::GET, "/api/v1/agencies", Some(&analyst), None).await;
+    assert_eq!(agencies.as_array().map(Vec::len), Some(5));
+}
+
+#[tokio::test]
+async fn a_batch_answers_each_check_on_its_own() {
+    let api = api();
+    let officer = api.login("officer@cz").await;
+    let batch = json!({"checks": [
+        {"post": "PRG", "names": ["Abdul Ameer Hassan al-Shammari"], "birth_dates": ["1985-01-01"]},
+        {"post": "PRG", "mrz": "P<BROKEN"},
+        {"post": "PRG", "names": ["Jan Novak"]},
+    ]});
+    let (status, answers) = api.call(Method::POST, "/api/v1/checks/batch", Some(&officer), Some(batch)).await;
+    assert_eq!(status, StatusCode::OK, "{answers}");
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers[0]["check"]["result"]["persons"].as_array().map(Vec::len), Some(1));
+    assert_eq!(answers[1]["error"]["code"], "invalid");
+    assert_eq!(answers[2]["check"]["result"]["persons"].as_array().map(Vec::len), Some(0));
+    let too_many = json!({"checks": vec![json!({"post": "P", "names": ["x"]}); 101]});
+    assert_error(
+        &api.call(Method::POST, "/api/v1/checks/batch", Some(&officer), Some(too_many)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+    );
+
+    let auditor = api.login("auditor@iq").await;
+    let (status, entries) = api.call(Method::GET, "/api/v1/audit?limit=500", Some(&auditor), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let checks = entries.as_array().unwrap().iter().filter(|e| e["operation"] == "check").count();
+    assert_eq!(checks, 2, "the refused check is not a check");
 }

@@ -1,0 +1,247 @@
+//! The endpoints that change what a node holds: agencies, users, agreements, alerts and their
+//! links, and the audit log's entries for auditors.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use tabadul_domain::{
+    Action, Agency, AgencyCode, AgreementId, AlertId, Category, CountryCode, HandlingCode, LinkKind, Role,
+    SharingLevel, Subject, User,
+};
+use tabadul_node::{AgreementDraft, AlertDraft};
+
+use crate::{ApiError, AppState, Body, Caller, Params, blocking, parse_id};
+
+type Shared = State<Arc<AppState>>;
+
+pub async fn agencies(State(state): Shared, Caller(actor): Caller) -> Result<Json<Vec<Agency>>, ApiError> {
+    blocking(&state, move |node| node.agencies(&actor)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgency {
+    code: AgencyCode,
+    country: CountryCode,
+    name: String,
+    #[serde(default)]
+    name_ar: Option<String>,
+}
+
+pub async fn add_agency(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(body): Body<NewAgency>,
+) -> Result<impl IntoResponse, ApiError> {
+    let agency = Agency::new(body.code, body.country, body.name, body.name_ar)
+        .map_err(|e| ApiError::new("invalid", e.to_string()))?;
+    let agency = blocking(&state, move |node| node.add_agency(&actor, agency)).await?;
+    Ok((StatusCode::CREATED, Json(agency)))
+}
+
+pub async fn users(State(state): Shared, Caller(actor): Caller) -> Result<Json<Vec<User>>, ApiError> {
+    blocking(&state, move |node| node.users(&actor)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    name: String,
+    agency: AgencyCode,
+    roles: Vec<Role>,
+    #[serde(default)]
+    full_name: String,
+    password: String,
+}
+
+pub async fn add_user(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(body): Body<NewUser>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user =
+        User { name: body.name, agency: body.agency, roles: body.roles, full_name: body.full_name, disabled: false };
+    let user = blocking(&state, move |node| node.add_user(&actor, user, &body.password)).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgreement {
+    title: String,
+    parties: Vec<AgencyCode>,
+    levels: BTreeMap<Category, SharingLevel>,
+    #[serde(default, with = "tabadul_domain::serde_date::option")]
+    valid_from: Option<time::Date>,
+    #[serde(default, with = "tabadul_domain::serde_date::option")]
+    valid_until: Option<time::Date>,
+    legal_reference: String,
+}
+
+pub async fn add_agreement(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(body): Body<NewAgreement>,
+) -> Result<impl IntoResponse, ApiError> {
+    let draft = AgreementDraft {
+        title: body.title,
+        parties: body.parties,
+        levels: body.levels.into_iter().collect(),
+        valid_from: body.valid_from,
+        valid_until: body.valid_until,
+        legal_reference: body.legal_reference,
+    };
+    let agreement = blocking(&state, move |node| node.add_agreement(&actor, draft)).await?;
+    Ok((StatusCode::CREATED, Json(agreement)))
+}
+
+pub async fn agreement(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<tabadul_domain::Agreement>, ApiError> {
+    let id = parse_id(&id, AgreementId::parse)?;
+    blocking(&state, move |node| node.agreement(&actor, id)).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    #[serde(default, with = "tabadul_domain::serde_date::option")]
+    on: Option<time::Date>,
+}
+
+pub async fn revoke_agreement(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<Revocation>,
+) -> Result<Json<tabadul_domain::Agreement>, ApiError> {
+    let id = parse_id(&id, AgreementId::parse)?;
+    blocking(&state, move |node| node.revoke_agreement(&actor, id, body.on)).await.map(Json)
+}
+
+/// An alert as its owner writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertBody {
+    category: Category,
+    subject: Subject,
+    #[serde(default)]
+    action: Option<Action>,
+    #[serde(default)]
+    handling: HandlingCode,
+    #[serde(default, with = "tabadul_domain::serde_date::option")]
+    review_date: Option<time::Date>,
+    #[serde(default, with = "tabadul_domain::serde_date::option")]
+    expires: Option<time::Date>,
+    #[serde(default)]
+    remarks: String,
+    #[serde(default)]
+    refer_to: Option<String>,
+}
+
+pub async fn add_alert(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Body(body): Body<AlertBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let draft = AlertDraft {
+        category: body.category,
+        subject: body.subject,
+        action: body.action,
+        handling: body.handling,
+        review_date: body.review_date,
+        expires: body.expires,
+        remarks: body.remarks,
+        source_id: None,
+        refer_to: body.refer_to,
+    };
+    let stored = blocking(&state, move |node| node.create_alert(&actor, draft)).await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionParam {
+    version: Option<u64>,
+}
+
+/// Replaces an alert's content (its category, subject, action...): the version read must be
+/// the current one (`?version=N`), so that two analysts never overwrite each other unseen.
+pub async fn update_alert(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Params(params): Params<VersionParam>,
+    Body(body): Body<AlertBody>,
+) -> Result<Json<tabadul_store::StoredAlert>, ApiError> {
+    let id = parse_id(&id, AlertId::parse)?;
+    let version = params.version.ok_or_else(|| ApiError::new("invalid", "give the version you read: ?version=N"))?;
+    blocking(&state, move |node| {
+        node.update_alert(&actor, id, Some(version), |alert| {
+            alert.category = body.category;
+            alert.subject = body.subject;
+            alert.action = body.action;
+            alert.handling = body.handling;
+            alert.review_date = body.review_date;
+            alert.expires = body.expires;
+            alert.remarks = body.remarks;
+            alert.refer_to = body.refer_to;
+            Ok(())
+        })
+    })
+    .await
+    .map(Json)
+}
+
+pub async fn delete_alert(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Params(params): Params<VersionParam>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id, AlertId::parse)?;
+    blocking(&state, move |node| node.delete_alert(&actor, id, params.version)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLink {
+    to: AlertId,
+    kind: LinkKind,
+}
+
+pub async fn link_alert(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<NewLink>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, AlertId::parse)?;
+    let link = blocking(&state, move |node| node.link_alerts(&actor, id, body.to, body.kind)).await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+pub async fn audit_entries(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Params(params): Params<AuditParams>,
+) -> Result<Json<Vec<tabadul_audit::AuditEntry>>, ApiError> {
+    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    blocking(&state, move |node| node.audit_entries(&actor, params.after, limit)).await.map(Json)
+}
