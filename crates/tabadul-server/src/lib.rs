@@ -7,6 +7,7 @@
 
 pub mod error;
 mod manage;
+pub mod metrics;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,12 +38,50 @@ pub struct AppState {
     pub key: NodeKey,
     /// Checks that may run at once (the rest wait, up to [`CHECK_WAIT_MAX`]).
     pub check_permits: Semaphore,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
     pub fn new(node: Node, key: NodeKey, checks_at_once: usize) -> Arc<AppState> {
-        Arc::new(AppState { node, key, check_permits: Semaphore::new(checks_at_once.max(1)) })
+        Arc::new(AppState {
+            node,
+            key,
+            check_permits: Semaphore::new(checks_at_once.max(1)),
+            metrics: metrics::Metrics::default(),
+        })
     }
+}
+
+/// Who a request turned out to be from, filled in by [`Caller`] for the request's log line.
+#[derive(Clone, Default)]
+struct RequestContext(Arc<std::sync::Mutex<Option<(String, Option<AgencyCode>)>>>);
+
+static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Counts, times and logs every request (one line: request id, method, route, status,
+/// microseconds, user, agency) and names it in an `x-request-id` header.
+async fn observe(State(state): Shared, mut request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let context = RequestContext::default();
+    request.extensions_mut().insert(context.clone());
+    let mut response = next.run(request).await;
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.request(method.as_str(), &route, status, took);
+    let who = context.0.lock().ok().and_then(|w| w.clone());
+    let (user, agency) =
+        who.map_or((String::new(), String::new()), |(u, a)| (u, a.map(|a| a.to_string()).unwrap_or_default()));
+    tracing::info!(request = id, %method, %route, status, micros = took.as_micros() as u64, %user, %agency, "answered");
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 type Shared = State<Arc<AppState>>;
@@ -76,7 +115,13 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .ok_or_else(|| ApiError::new("unauthenticated", "send `Authorization: Bearer TOKEN` (log in first)"))?
             .trim()
             .to_string();
-        blocking(state, move |node| node.authenticate(&token)).await.map(Caller)
+        let actor = blocking(state, move |node| node.authenticate(&token)).await?;
+        if let Some(context) = parts.extensions.get::<RequestContext>()
+            && let Ok(mut who) = context.0.lock()
+        {
+            *who = Some((actor.user.clone(), actor.agency.clone()));
+        }
+        Ok(Caller(actor))
     }
 }
 
@@ -151,9 +196,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(state)
 }
@@ -164,6 +211,14 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new("method-not-allowed", "this path does not take this method")
+}
+
+/// The Prometheus text exposition, for administrators and auditors (scrape it with a bearer
+/// token of such a user).
+async fn metrics_text(State(state): Shared, Caller(actor): Caller) -> Result<impl IntoResponse, ApiError> {
+    actor.require(&[tabadul_domain::Role::Administrator, tabadul_domain::Role::Auditor])?;
+    let alerts = blocking(&state, |node| Ok(node.store().alert_count()?)).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(alerts)))
 }
 
 async fn health() -> impl IntoResponse {
@@ -256,14 +311,28 @@ async fn check(
     let key = state.key.clone();
     let outcome = blocking(&state, move |node| node.check(&actor, &key, &request)).await;
     drop(permit);
+    if let Ok(outcome) = &outcome {
+        count_check(&state, outcome);
+    }
     outcome.map(Json)
 }
 
 async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-    tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire())
-        .await
-        .map_err(|_| ApiError::new("busy", "too many checks are waiting: try again in a moment"))?
-        .map_err(|_| ApiError::new("busy", "the server is shutting down"))
+    use std::sync::atomic::Ordering;
+    state.metrics.permits_waiting.fetch_add(1, Ordering::Relaxed);
+    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire()).await;
+    state.metrics.permits_waiting.fetch_sub(1, Ordering::Relaxed);
+    let Ok(permit) = permit else {
+        state.metrics.checks_refused_busy.fetch_add(1, Ordering::Relaxed);
+        return Err(ApiError::new("busy", "too many checks are waiting: try again in a moment"));
+    };
+    permit.map_err(|_| ApiError::new("busy", "the server is shutting down"))
+}
+
+fn count_check(state: &AppState, outcome: &tabadul_node::CheckOutcome) {
+    use std::sync::atomic::Ordering;
+    state.metrics.checks.fetch_add(1, Ordering::Relaxed);
+    state.metrics.hits.fetch_add(outcome.check.result.hit_count() as u64, Ordering::Relaxed);
 }
 
 /// Most checks in one batch.
@@ -304,7 +373,10 @@ async fn check_batch(
     let items = answers?
         .into_iter()
         .map(|answer| match answer {
-            Ok(outcome) => BatchItem::Done(Box::new(outcome)),
+            Ok(outcome) => {
+                count_check(&state, &outcome);
+                BatchItem::Done(Box::new(outcome))
+            }
             Err(error) => BatchItem::Refused { error: ApiError::from(error) },
         })
         .collect();
@@ -523,6 +595,8 @@ pub async fn shutdown_signal() {
 /// Serves the API on `listen` until SIGINT or SIGTERM, on a runtime of its own; the screening
 /// index is built in the background (`/ready` answers once it is).
 pub fn run(node: Node, key: NodeKey, listen: std::net::SocketAddr) -> std::io::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;

@@ -437,3 +437,36 @@ async fn a_batch_answers_each_check_on_its_own() {
     let checks = entries.as_array().unwrap().iter().filter(|e| e["operation"] == "check").count();
     assert_eq!(checks, 2, "the refused check is not a check");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_checks() {
+    let api = api();
+    let officer = api.login("officer@cz").await;
+    let check = json!({"post": "PRG", "names": ["Abdul Ameer Hassan al-Shammari"], "birth_dates": ["1985-01-01"]});
+    api.call(Method::POST, "/api/v1/checks", Some(&officer), Some(check)).await;
+    api.call(Method::GET, &format!("/api/v1/alerts/{}", api.smuggler), Some(&officer), None).await;
+    assert_error(&api.call(Method::GET, "/metrics", Some(&officer), None).await, StatusCode::FORBIDDEN, "forbidden");
+
+    let admin = api.login("admin@iq").await;
+    let request = Request::builder()
+        .uri("/metrics")
+        .header("Authorization", format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = api.app.clone().oneshot(request).await.unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        text.contains(r#"tabadul_http_requests_total{method="POST",route="/api/v1/checks",status="200"} 1"#),
+        "{text}"
+    );
+    // Routes are counted by their template, never by the ids in a path.
+    assert!(text.contains(r#"route="/api/v1/alerts/{id}",status="403""#), "{text}");
+    assert!(!text.contains(&api.smuggler));
+    assert!(
+        text.contains("tabadul_checks_total 1")
+            && text.contains("tabadul_hits_total 1")
+            && text.contains("tabadul_alerts 2"),
+        "{text}"
+    );
+}
