@@ -54,7 +54,10 @@ impl AppState {
 
 /// Who a request turned out to be from, filled in by [`Caller`] for the request's log line.
 #[derive(Clone, Default)]
-struct RequestContext(Arc<std::sync::Mutex<Option<(String, Option<AgencyCode>)>>>);
+struct RequestContext(Arc<std::sync::Mutex<Option<Who>>>);
+
+/// A user and its agency.
+type Who = (String, Option<AgencyCode>);
 
 static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
