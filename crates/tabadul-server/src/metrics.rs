@@ -55,7 +55,7 @@ impl Metrics {
         let requests = self
             .requests
             .lock()
-            .map(|r| r.iter().map(|(k, (n, h))| (k.clone(), *n, h.counts, h.count, h.sum)).collect::<Vec<_>>());
+            .map(|r| r.iter().map(|(k, h)| (k.clone(), h.count, h.counts, h.count, h.sum)).collect::<Vec<_>>());
         let requests = requests.unwrap_or_default();
         out.push_str("# HELP tabadul_http_requests_total Requests answered, by method, route and status.\n");
         out.push_str("# TYPE tabadul_http_requests_total counter\n");
