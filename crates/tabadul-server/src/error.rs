@@ -23,10 +23,44 @@ pub const ERRORS: &[(&str, u16, &str)] = &[
 ];
 
 /// An error as the API answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
+    /// One of the codes of the error table.
+    #[schema(value_type = String, example = "invalid")]
     pub code: &'static str,
+    /// What went wrong, for a person.
     pub message: String,
+}
+
+/// The errors any endpoint may answer, for the API's description.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// A bad value or a rule broken (`invalid`), or a body that is not the JSON expected
+    /// (`malformed`).
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ApiError),
+    /// No valid token (`unauthenticated`).
+    #[response(status = 401)]
+    Unauthenticated(#[to_schema] ApiError),
+    /// The caller's roles or agency do not allow this (`forbidden`).
+    #[response(status = 403)]
+    Forbidden(#[to_schema] ApiError),
+    /// Nothing the caller's agency may know of (`not-found`).
+    #[response(status = 404)]
+    NotFound(#[to_schema] ApiError),
+    /// Exists already or changed meanwhile (`conflict`).
+    #[response(status = 409)]
+    Conflict(#[to_schema] ApiError),
+    /// The body is larger than the limit (`too-large`).
+    #[response(status = 413)]
+    TooLarge(#[to_schema] ApiError),
+    /// Not JSON (`unsupported-media-type`).
+    #[response(status = 415)]
+    UnsupportedMediaType(#[to_schema] ApiError),
+    /// Too many checks waiting (`busy`).
+    #[response(status = 503)]
+    Busy(#[to_schema] ApiError),
 }
 
 impl ApiError {

@@ -25,6 +25,7 @@ use tabadul_domain::{AgencyCode, AlertId, Category, CountryCode, Gender, HitId, 
 use tabadul_node::{Actor, AlertQuery, CheckRequest, Node, NodeKey, OutcomeKind};
 use tokio::sync::Semaphore;
 
+use error::Errors;
 pub use error::{ApiError, ERRORS};
 
 /// The largest request body read, in bytes.
@@ -172,6 +173,33 @@ fn query_error(rejection: QueryRejection) -> ApiError {
     ApiError::new("malformed", rejection.body_text())
 }
 
+/// The description of the API (OpenAPI 3), served at `/openapi.json` and browsable at `/docs`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "tabadul", description = "Share alerts on organised crime, trafficking and smuggling between partner states, and check travellers at the border. Every path but /health, /ready, /openapi.json and /docs needs `Authorization: Bearer TOKEN` (POST /api/v1/sessions)."),
+    paths(
+        login, logout, create_token, check, check_batch, alerts, alert, agreements, inbox, false_positives, confirm,
+        reject, acknowledge, verify_receipt, verify_audit, node_status, metrics_text, health, ready,
+        manage::agencies, manage::add_agency, manage::users, manage::add_user, manage::add_agreement,
+        manage::agreement, manage::revoke_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
+        manage::link_alert, manage::audit_entries,
+    ),
+    components(schemas(ApiError)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tbd_ token").build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
 /// The API's routes over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
@@ -201,11 +229,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_text))
         .nest("/api/v1", api)
+        .with_state(state.clone())
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", <ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .layer(axum::middleware::from_fn_with_state(state, observe))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(state)
 }
 
 async fn not_found() -> ApiError {
@@ -218,34 +247,39 @@ async fn method_not_allowed() -> ApiError {
 
 /// The Prometheus text exposition, for administrators and auditors (scrape it with a bearer
 /// token of such a user).
+#[utoipa::path(get, path = "/metrics", tag = "node", summary = "Prometheus text exposition", responses((status = 200, description = "metrics", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn metrics_text(State(state): Shared, Caller(actor): Caller) -> Result<impl IntoResponse, ApiError> {
     actor.require(&[tabadul_domain::Role::Administrator, tabadul_domain::Role::Auditor])?;
     let alerts = blocking(&state, |node| Ok(node.store().alert_count()?)).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(alerts)))
 }
 
+#[utoipa::path(get, path = "/health", tag = "node", summary = "Whether the server answers", responses((status = 200, description = "ok", body = serde_json::Value), Errors))]
 async fn health() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// Ready once the screening index is built.
+#[utoipa::path(get, path = "/ready", tag = "node", summary = "Whether the screening index is built", responses((status = 200, description = "ready", body = serde_json::Value), Errors))]
 async fn ready(State(state): Shared) -> Result<Json<serde_json::Value>, ApiError> {
     blocking(&state, |node| node.load_index()).await?;
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     user: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", summary = "Log in with a password: a session token (8 hours)", request_body = Login, responses((status = 201, description = "the token, shown once", body = serde_json::Value), Errors))]
 async fn login(State(state): Shared, Body(login): Body<Login>) -> Result<impl IntoResponse, ApiError> {
     let issued = blocking(&state, move |node| node.login(&login.user, &login.password)).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/sessions", tag = "sessions", summary = "Log out: revoke the token of this request", responses((status = 204, description = "revoked"), Errors), security(("bearer" = [])))]
 async fn logout(
     State(state): Shared,
     parts: axum::http::HeaderMap,
@@ -261,7 +295,7 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     #[serde(default)]
@@ -269,6 +303,7 @@ struct NewToken {
     days: i64,
 }
 
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "sessions", summary = "An API token for a system, for your own user", request_body = NewToken, responses((status = 201, description = "the token, shown once", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn create_token(
     State(state): Shared,
     Caller(actor): Caller,
@@ -279,7 +314,7 @@ async fn create_token(
 }
 
 /// A check as the API takes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckBody {
     /// The border crossing point.
@@ -289,10 +324,13 @@ pub struct CheckBody {
     #[serde(default)]
     pub names: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     pub birth_dates: Vec<PartialDate>,
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     pub nationalities: Vec<CountryCode>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub gender: Option<Gender>,
     #[serde(default)]
     pub document_number: Option<String>,
@@ -304,6 +342,7 @@ pub struct CheckBody {
     pub plate: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/checks", tag = "checks", summary = "Check a traveller: document, persons, vehicle; a signed receipt", request_body = CheckBody, responses((status = 200, description = "the check and its receipt", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn check(
     State(state): Shared,
     Caller(actor): Caller,
@@ -341,7 +380,7 @@ fn count_check(state: &AppState, outcome: &tabadul_node::CheckOutcome) {
 /// Most checks in one batch.
 pub const CHECKS_PER_BATCH_MAX: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckBatch {
     checks: Vec<CheckBody>,
@@ -357,6 +396,7 @@ enum BatchItem {
 
 /// Several checks (a bus's passengers), each answered on its own: one refused check does not
 /// refuse the others.
+#[utoipa::path(post, path = "/api/v1/checks/batch", tag = "checks", summary = "Up to 100 checks, each answered or refused on its own", request_body = CheckBatch, responses((status = 200, description = "one answer per check", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn check_batch(
     State(state): Shared,
     Caller(actor): Caller,
@@ -403,15 +443,19 @@ impl CheckBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct AlertParams {
+    #[param(value_type = Option<String>)]
     owner: Option<AgencyCode>,
+    #[param(value_type = Option<String>)]
     category: Option<Category>,
+    #[param(value_type = Option<String>)]
     after: Option<AlertId>,
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", summary = "Alerts the agency sees in full, in id order", params(AlertParams), responses((status = 200, description = "alerts", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn alerts(
     State(state): Shared,
     Caller(actor): Caller,
@@ -428,6 +472,7 @@ pub(crate) fn parse_id<T>(
     parse(text).map_err(|e| ApiError::new("invalid", e.to_string()))
 }
 
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", summary = "One alert, with the links the agency may see", params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the alert", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn alert(
     State(state): Shared,
     Caller(actor): Caller,
@@ -437,11 +482,12 @@ async fn alert(
     blocking(&state, move |node| node.alert(&actor, id)).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", summary = "The agreements of your agency", responses((status = 200, description = "agreements", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn agreements(State(state): Shared, Caller(actor): Caller) -> ApiResult<Vec<tabadul_domain::Agreement>> {
     blocking(&state, move |node| node.agreements(&actor)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct InboxParams {
     #[serde(default)]
@@ -449,6 +495,7 @@ struct InboxParams {
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/v1/hits/inbox", tag = "hits", summary = "Confirmed hits on your agency's alerts", params(InboxParams), responses((status = 200, description = "notifications", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn inbox(
     State(state): Shared,
     Caller(actor): Caller,
@@ -458,11 +505,12 @@ async fn inbox(
     blocking(&state, move |node| node.hit_inbox(&actor, params.all, limit)).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/api/v1/hits/false-positives", tag = "hits", summary = "False positives counted per alert of your agency", responses((status = 200, description = "counts", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn false_positives(State(state): Shared, Caller(actor): Caller) -> ApiResult<Vec<tabadul_node::FalsePositives>> {
     blocking(&state, move |node| node.false_positives(&actor)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Confirmation {
     action_taken: String,
@@ -470,6 +518,7 @@ struct Confirmation {
     remarks: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/hits/{id}/confirm", tag = "hits", summary = "Confirm a hit: the owner is notified", request_body = Confirmation, params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the hit", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn confirm(
     State(state): Shared,
     Caller(actor): Caller,
@@ -484,13 +533,14 @@ async fn confirm(
     .map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Rejection {
     #[serde(default)]
     remarks: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/hits/{id}/reject", tag = "hits", summary = "Record a hit as a false positive", request_body = Rejection, params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the hit", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn reject(
     State(state): Shared,
     Caller(actor): Caller,
@@ -503,6 +553,7 @@ async fn reject(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/ack", tag = "hits", summary = "Acknowledge a notification", params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the notification", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn acknowledge(
     State(state): Shared,
     Caller(actor): Caller,
@@ -512,7 +563,7 @@ async fn acknowledge(
     blocking(&state, move |node| node.acknowledge_notification(&actor, id)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReceiptBody {
     /// What `POST /checks` answered, or its receipt alone.
@@ -529,6 +580,7 @@ struct ReceiptAnswer {
     verification: tabadul_node::ReceiptVerification,
 }
 
+#[utoipa::path(post, path = "/api/v1/receipts/verify", tag = "checks", summary = "Verify a check's receipt (and the check given with it)", request_body = ReceiptBody, responses((status = 200, description = "the verification", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn verify_receipt(
     State(state): Shared,
     Caller(_): Caller,
@@ -539,6 +591,7 @@ async fn verify_receipt(
     Ok(Json(ReceiptAnswer { valid: verification.is_valid(), problems: verification.problems(), verification }))
 }
 
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", summary = "Recompute the audit chain", responses((status = 200, description = "the report", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn verify_audit(State(state): Shared, Caller(actor): Caller) -> ApiResult<tabadul_node::AuditReport> {
     blocking(&state, move |node| node.verify_audit(&actor)).await.map(Json)
 }
@@ -552,6 +605,7 @@ struct NodeStatus {
     roles: Vec<tabadul_domain::Role>,
 }
 
+#[utoipa::path(get, path = "/api/v1/node", tag = "node", summary = "Who you are; the node's key; the number of alerts", responses((status = 200, description = "the status", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn node_status(State(state): Shared, Caller(actor): Caller) -> ApiResult<NodeStatus> {
     let alerts = blocking(&state, |node| Ok(node.store().alert_count()?)).await?;
     Ok(Json(NodeStatus {

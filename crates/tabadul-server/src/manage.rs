@@ -15,24 +15,29 @@ use tabadul_domain::{
 };
 use tabadul_node::{AgreementDraft, AlertDraft};
 
+use crate::error::Errors;
 use crate::{ApiError, AppState, Body, Caller, Params, blocking, parse_id};
 
 type Shared = State<Arc<AppState>>;
 
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "agencies", summary = "All agencies", responses((status = 200, description = "agencies", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn agencies(State(state): Shared, Caller(actor): Caller) -> Result<Json<Vec<Agency>>, ApiError> {
     blocking(&state, move |node| node.agencies(&actor)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgency {
+    #[schema(value_type = String)]
     code: AgencyCode,
+    #[schema(value_type = String)]
     country: CountryCode,
     name: String,
     #[serde(default)]
     name_ar: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/agencies", tag = "agencies", summary = "Add an agency (administrator)", request_body = NewAgency, responses((status = 201, description = "the agency", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn add_agency(
     State(state): Shared,
     Caller(actor): Caller,
@@ -44,21 +49,25 @@ pub async fn add_agency(
     Ok((StatusCode::CREATED, Json(agency)))
 }
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", summary = "Users you manage", responses((status = 200, description = "users", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn users(State(state): Shared, Caller(actor): Caller) -> Result<Json<Vec<User>>, ApiError> {
     blocking(&state, move |node| node.users(&actor)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     name: String,
+    #[schema(value_type = String)]
     agency: AgencyCode,
+    #[schema(value_type = Vec<String>)]
     roles: Vec<Role>,
     #[serde(default)]
     full_name: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", summary = "Add a user (supervisor of its agency, or administrator)", request_body = NewUser, responses((status = 201, description = "the user", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn add_user(
     State(state): Shared,
     Caller(actor): Caller,
@@ -70,19 +79,24 @@ pub async fn add_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgreement {
     title: String,
+    #[schema(value_type = Vec<String>)]
     parties: Vec<AgencyCode>,
+    #[schema(value_type = Object)]
     levels: BTreeMap<Category, SharingLevel>,
     #[serde(default, with = "tabadul_domain::serde_date::option")]
+    #[schema(value_type = Option<String>)]
     valid_from: Option<time::Date>,
     #[serde(default, with = "tabadul_domain::serde_date::option")]
+    #[schema(value_type = Option<String>)]
     valid_until: Option<time::Date>,
     legal_reference: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/agreements", tag = "agreements", summary = "Make an agreement your agency is party to", request_body = NewAgreement, responses((status = 201, description = "the agreement", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn add_agreement(
     State(state): Shared,
     Caller(actor): Caller,
@@ -100,6 +114,7 @@ pub async fn add_agreement(
     Ok((StatusCode::CREATED, Json(agreement)))
 }
 
+#[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements", summary = "One agreement", params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the agreement", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn agreement(
     State(state): Shared,
     Caller(actor): Caller,
@@ -109,13 +124,15 @@ pub async fn agreement(
     blocking(&state, move |node| node.agreement(&actor, id)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     #[serde(default, with = "tabadul_domain::serde_date::option")]
+    #[schema(value_type = Option<String>)]
     on: Option<time::Date>,
 }
 
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/revoke", tag = "agreements", summary = "Revoke an agreement from a day (today by default)", request_body = Revocation, params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the agreement", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn revoke_agreement(
     State(state): Shared,
     Caller(actor): Caller,
@@ -127,18 +144,24 @@ pub async fn revoke_agreement(
 }
 
 /// An alert as its owner writes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertBody {
+    #[schema(value_type = String)]
     category: Category,
+    #[schema(value_type = Object)]
     subject: Subject,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     action: Option<Action>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     handling: HandlingCode,
     #[serde(default, with = "tabadul_domain::serde_date::option")]
+    #[schema(value_type = Option<String>)]
     review_date: Option<time::Date>,
     #[serde(default, with = "tabadul_domain::serde_date::option")]
+    #[schema(value_type = Option<String>)]
     expires: Option<time::Date>,
     #[serde(default)]
     remarks: String,
@@ -146,6 +169,7 @@ pub struct AlertBody {
     refer_to: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", summary = "Create an alert of your agency", request_body = AlertBody, responses((status = 201, description = "the alert", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn add_alert(
     State(state): Shared,
     Caller(actor): Caller,
@@ -166,7 +190,7 @@ pub async fn add_alert(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct VersionParam {
     version: Option<u64>,
@@ -174,6 +198,7 @@ pub struct VersionParam {
 
 /// Replaces an alert's content (its category, subject, action...): the version read must be
 /// the current one (`?version=N`), so that two analysts never overwrite each other unseen.
+#[utoipa::path(put, path = "/api/v1/alerts/{id}", tag = "alerts", summary = "Replace an alert's content, at the version read", request_body = AlertBody, params(("id" = String, Path, description = "a UUID"), VersionParam), responses((status = 200, description = "the alert", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn update_alert(
     State(state): Shared,
     Caller(actor): Caller,
@@ -200,6 +225,7 @@ pub async fn update_alert(
     .map(Json)
 }
 
+#[utoipa::path(delete, path = "/api/v1/alerts/{id}", tag = "alerts", summary = "Delete an alert of your agency", params(("id" = String, Path, description = "a UUID"), VersionParam), responses((status = 204, description = "deleted"), Errors), security(("bearer" = [])))]
 pub async fn delete_alert(
     State(state): Shared,
     Caller(actor): Caller,
@@ -211,13 +237,16 @@ pub async fn delete_alert(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
+    #[schema(value_type = String)]
     to: AlertId,
+    #[schema(value_type = String)]
     kind: LinkKind,
 }
 
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/links", tag = "alerts", summary = "Link two alerts your agency sees in full", request_body = NewLink, params(("id" = String, Path, description = "a UUID")), responses((status = 201, description = "the link", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn link_alert(
     State(state): Shared,
     Caller(actor): Caller,
@@ -229,7 +258,7 @@ pub async fn link_alert(
     Ok((StatusCode::CREATED, Json(link)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     #[serde(default)]
@@ -237,6 +266,7 @@ pub struct AuditParams {
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", summary = "Audit log entries, in order", params(AuditParams), responses((status = 200, description = "entries", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn audit_entries(
     State(state): Shared,
     Caller(actor): Caller,

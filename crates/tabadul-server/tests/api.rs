@@ -470,3 +470,65 @@ async fn metrics_count_requests_by_route_and_checks() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() {
+    let api = api();
+    let (status, doc) = api.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
+    let mut documented: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().unwrap().keys().map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    documented.sort();
+    let mut served = vec![
+        "POST /api/v1/sessions",
+        "DELETE /api/v1/sessions",
+        "POST /api/v1/tokens",
+        "POST /api/v1/checks",
+        "POST /api/v1/checks/batch",
+        "GET /api/v1/agencies",
+        "POST /api/v1/agencies",
+        "GET /api/v1/users",
+        "POST /api/v1/users",
+        "GET /api/v1/alerts",
+        "POST /api/v1/alerts",
+        "GET /api/v1/alerts/{id}",
+        "PUT /api/v1/alerts/{id}",
+        "DELETE /api/v1/alerts/{id}",
+        "POST /api/v1/alerts/{id}/links",
+        "GET /api/v1/agreements",
+        "POST /api/v1/agreements",
+        "GET /api/v1/agreements/{id}",
+        "POST /api/v1/agreements/{id}/revoke",
+        "GET /api/v1/audit",
+        "GET /api/v1/hits/inbox",
+        "GET /api/v1/hits/false-positives",
+        "POST /api/v1/hits/{id}/confirm",
+        "POST /api/v1/hits/{id}/reject",
+        "POST /api/v1/notifications/{id}/ack",
+        "POST /api/v1/receipts/verify",
+        "GET /api/v1/audit/verify",
+        "GET /api/v1/node",
+        "GET /metrics",
+        "GET /health",
+        "GET /ready",
+    ];
+    served.sort_unstable();
+    assert_eq!(documented, served);
+    // Every documented error is an error of the table.
+    assert!(doc["components"]["schemas"]["ApiError"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let request = Request::builder().uri("/docs/").body(Body::empty()).unwrap();
+    let response = api.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.into_body().collect().await.unwrap().to_bytes();
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("swagger-ui") && !page.contains("https://"), "the page loads nothing from the internet");
+}
