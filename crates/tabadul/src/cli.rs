@@ -61,6 +61,9 @@ pub enum Command {
     Hits(HitsCommand),
     /// Serve the HTTP/JSON API (under /api/v1; /health and /ready without a token).
     Serve(ServeArgs),
+    /// Users of the API (the first administrator of a node is made here).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
     Demo(DemoArgs),
     /// Measure the matcher on labelled data.
@@ -517,4 +520,26 @@ pub struct ServeArgs {
     /// With --demo on a fresh file: how many synthetic alerts each partner agency gets.
     #[arg(long, default_value_t = 400)]
     pub alerts_per_agency: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from the first line of standard input.
+    Add {
+        /// The login name: 2 to 64 of a-z 0-9 . _ @ -.
+        name: String,
+        /// The user's agency.
+        #[arg(long, value_name = "CODE")]
+        agency: String,
+        /// officer, analyst, supervisor, auditor or administrator (repeat).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long, default_value = "")]
+        full_name: String,
+    },
+    /// List the users (of one agency with --agency).
+    List {
+        #[arg(long, value_name = "CODE")]
+        agency: Option<String>,
+    },
 }

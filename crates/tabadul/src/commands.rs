@@ -85,6 +85,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Receipt(command) => crate::check::receipt(&cx, command),
         Command::Hits(command) => crate::check::hits(&cx, command),
         Command::Serve(args) => serve(&cx, &args),
+        Command::User(command) => users(&cx, command),
         Command::Demo(args) => crate::commands::demo(&cx, args.alerts_per_agency),
         Command::Eval(command) => crate::eval::run(command),
         Command::Bench(args) => crate::bench::run(args),
@@ -643,5 +644,46 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
     say!("  curl -s -X POST http://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);
     say!("       -d '{{\"user\": \"officer@cz-mv\", \"password\": \"{}\"}}'", tabadul_node::demo::DEMO_PASSWORD);
     tabadul_server::run(node, key, args.listen).with_context(|| format!("serve on {}", args.listen))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn users(cx: &Session, command: crate::cli::UserCommand) -> Result<ExitCode> {
+    use crate::cli::UserCommand;
+    let node = cx.node()?;
+    match command {
+        UserCommand::Add { name, agency, roles, full_name } => {
+            let roles = roles.iter().map(|r| r.parse::<tabadul_domain::Role>()).collect::<Result<Vec<_>, _>>()?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let user =
+                tabadul_domain::User { name, agency: AgencyCode::new(&agency)?, roles, full_name, disabled: false };
+            let user = node.add_user(&cx.admin(), user, password).context("add the user")?;
+            if cx.json {
+                output::json(&user)?;
+            } else {
+                say!("added user {} of {}", user.name, user.agency);
+            }
+        }
+        UserCommand::List { agency } => {
+            let mut users = node.users(&cx.admin()).context("list users")?;
+            if let Some(agency) = agency {
+                let agency = AgencyCode::new(&agency)?;
+                users.retain(|u| u.agency == agency);
+            }
+            if cx.json {
+                output::json(&users)?;
+            } else {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                        vec![u.name.clone(), u.agency.to_string(), roles.join(", "), u.full_name.clone()]
+                    })
+                    .collect();
+                output::table(&["USER", "AGENCY", "ROLES", "NAME"], &rows);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -264,6 +264,9 @@ fn every_command_has_help() {
         &["hits", "ack"],
         &["hits", "false-positives"],
         &["serve"],
+        &["user"],
+        &["user", "add"],
+        &["user", "list"],
         &["demo"],
     ];
     for command in commands {
@@ -652,4 +655,32 @@ fn serve_demo_answers_checks_over_http_and_stops_on_sigterm() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("officer@cz-mv") && stdout.contains("tabadul-demo-2026"), "{stdout}");
+}
+
+#[test]
+fn the_first_users_of_a_node_are_made_on_the_command_line() {
+    use std::io::Write;
+    let node = Node::new();
+    node.partners();
+    let add = |args: &[&str], password: &str| {
+        let mut child = node
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let made =
+        add(&["user", "add", "root@iq", "--agency", "IQ-MOI", "--role", "administrator"], "a long enough password");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let short = add(&["user", "add", "x@iq", "--agency", "IQ-MOI", "--role", "officer"], "short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let bad_role = add(&["user", "add", "y@iq", "--agency", "IQ-MOI", "--role", "boss"], "a long enough password");
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("not a known role"));
+    let users = node.json(&["user", "list", "--agency", "IQ-MOI"]);
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["roles"][0], "administrator");
 }
