@@ -561,9 +561,22 @@ impl Node {
     }
 
     /// Reads audit entries (for auditors); the read is itself logged.
+    /// Entries of the audit log after `after_seq`. An agency's auditor reads the entries of its
+    /// own agency's users (what they read, checked and changed); an auditor who is also an
+    /// administrator of the node, or the operator, reads every entry.
     pub fn audit_entries(&self, actor: &Actor, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         actor.require(&[Role::Auditor])?;
-        let entries = self.store.audit_entries(after_seq, limit.min(AUDIT_PAGE))?;
+        let limit = limit.min(AUDIT_PAGE);
+        let own_only = if actor.roles.contains(&Role::Administrator) { None } else { actor.agency.clone() };
+        let mut entries = Vec::new();
+        let mut after = after_seq;
+        while entries.len() < limit {
+            let page = self.store.audit_entries(after, AUDIT_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            let mine = |e: &AuditEntry| own_only.as_ref().is_none_or(|a| e.draft.agency.as_deref() == Some(a.as_str()));
+            entries.extend(page.into_iter().filter(mine).take(limit - entries.len()));
+        }
         let audit = self
             .audit(actor, ops::AUDIT_READ)
             .details(details(serde_json::json!({ "after": after_seq, "limit": limit })))

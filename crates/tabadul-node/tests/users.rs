@@ -123,3 +123,24 @@ fn tokens_expire_can_be_revoked_and_are_stored_hashed() {
     assert_eq!(operations.iter().filter(|o| *o == "auth.login-failed").count(), 2);
     assert_eq!(operations.iter().filter(|o| *o == "auth.login").count(), 2);
 }
+
+#[test]
+fn an_agency_auditor_reads_its_own_agency_entries_only() {
+    let (node, _) = node();
+    let operator = Actor::new("operator", None);
+    node.add_user(&operator, user("auditor.iq", "IQ-MOI", &[Role::Auditor]), PASSWORD).unwrap();
+    node.add_user(&operator, user("officer.prg", "CZ-MV", &[Role::Officer]), PASSWORD).unwrap();
+    let czech = logged_in(&node, "officer.prg");
+    let key = NodeKey::generate().unwrap();
+    let request = CheckRequest { post: "PRG".into(), names: vec!["Jan Novak".into()], ..CheckRequest::default() };
+    node.check(&czech, &key, &request).unwrap();
+
+    let auditor = logged_in(&node, "auditor.iq");
+    let entries = node.audit_entries(&auditor, 0, 1000).unwrap();
+    assert!(!entries.is_empty());
+    assert!(entries.iter().all(|e| e.draft.agency.as_deref() == Some("IQ-MOI")), "{entries:?}");
+    assert!(!entries.iter().any(|e| e.draft.details.contains("Jan Novak")));
+    // The operator (and an administrator) reads them all, the Czech check among them.
+    let all = node.audit_entries(&operator, 0, 1000).unwrap();
+    assert!(all.iter().any(|e| e.draft.operation == "check" && e.draft.details.contains("Jan Novak")));
+}
