@@ -30,6 +30,8 @@ pub use error::{NodeError, Result};
 pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
 pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
+/// The score from which a person comparison is a hit.
+pub use tabadul_engine::HIT_THRESHOLD_DEFAULT as HIT_THRESHOLD;
 pub use tabadul_store::{HitRecord, Notification, OutcomeKind};
 pub use users::{API_TOKEN_DAYS_MAX, IssuedToken, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, SESSION_MINUTES};
 

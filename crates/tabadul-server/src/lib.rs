@@ -8,6 +8,7 @@
 pub mod error;
 mod manage;
 pub mod metrics;
+mod yente;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,7 +183,7 @@ fn query_error(rejection: QueryRejection) -> ApiError {
         reject, acknowledge, verify_receipt, verify_audit, node_status, metrics_text, health, ready,
         manage::agencies, manage::add_agency, manage::users, manage::add_user, manage::add_agreement,
         manage::agreement, manage::revoke_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
-        manage::link_alert, manage::audit_entries,
+        manage::link_alert, manage::audit_entries, yente::match_entities,
     ),
     components(schemas(ApiError)),
     modifiers(&BearerAuth),
@@ -228,6 +229,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_text))
+        .route("/match/{dataset}", post(yente::match_entities))
         .nest("/api/v1", api)
         .with_state(state.clone())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", <ApiDoc as utoipa::OpenApi>::openapi()))
@@ -359,7 +361,7 @@ async fn check(
     outcome.map(Json)
 }
 
-async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+pub(crate) async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
     use std::sync::atomic::Ordering;
     state.metrics.permits_waiting.fetch_add(1, Ordering::Relaxed);
     let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire()).await;
@@ -371,7 +373,7 @@ async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePer
     permit.map_err(|_| ApiError::new("busy", "the server is shutting down"))
 }
 
-fn count_check(state: &AppState, outcome: &tabadul_node::CheckOutcome) {
+pub(crate) fn count_check(state: &AppState, outcome: &tabadul_node::CheckOutcome) {
     use std::sync::atomic::Ordering;
     state.metrics.checks.fetch_add(1, Ordering::Relaxed);
     state.metrics.hits.fetch_add(outcome.check.result.hit_count() as u64, Ordering::Relaxed);

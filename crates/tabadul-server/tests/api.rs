@@ -412,7 +412,7 @@ async fn alerts_agreements_users_and_agencies_are_managed_over_the_api() {
 #[tokio::test]
 async fn a_batch_answers_each_check_on_its_own() {
     let api = api();
-    let officer = api.login("officer@cz").await;
+    let officer = api.login("officer@iq").await;
     let batch = json!({"checks": [
         {"post": "PRG", "names": ["Abdul Ameer Hassan al-Shammari"], "birth_dates": ["1985-01-01"]},
         {"post": "PRG", "mrz": "P<BROKEN"},
@@ -435,7 +435,7 @@ async fn a_batch_answers_each_check_on_its_own() {
     let (status, entries) = api.call(Method::GET, "/api/v1/audit?limit=500", Some(&auditor), None).await;
     assert_eq!(status, StatusCode::OK);
     let checks = entries.as_array().unwrap().iter().filter(|e| e["operation"] == "check").count();
-    assert_eq!(checks, 2, "the refused check is not a check");
+    assert_eq!(checks, 2, "the refused check is not a check, and an auditor reads its own agency's entries");
 }
 
 #[tokio::test]
@@ -518,6 +518,7 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
         "GET /metrics",
         "GET /health",
         "GET /ready",
+        "POST /match/{dataset}",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
@@ -531,4 +532,49 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
     let page = response.into_body().collect().await.unwrap().to_bytes();
     let page = String::from_utf8_lossy(&page);
     assert!(page.contains("swagger-ui") && !page.contains("https://"), "the page loads nothing from the internet");
+}
+
+#[tokio::test]
+async fn yente_clients_match_persons_unchanged() {
+    let api = api();
+    let query = json!({"queries": {
+        "traveller": {"schema": "Person", "properties": {
+            "name": ["Abdul Ameer Hassan al-Shammari"], "birthDate": ["1985-01-01"], "nationality": ["iq"],
+        }},
+        "nobody": {"schema": "Person", "properties": {"name": "Jan Novak"}},
+    }});
+    let czech = api.login("officer@cz").await;
+    let (status, answer) =
+        api.call(Method::POST, "/match/default?threshold=0.7&limit=3", Some(&czech), Some(query.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let found = &answer["responses"]["traveller"];
+    assert_eq!((found["status"].as_u64(), found["total"]["value"].as_u64()), (Some(200), Some(1)), "{answer}");
+    let result = &found["results"][0];
+    assert_eq!(result["id"].as_str(), Some(api.smuggler.as_str()));
+    assert_eq!((result["schema"].as_str(), result["match"].as_bool()), (Some("Person"), Some(true)));
+    assert!(result["score"].as_f64().unwrap() >= 0.7 && result["properties"]["name"][0] == "عبد الأمير حسن الشمري");
+    assert_eq!(found["query"]["properties"]["name"][0], "Abdul Ameer Hassan al-Shammari");
+    assert_eq!(answer["responses"]["nobody"]["total"]["value"], 0);
+    assert_eq!(answer["limit"], 3);
+    assert!(answer["matcher"]["tabadul"]["description"].is_string());
+
+    // At hit level, the entity says who to contact and nothing of the person.
+    let french = api.login("officer@fr").await;
+    let (_, answer) = api.call(Method::POST, "/match/default", Some(&french), Some(query)).await;
+    let result = &answer["responses"]["traveller"]["results"][0];
+    assert_eq!(result["caption"], "Alert of IQ-MOI (shared at hit level)");
+    assert!(result["properties"].get("name").is_none() && !answer.to_string().contains("الشمري"), "{answer}");
+
+    let company = json!({"queries": {"q": {"schema": "Company", "properties": {"name": ["Acme"]}}}});
+    assert_error(
+        &api.call(Method::POST, "/match/default", Some(&czech), Some(company)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+    );
+    let other = json!({"queries": {}});
+    assert_error(
+        &api.call(Method::POST, "/match/sanctions", Some(&czech), Some(other)).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    );
 }
