@@ -224,7 +224,17 @@ impl Node {
             alerts.extend(page.iter().map(|stored| IndexedAlert::from_alert(&stored.alert)));
         }
         let heads = self.store.change_heads()?;
-        let snapshot = Snapshot { index: Index::build(alerts), heads };
+        let index = Index::build(alerts);
+        // Each name's close spellings, computed ahead on every core rather than by the first
+        // checks that meet them.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::thread::scope(|scope| {
+            for part in 0..threads {
+                let index = &index;
+                scope.spawn(move || index.warm(part, threads));
+            }
+        });
+        let snapshot = Snapshot { index, heads };
         let _ = self.screening.current.set(arc_swap::ArcSwap::from_pointee(snapshot));
         Ok(())
     }
