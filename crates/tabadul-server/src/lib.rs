@@ -6,6 +6,7 @@
 //! run behind a bounded number of permits, so that a flood of them cannot starve the rest.
 
 pub mod error;
+mod imports;
 mod manage;
 pub mod metrics;
 mod yente;
@@ -41,6 +42,7 @@ pub struct AppState {
     /// Checks that may run at once (the rest wait, up to [`CHECK_WAIT_MAX`]).
     pub check_permits: Semaphore,
     pub metrics: metrics::Metrics,
+    pub jobs: imports::Jobs,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             key,
             check_permits: Semaphore::new(checks_at_once.max(1)),
             metrics: metrics::Metrics::default(),
+            jobs: imports::Jobs::default(),
         })
     }
 }
@@ -184,6 +187,7 @@ fn query_error(rejection: QueryRejection) -> ApiError {
         manage::agencies, manage::add_agency, manage::users, manage::add_user, manage::add_agreement,
         manage::agreement, manage::revoke_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
         manage::link_alert, manage::audit_entries, yente::match_entities,
+        imports::start, imports::status,
     ),
     components(schemas(ApiError)),
     modifiers(&BearerAuth),
@@ -217,6 +221,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/agreements/{id}", get(manage::agreement))
         .route("/agreements/{id}/revoke", post(manage::revoke_agreement))
         .route("/audit", get(manage::audit_entries))
+        .route("/imports", post(imports::start))
+        .route("/imports/{id}", get(imports::status))
         .route("/hits/inbox", get(inbox))
         .route("/hits/false-positives", get(false_positives))
         .route("/hits/{id}/confirm", post(confirm))

@@ -519,6 +519,8 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
         "GET /health",
         "GET /ready",
         "POST /match/{dataset}",
+        "POST /api/v1/imports",
+        "GET /api/v1/imports/{id}",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
@@ -577,4 +579,50 @@ async fn yente_clients_match_persons_unchanged() {
         StatusCode::NOT_FOUND,
         "not-found",
     );
+}
+
+#[tokio::test]
+async fn an_import_runs_as_a_job_with_progress() {
+    let api = api();
+    let analyst = api.login("analyst@iq").await;
+    let lines = [
+        r#"{"id": "p-1", "schema": "Person", "properties": {"name": ["Mustafa Kamal Rashid"], "birthDate": ["1990"]}}"#,
+        r#"{"id": "p-2", "schema": "Person", "properties": {"name": ["حيدر عباس الموسوي"]}}"#,
+        "not json",
+    ];
+    let upload = |token: &str, body: String| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/imports?category=wanted-for-arrest&handling=H1")
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/x-ndjson")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, job) = api.send(upload(&analyst, lines.join("\n"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let path = format!("/api/v1/imports/{}", job["id"].as_str().unwrap());
+    let mut job = job;
+    for _ in 0..200 {
+        job = api.call(Method::GET, &path, Some(&analyst), None).await.1;
+        if job["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(
+        (job["summary"]["created"].as_u64(), job["summary"]["error_count"].as_u64()),
+        (Some(2), Some(1)),
+        "{job}"
+    );
+    let (_, alerts) = api.call(Method::GET, "/api/v1/alerts", Some(&analyst), None).await;
+    assert_eq!(alerts.as_array().map(Vec::len), Some(4));
+
+    // Another agency is not told of the job; an officer may not import; nothing is no import.
+    let czech = api.login("analyst@cz").await;
+    assert_error(&api.call(Method::GET, &path, Some(&czech), None).await, StatusCode::NOT_FOUND, "not-found");
+    let officer = api.login("officer@iq").await;
+    assert_error(&api.send(upload(&officer, lines.join("\n"))).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(&api.send(upload(&analyst, String::new())).await, StatusCode::BAD_REQUEST, "invalid");
 }
