@@ -92,7 +92,10 @@ pub struct ImportParams {
     tag = "alerts",
     summary = "Import FollowTheMoney JSON lines (plain or gzip) as person alerts of your agency, as a job",
     params(ImportParams),
-    request_body(content = String, content_type = "application/x-ndjson", description = "FollowTheMoney entities, one JSON object a line; gzip too"),
+    request_body(
+        description = "FollowTheMoney entities, one JSON object a line (gzip too); any content type",
+        content((String = "application/x-ndjson"), (String = "text/plain"))
+    ),
     responses((status = 202, description = "the job, running", body = Job), Errors),
     security(("bearer" = []))
 )]
