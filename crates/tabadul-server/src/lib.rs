@@ -9,6 +9,7 @@ pub mod error;
 mod imports;
 mod manage;
 pub mod metrics;
+pub mod tls;
 mod yente;
 
 use std::sync::Arc;
@@ -657,9 +658,15 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serves the API on `listen` until SIGINT or SIGTERM, on a runtime of its own; the screening
-/// index is built in the background (`/ready` answers once it is).
-pub fn run(node: Node, key: NodeKey, listen: std::net::SocketAddr) -> std::io::Result<()> {
+/// Serves the API on `listen` until SIGINT or SIGTERM, on a runtime of its own, over TLS when
+/// given a configuration; the screening index is built in the background (`/ready` answers
+/// once it is).
+pub fn run(
+    node: Node,
+    key: NodeKey,
+    listen: std::net::SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -672,6 +679,9 @@ pub fn run(node: Node, key: NodeKey, listen: std::net::SocketAddr) -> std::io::R
                 tracing::error!(%error, "building the screening index failed");
             }
         });
-        serve(listener, router(state), shutdown_signal()).await
+        match tls {
+            Some(tls) => tls::serve(listener, router(state), tls, shutdown_signal()).await,
+            None => serve(listener, router(state), shutdown_signal()).await,
+        }
     })
 }

@@ -520,6 +520,12 @@ pub struct ServeArgs {
     /// With --demo on a fresh file: how many synthetic alerts each partner agency gets.
     #[arg(long, default_value_t = 400)]
     pub alerts_per_agency: usize,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

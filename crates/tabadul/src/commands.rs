@@ -638,12 +638,17 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
             .collect();
         output::table(&["USER", "AGENCY", "ROLES"], &rows);
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tabadul_server::tls::config(cert, key).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let node = cx.node()?;
     let key = crate::check::node_key(&cx.config.key_path)?;
-    say!("serving the API on http://{} (node key {}); stop with Ctrl-C", args.listen, key.public_hex());
-    say!("  curl -s -X POST http://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);
+    say!("serving the API on {scheme}://{} (node key {}); stop with Ctrl-C", args.listen, key.public_hex());
+    say!("  curl -s -X POST {scheme}://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);
     say!("       -d '{{\"user\": \"officer@cz-mv\", \"password\": \"{}\"}}'", tabadul_node::demo::DEMO_PASSWORD);
-    tabadul_server::run(node, key, args.listen).with_context(|| format!("serve on {}", args.listen))?;
+    tabadul_server::run(node, key, args.listen, tls).with_context(|| format!("serve on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)
 }
 
