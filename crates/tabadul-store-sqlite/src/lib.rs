@@ -162,6 +162,8 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let connection =
             Connection::open(&path).map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+        // Every statement is prepared once and kept: checks write the same few again and again.
+        connection.set_prepared_statement_cache_capacity(64);
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(backend)?;
@@ -186,17 +188,28 @@ impl SqliteStore {
 
     /// The schema version the file is at.
     pub fn schema_version(&self) -> Result<u32> {
-        self.with(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(backend))
+        self.with(|c| {
+            c.prepare_cached("PRAGMA user_version").map_err(backend)?.query_row([], |row| row.get(0)).map_err(backend)
+        })
     }
 
     /// Runs SQLite's own consistency check; `ok` when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        self.with(|c| c.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(backend))
+        self.with(|c| {
+            c.prepare_cached("PRAGMA integrity_check")
+                .map_err(backend)?
+                .query_row([], |row| row.get(0))
+                .map_err(backend)
+        })
     }
 
     fn migrate(&self) -> Result<()> {
         self.with(|c| {
-            let found: u32 = c.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(backend)?;
+            let found: u32 = c
+                .prepare_cached("PRAGMA user_version")
+                .map_err(backend)?
+                .query_row([], |row| row.get(0))
+                .map_err(backend)?;
             if found > SCHEMA_VERSION {
                 return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
             }
@@ -229,7 +242,9 @@ impl SqliteStore {
 
 fn load_hit(c: &Connection, id: HitId) -> Result<Option<HitRecord>> {
     let body: Option<String> = c
-        .query_row("SELECT body FROM hits WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+        .prepare_cached("SELECT body FROM hits WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([id_bytes(id.0)], |row| row.get(0))
         .optional()
         .map_err(backend)?;
     body.map(|b| parse("hit", &b)).transpose()
@@ -237,7 +252,9 @@ fn load_hit(c: &Connection, id: HitId) -> Result<Option<HitRecord>> {
 
 fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
     let head: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .map_err(backend)?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()
         .map_err(backend)?;
     let (seq, prev) = match head {
@@ -249,22 +266,23 @@ fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
         }
     };
     let entry = AuditEntry::seal(seq, prev, draft);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit (seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            entry.seq as i64,
-            entry.draft.at_unix_us,
-            entry.draft.user,
-            entry.draft.agency,
-            entry.draft.operation,
-            json(&entry.draft.targets)?,
-            entry.draft.details,
-            entry.draft.result_count as i64,
-            entry.prev_hash.to_hex(),
-            entry.hash.to_hex(),
-        ],
     )
+    .map_err(backend)?
+    .execute(params![
+        entry.seq as i64,
+        entry.draft.at_unix_us,
+        entry.draft.user,
+        entry.draft.agency,
+        entry.draft.operation,
+        json(&entry.draft.targets)?,
+        entry.draft.details,
+        entry.draft.result_count as i64,
+        entry.prev_hash.to_hex(),
+        entry.hash.to_hex(),
+    ])
     .map_err(backend)?;
     Ok(entry)
 }
@@ -287,14 +305,17 @@ fn stored_alert((body, version, seq, created, updated): (String, i64, i64, i64, 
 
 fn load_alert(tx: &Connection, id: AlertId) -> Result<Option<StoredAlert>> {
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1");
-    let row = tx.query_row(&sql, [id_bytes(id.0)], alert_row).optional().map_err(backend)?;
+    let row =
+        tx.prepare_cached(&sql).map_err(backend)?.query_row([id_bytes(id.0)], alert_row).optional().map_err(backend)?;
     row.map(stored_alert).transpose()
 }
 
 fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Result<Change> {
     let owner = write.owner().as_str();
     let last: Option<i64> = tx
-        .query_row("SELECT last_seq FROM owner_seq WHERE owner = ?1", [owner], |row| row.get(0))
+        .prepare_cached("SELECT last_seq FROM owner_seq WHERE owner = ?1")
+        .map_err(backend)?
+        .query_row([owner], |row| row.get(0))
         .optional()
         .map_err(backend)?;
     let seq = count(last.unwrap_or(0), "seq")? + 1;
@@ -304,13 +325,11 @@ fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Res
     match &next {
         Some(stored) => {
             let alert = &stored.alert;
-            let result = tx.execute(
-                "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
+            let result = tx.prepare_cached("INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET category = excluded.category, source_id = excluded.source_id,
                    version = excluded.version, seq = excluded.seq, updated_at_unix_us = excluded.updated_at_unix_us,
-                   body = excluded.body",
-                params![
+                   body = excluded.body").map_err(backend)?.execute(params![
                     id,
                     owner,
                     alert.category.as_str(),
@@ -331,28 +350,33 @@ fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Res
             };
         }
         None => {
-            tx.execute("DELETE FROM alerts WHERE id = ?1", [id]).map_err(backend)?;
-            tx.execute("DELETE FROM links WHERE lo = ?1 OR hi = ?1", [id]).map_err(backend)?;
+            tx.prepare_cached("DELETE FROM alerts WHERE id = ?1").map_err(backend)?.execute([id]).map_err(backend)?;
+            tx.prepare_cached("DELETE FROM links WHERE lo = ?1 OR hi = ?1")
+                .map_err(backend)?
+                .execute([id])
+                .map_err(backend)?;
         }
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO owner_seq (owner, last_seq) VALUES (?1, ?2)
          ON CONFLICT (owner) DO UPDATE SET last_seq = excluded.last_seq",
-        params![owner, seq as i64],
     )
+    .map_err(backend)?
+    .execute(params![owner, seq as i64])
     .map_err(backend)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            owner,
-            seq as i64,
-            id,
-            change.version as i64,
-            change.op.as_str(),
-            change.at_unix_us,
-            change.alert.as_ref().map(json).transpose()?,
-        ],
     )
+    .map_err(backend)?
+    .execute(params![
+        owner,
+        seq as i64,
+        id,
+        change.version as i64,
+        change.op.as_str(),
+        change.at_unix_us,
+        change.alert.as_ref().map(json).transpose()?,
+    ])
     .map_err(backend)?;
     Ok(change)
 }
@@ -362,10 +386,9 @@ impl Store for SqliteStore {
         agency.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.transaction(|tx| {
             let inserted = tx
-                .execute(
-                    "INSERT INTO agencies (code, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                    params![agency.code.as_str(), json(agency)?],
-                )
+                .prepare_cached("INSERT INTO agencies (code, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(backend)?
+                .execute(params![agency.code.as_str(), json(agency)?])
                 .map_err(backend)?;
             if inserted == 0 {
                 return Err(StoreError::AlreadyExists(format!("agency {}", agency.code)));
@@ -378,7 +401,9 @@ impl Store for SqliteStore {
     fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
         self.with(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM agencies WHERE code = ?1", [code.as_str()], |row| row.get(0))
+                .prepare_cached("SELECT body FROM agencies WHERE code = ?1")
+                .map_err(backend)?
+                .query_row([code.as_str()], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             body.map(|body| parse("agency", &body)).transpose()
@@ -397,10 +422,9 @@ impl Store for SqliteStore {
         agreement.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.transaction(|tx| {
             let inserted = tx
-                .execute(
-                    "INSERT INTO agreements (id, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                    params![id_bytes(agreement.id.0), json(agreement)?],
-                )
+                .prepare_cached("INSERT INTO agreements (id, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(backend)?
+                .execute(params![id_bytes(agreement.id.0), json(agreement)?])
                 .map_err(backend)?;
             if inserted == 0 {
                 return Err(StoreError::AlreadyExists(format!("agreement {}", agreement.id)));
@@ -413,7 +437,9 @@ impl Store for SqliteStore {
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
         self.transaction(|tx| {
             let body: Option<String> = tx
-                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
+                .map_err(backend)?
+                .query_row([id_bytes(id.0)], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
@@ -422,7 +448,9 @@ impl Store for SqliteStore {
                 return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
             }
             agreement.revoked_on = Some(on);
-            tx.execute("UPDATE agreements SET body = ?2 WHERE id = ?1", params![id_bytes(id.0), json(&agreement)?])
+            tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
+                .map_err(backend)?
+                .execute(params![id_bytes(id.0), json(&agreement)?])
                 .map_err(backend)?;
             append_audit(tx, audit)?;
             Ok(agreement)
@@ -432,7 +460,9 @@ impl Store for SqliteStore {
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
         self.with(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM agreements WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
+                .map_err(backend)?
+                .query_row([id_bytes(id.0)], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             body.map(|body| parse("agreement", &body)).transpose()
@@ -463,7 +493,12 @@ impl Store for SqliteStore {
     fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
         self.with(|c| {
             let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = ?1 AND source_id = ?2");
-            let row = c.query_row(&sql, params![owner.as_str(), source_id], alert_row).optional().map_err(backend)?;
+            let row = c
+                .prepare_cached(&sql)
+                .map_err(backend)?
+                .query_row(params![owner.as_str(), source_id], alert_row)
+                .optional()
+                .map_err(backend)?;
             row.map(stored_alert).transpose()
         })
     }
@@ -494,7 +529,11 @@ impl Store for SqliteStore {
 
     fn alert_count(&self) -> Result<u64> {
         self.with(|c| {
-            let n: i64 = c.query_row("SELECT count(*) FROM alerts", [], |row| row.get(0)).map_err(backend)?;
+            let n: i64 = c
+                .prepare_cached("SELECT count(*) FROM alerts")
+                .map_err(backend)?
+                .query_row([], |row| row.get(0))
+                .map_err(backend)?;
             count(n, "count")
         })
     }
@@ -557,7 +596,9 @@ impl Store for SqliteStore {
         self.transaction(|tx| {
             for id in [link.from, link.to] {
                 let exists: Option<i64> = tx
-                    .query_row("SELECT 1 FROM alerts WHERE id = ?1", [id_bytes(id.0)], |row| row.get(0))
+                    .prepare_cached("SELECT 1 FROM alerts WHERE id = ?1")
+                    .map_err(backend)?
+                    .query_row([id_bytes(id.0)], |row| row.get(0))
                     .optional()
                     .map_err(backend)?;
                 if exists.is_none() {
@@ -566,10 +607,9 @@ impl Store for SqliteStore {
             }
             let (lo, hi) = if link.from < link.to { (link.from, link.to) } else { (link.to, link.from) };
             let inserted = tx
-                .execute(
-                    "INSERT INTO links (lo, hi, kind, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                    params![id_bytes(lo.0), id_bytes(hi.0), link.kind.as_str(), json(link)?],
-                )
+                .prepare_cached("INSERT INTO links (lo, hi, kind, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+                .map_err(backend)?
+                .execute(params![id_bytes(lo.0), id_bytes(hi.0), link.kind.as_str(), json(link)?])
                 .map_err(backend)?;
             if inserted == 0 {
                 return Err(StoreError::AlreadyExists(format!(
@@ -602,11 +642,12 @@ impl Store for SqliteStore {
         self.transaction(|tx| {
             for hit in hits {
                 let inserted = tx
-                    .execute(
+                    .prepare_cached(
                         "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, NULL, ?4)
                          ON CONFLICT DO NOTHING",
-                        params![id_bytes(hit.id.0), id_bytes(hit.alert_id.0), hit.owner.as_str(), json(hit)?],
                     )
+                    .map_err(backend)?
+                    .execute(params![id_bytes(hit.id.0), id_bytes(hit.alert_id.0), hit.owner.as_str(), json(hit)?])
                     .map_err(backend)?;
                 if inserted == 0 {
                     return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
@@ -631,17 +672,15 @@ impl Store for SqliteStore {
             let mut hit = load_hit(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("hit {id}")))?;
             check_outcome(&hit, outcome, notification)?;
             hit.outcome = Some(outcome.clone());
-            tx.execute(
-                "UPDATE hits SET outcome = ?2, body = ?3 WHERE id = ?1",
-                params![id_bytes(id.0), outcome.kind.as_str(), json(&hit)?],
-            )
-            .map_err(backend)?;
-            if let Some(n) = notification {
-                tx.execute(
-                    "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, 0, ?3)",
-                    params![id_bytes(n.id.0), n.owner.as_str(), json(n)?],
-                )
+            tx.prepare_cached("UPDATE hits SET outcome = ?2, body = ?3 WHERE id = ?1")
+                .map_err(backend)?
+                .execute(params![id_bytes(id.0), outcome.kind.as_str(), json(&hit)?])
                 .map_err(backend)?;
+            if let Some(n) = notification {
+                tx.prepare_cached("INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, 0, ?3)")
+                    .map_err(backend)?
+                    .execute(params![id_bytes(n.id.0), n.owner.as_str(), json(n)?])
+                    .map_err(backend)?;
             }
             append_audit(tx, audit)?;
             Ok(hit)
@@ -672,11 +711,9 @@ impl Store for SqliteStore {
     ) -> Result<Notification> {
         self.transaction(|tx| {
             let body: Option<String> = tx
-                .query_row(
-                    "SELECT body FROM notifications WHERE id = ?1 AND owner = ?2",
-                    params![id_bytes(id.0), owner.as_str()],
-                    |row| row.get(0),
-                )
+                .prepare_cached("SELECT body FROM notifications WHERE id = ?1 AND owner = ?2")
+                .map_err(backend)?
+                .query_row(params![id_bytes(id.0), owner.as_str()], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             let mut notification: Notification =
@@ -685,11 +722,10 @@ impl Store for SqliteStore {
                 return Err(StoreError::AlreadyExists(format!("an acknowledgement of notification {id}")));
             }
             notification.acknowledged = Some(acknowledgement.clone());
-            tx.execute(
-                "UPDATE notifications SET acknowledged = 1, body = ?2 WHERE id = ?1",
-                params![id_bytes(id.0), json(&notification)?],
-            )
-            .map_err(backend)?;
+            tx.prepare_cached("UPDATE notifications SET acknowledged = 1, body = ?2 WHERE id = ?1")
+                .map_err(backend)?
+                .execute(params![id_bytes(id.0), json(&notification)?])
+                .map_err(backend)?;
             append_audit(tx, audit)?;
             Ok(notification)
         })
@@ -720,10 +756,9 @@ impl Store for SqliteStore {
         user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.transaction(|tx| {
             let inserted = tx
-                .execute(
-                    "INSERT INTO users (name, agency, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                    params![user.user.name, user.user.agency.as_str(), json(user)?],
-                )
+                .prepare_cached("INSERT INTO users (name, agency, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+                .map_err(backend)?
+                .execute(params![user.user.name, user.user.agency.as_str(), json(user)?])
                 .map_err(backend)?;
             if inserted == 0 {
                 return Err(StoreError::AlreadyExists(format!("user {}", user.user.name)));
@@ -737,10 +772,9 @@ impl Store for SqliteStore {
         user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.transaction(|tx| {
             let updated = tx
-                .execute(
-                    "UPDATE users SET agency = ?2, body = ?3 WHERE name = ?1",
-                    params![user.user.name, user.user.agency.as_str(), json(user)?],
-                )
+                .prepare_cached("UPDATE users SET agency = ?2, body = ?3 WHERE name = ?1")
+                .map_err(backend)?
+                .execute(params![user.user.name, user.user.agency.as_str(), json(user)?])
                 .map_err(backend)?;
             if updated == 0 {
                 return Err(StoreError::NotFound(format!("user {}", user.user.name)));
@@ -753,7 +787,9 @@ impl Store for SqliteStore {
     fn user(&self, name: &str) -> Result<Option<StoredUser>> {
         self.with(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM users WHERE name = ?1", [name], |row| row.get(0))
+                .prepare_cached("SELECT body FROM users WHERE name = ?1")
+                .map_err(backend)?
+                .query_row([name], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             body.map(|b| parse("user", &b)).transpose()
@@ -773,17 +809,18 @@ impl Store for SqliteStore {
     fn create_token(&self, token: &TokenRecord, audit: AuditDraft) -> Result<()> {
         self.transaction(|tx| {
             let user: Option<i64> = tx
-                .query_row("SELECT 1 FROM users WHERE name = ?1", [&token.user], |row| row.get(0))
+                .prepare_cached("SELECT 1 FROM users WHERE name = ?1")
+                .map_err(backend)?
+                .query_row([&token.user], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             if user.is_none() {
                 return Err(StoreError::NotFound(format!("user {}", token.user)));
             }
             let inserted = tx
-                .execute(
-                    "INSERT INTO tokens (hash, user, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                    params![token.hash, token.user, json(token)?],
-                )
+                .prepare_cached("INSERT INTO tokens (hash, user, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+                .map_err(backend)?
+                .execute(params![token.hash, token.user, json(token)?])
                 .map_err(backend)?;
             if inserted == 0 {
                 return Err(StoreError::AlreadyExists("that token".into()));
@@ -796,7 +833,9 @@ impl Store for SqliteStore {
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
         self.with(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM tokens WHERE hash = ?1", [hash], |row| row.get(0))
+                .prepare_cached("SELECT body FROM tokens WHERE hash = ?1")
+                .map_err(backend)?
+                .query_row([hash], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             body.map(|b| parse("token", &b)).transpose()
@@ -806,12 +845,17 @@ impl Store for SqliteStore {
     fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()> {
         self.transaction(|tx| {
             let body: Option<String> = tx
-                .query_row("SELECT body FROM tokens WHERE hash = ?1", [hash], |row| row.get(0))
+                .prepare_cached("SELECT body FROM tokens WHERE hash = ?1")
+                .map_err(backend)?
+                .query_row([hash], |row| row.get(0))
                 .optional()
                 .map_err(backend)?;
             let mut token: TokenRecord = parse("token", &body.ok_or_else(|| StoreError::NotFound("token".into()))?)?;
             token.revoked = true;
-            tx.execute("UPDATE tokens SET body = ?2 WHERE hash = ?1", params![hash, json(&token)?]).map_err(backend)?;
+            tx.prepare_cached("UPDATE tokens SET body = ?2 WHERE hash = ?1")
+                .map_err(backend)?
+                .execute(params![hash, json(&token)?])
+                .map_err(backend)?;
             append_audit(tx, audit)?;
             Ok(())
         })
