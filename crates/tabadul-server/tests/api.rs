@@ -191,6 +191,30 @@ async fn no_read_endpoint_shows_more_than_the_agreements_allow() {
         assert_eq!(api.call(Method::GET, &alert(&api.wanted), Some(&token), None).await.0, wanted, "{user}");
     }
 
+    // The other read endpoints, the same scenario: yente's match (the level of each hit), the
+    // agreements (only those the agency is party to), the hit inbox (only the owner's).
+    let example = json!({"queries": {"q": {"schema": "Person", "properties": {
+        "name": ["Abdul Ameer Hassan al-Shammari"], "birthDate": ["1985-01-01"],
+    }}}});
+    for (user, level, agreements) in [
+        ("analyst@iq", Some("full"), 2),
+        ("analyst@cz", Some("full"), 1),
+        ("analyst@fr", Some("hit"), 1),
+        ("analyst@gb", None, 0),
+    ] {
+        let token = api.login(user).await;
+        let (_, matched) = api.call(Method::POST, "/match/default", Some(&token), Some(example.clone())).await;
+        let results = matched["responses"]["q"]["results"].as_array().cloned().unwrap_or_default();
+        let name = results.first().map(|r| r["properties"].get("name").is_some());
+        assert_eq!(name, level.map(|l| l == "full"), "{user}: {matched}");
+        let (_, listed) = api.call(Method::GET, "/api/v1/agreements", Some(&token), None).await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(agreements), "{user}: {listed}");
+        let (_, inbox) = api.call(Method::GET, "/api/v1/hits/inbox", Some(&token), None).await;
+        assert_eq!(inbox.as_array().map(Vec::len), Some(0), "{user}");
+        let (_, counts) = api.call(Method::GET, "/api/v1/hits/false-positives", Some(&token), None).await;
+        assert_eq!(counts.as_array().map(Vec::len), Some(0), "{user}");
+    }
+
     // Checks: the Czech officer gets the smuggler in full, the French officer only a hit, the
     // British officer nothing.
     let check = json!({"post": "BGW", "names": ["Abdul Ameer Hassan al-Shammari"], "birth_dates": ["1985-01-01"]});
