@@ -205,9 +205,19 @@ impl Screening {
 }
 
 impl Node {
-    /// Builds the screening index from the store, if it is not built yet. A check does this
-    /// itself; a server calls it at start so that the first check is fast.
+    /// Builds the screening index from the store, if it is not built yet: what a check does
+    /// itself, for one check from the command line.
     pub fn load_index(&self) -> Result<()> {
+        self.build_index(false)
+    }
+
+    /// Builds the screening index and computes each name's close spellings ahead, on every
+    /// core: what a server does at start, so that no check pays for them.
+    pub fn prepare_index(&self) -> Result<()> {
+        self.build_index(true)
+    }
+
+    fn build_index(&self, warm: bool) -> Result<()> {
         if self.screening.current.get().is_some() {
             return Ok(());
         }
@@ -225,15 +235,15 @@ impl Node {
         }
         let heads = self.store.change_heads()?;
         let index = Index::build(alerts);
-        // Each name's close spellings, computed ahead on every core rather than by the first
-        // checks that meet them.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        std::thread::scope(|scope| {
-            for part in 0..threads {
-                let index = &index;
-                scope.spawn(move || index.warm(part, threads));
-            }
-        });
+        if warm {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            std::thread::scope(|scope| {
+                for part in 0..threads {
+                    let index = &index;
+                    scope.spawn(move || index.warm(part, threads));
+                }
+            });
+        }
         let snapshot = Snapshot { index, heads };
         let _ = self.screening.current.set(arc_swap::ArcSwap::from_pointee(snapshot));
         Ok(())

@@ -675,7 +675,7 @@ pub fn run(
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let state = AppState::new(node.clone(), key, cores * 2);
         tokio::task::spawn_blocking(move || {
-            if let Err(error) = node.load_index() {
+            if let Err(error) = node.prepare_index() {
                 tracing::error!(%error, "building the screening index failed");
             }
         });
