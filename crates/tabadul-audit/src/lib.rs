@@ -132,6 +132,7 @@ pub mod ops {
     pub const HIT_FALSE_POSITIVES: &str = "hit.false-positives";
     pub const USER_CREATE: &str = "user.create";
     pub const USER_LIST: &str = "user.list";
+    pub const USER_UPDATE: &str = "user.update";
     pub const AUTH_LOGIN: &str = "auth.login";
     pub const AUTH_LOGIN_FAILED: &str = "auth.login-failed";
     pub const AUTH_TOKEN_CREATE: &str = "auth.token-create";

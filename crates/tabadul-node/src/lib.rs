@@ -33,7 +33,9 @@ pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_jso
 /// The score from which a person comparison is a hit.
 pub use tabadul_engine::HIT_THRESHOLD_DEFAULT as HIT_THRESHOLD;
 pub use tabadul_store::{HitRecord, Notification, OutcomeKind};
-pub use users::{API_TOKEN_DAYS_MAX, IssuedToken, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, SESSION_MINUTES};
+pub use users::{
+    API_TOKEN_DAYS_MAX, IssuedToken, PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, SESSION_MINUTES, TokenInfo, UserChange,
+};
 
 /// Most alerts one list returns.
 pub const LIST_LIMIT_MAX: usize = 1000;

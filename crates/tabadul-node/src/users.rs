@@ -26,6 +26,29 @@ pub const PASSWORD_BYTES_MAX: usize = 1024;
 /// Tokens begin with this, so that a leaked one is recognisable in logs and scanners.
 const TOKEN_PREFIX: &str = "tbd_";
 
+/// A token as its holder lists it: never the secret, an id made of its hash's first digits.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub kind: TokenKind,
+    pub label: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked: bool,
+}
+
+/// How many hex digits of a token's hash name it.
+const TOKEN_ID_DIGITS: usize = 16;
+
+/// What a change to a user sets; what it leaves `None` stays.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub roles: Option<Vec<Role>>,
+    pub full_name: Option<String>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
 /// A token just made: the secret, shown once, and when it expires.
 #[derive(Debug, Clone, Serialize)]
 pub struct IssuedToken {
@@ -206,6 +229,72 @@ impl Node {
             .filter(|u| !u.user.disabled)
             .ok_or_else(|| NodeError::Unauthenticated("this user is disabled".into()))?;
         Ok(Actor::for_user(&user.user))
+    }
+
+    /// Changes a user: a supervisor those of its own agency (never to or from administrator),
+    /// an administrator anyone. A disabled user's tokens stop working at once.
+    pub fn update_user(&self, actor: &Actor, name: &str, change: UserChange) -> Result<User> {
+        actor.require(&[Role::Supervisor, Role::Administrator])?;
+        let mut stored = self.store.user(name)?.ok_or_else(|| NodeError::NotFound(format!("user {name}")))?;
+        if !actor.roles.contains(&Role::Administrator) {
+            if actor.agency.as_ref() != Some(&stored.user.agency) {
+                return Err(NodeError::NotFound(format!("user {name}")));
+            }
+            let makes_admin = change.roles.as_ref().is_some_and(|roles| roles.contains(&Role::Administrator));
+            if stored.user.has(Role::Administrator) || makes_admin {
+                return Err(NodeError::Forbidden("only an administrator changes administrators".into()));
+            }
+        }
+        if let Some(roles) = change.roles {
+            stored.user.roles = roles;
+        }
+        if let Some(full_name) = change.full_name {
+            stored.user.full_name = full_name.trim().to_string();
+        }
+        if let Some(disabled) = change.disabled {
+            stored.user.disabled = disabled;
+        }
+        if let Some(password) = &change.password {
+            check_password(password)?;
+            stored.password_hash = hash_password(password)?;
+        }
+        stored.user.validate()?;
+        let roles: Vec<&str> = stored.user.roles.iter().map(|r| r.as_str()).collect();
+        let audit = self.audit(actor, ops::USER_UPDATE).details(details(serde_json::json!({
+            "user": name, "roles": roles, "disabled": stored.user.disabled, "password_changed": change.password.is_some(),
+        })));
+        self.store.update_user(&stored, audit)?;
+        Ok(stored.user)
+    }
+
+    /// The actor's own tokens, without their secrets.
+    pub fn tokens(&self, actor: &Actor) -> Result<Vec<TokenInfo>> {
+        let tokens = self.store.tokens(&actor.user)?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| TokenInfo {
+                id: t.hash[..TOKEN_ID_DIGITS.min(t.hash.len())].to_string(),
+                kind: t.kind,
+                label: t.label,
+                created_at: rfc3339(t.created_at_unix_us),
+                expires_at: rfc3339(t.expires_at_unix_us),
+                revoked: t.revoked,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the actor's own tokens by its id (as [`Node::tokens`] lists it).
+    pub fn revoke_token_by_id(&self, actor: &Actor, id: &str) -> Result<()> {
+        let id = id.trim().to_ascii_lowercase();
+        let found = self
+            .store
+            .tokens(&actor.user)?
+            .into_iter()
+            .find(|t| t.hash.len() >= TOKEN_ID_DIGITS && t.hash[..TOKEN_ID_DIGITS] == id);
+        let token = found.ok_or_else(|| NodeError::NotFound(format!("token {id}")))?;
+        let audit =
+            self.audit(actor, ops::AUTH_REVOKE).details(details(serde_json::json!({ "token": &token.hash[..12] })));
+        Ok(self.store.revoke_token(&token.hash, audit)?)
     }
 
     /// Revokes a token (logging out): the holder revokes their own.

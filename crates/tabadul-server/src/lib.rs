@@ -188,7 +188,7 @@ fn query_error(rejection: QueryRejection) -> ApiError {
         manage::agencies, manage::add_agency, manage::users, manage::add_user, manage::add_agreement,
         manage::agreement, manage::revoke_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
         manage::link_alert, manage::audit_entries, yente::match_entities,
-        imports::start, imports::status,
+        imports::start, imports::status, manage::update_user, manage::tokens, manage::revoke_token,
     ),
     components(schemas(ApiError)),
     modifiers(&BearerAuth),
@@ -210,7 +210,9 @@ impl utoipa::Modify for BearerAuth {
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/sessions", post(login).delete(logout))
-        .route("/tokens", post(create_token))
+        .route("/tokens", post(create_token).get(manage::tokens))
+        .route("/tokens/{id}", axum::routing::delete(manage::revoke_token))
+        .route("/users/{name}", axum::routing::patch(manage::update_user))
         .route("/checks", post(check))
         .route("/checks/batch", post(check_batch))
         .route("/agencies", get(manage::agencies).post(manage::add_agency))

@@ -275,3 +275,52 @@ pub async fn audit_entries(
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
     blocking(&state, move |node| node.audit_entries(&actor, params.after, limit)).await.map(Json)
 }
+
+/// A change to a user; what is left out stays.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    roles: Option<Vec<Role>>,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{name}", tag = "users", summary = "Change a user's roles, name, password, or disable it (its tokens stop working)", request_body = UserPatch, params(("name" = String, Path, description = "the login name")), responses((status = 200, description = "the user", body = serde_json::Value), Errors), security(("bearer" = [])))]
+pub async fn update_user(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(name): Path<String>,
+    Body(patch): Body<UserPatch>,
+) -> Result<Json<User>, ApiError> {
+    let change = tabadul_node::UserChange {
+        roles: patch.roles,
+        full_name: patch.full_name,
+        disabled: patch.disabled,
+        password: patch.password,
+    };
+    blocking(&state, move |node| node.update_user(&actor, &name, change)).await.map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "sessions", summary = "Your tokens, without their secrets", responses((status = 200, description = "tokens", body = serde_json::Value), Errors), security(("bearer" = [])))]
+pub async fn tokens(
+    State(state): Shared,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<tabadul_node::TokenInfo>>, ApiError> {
+    blocking(&state, move |node| node.tokens(&actor)).await.map(Json)
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "sessions", summary = "Revoke one of your tokens", params(("id" = String, Path, description = "the token's id, as listed")), responses((status = 204, description = "revoked"), Errors), security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    blocking(&state, move |node| node.revoke_token_by_id(&actor, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -545,6 +545,9 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
         "POST /match/{dataset}",
         "POST /api/v1/imports",
         "GET /api/v1/imports/{id}",
+        "PATCH /api/v1/users/{name}",
+        "GET /api/v1/tokens",
+        "DELETE /api/v1/tokens/{id}",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
@@ -649,4 +652,51 @@ async fn an_import_runs_as_a_job_with_progress() {
     let officer = api.login("officer@iq").await;
     assert_error(&api.send(upload(&officer, lines.join("\n"))).await, StatusCode::FORBIDDEN, "forbidden");
     assert_error(&api.send(upload(&analyst, String::new())).await, StatusCode::BAD_REQUEST, "invalid");
+}
+
+#[tokio::test]
+async fn users_are_disabled_and_tokens_listed_and_revoked() {
+    let api = api();
+    let supervisor = api.login("supervisor@iq").await;
+    let officer = api.login("officer@iq").await;
+    // An API token for a system, listed without its secret, then revoked by its id.
+    let (status, made) =
+        api.call(Method::POST, "/api/v1/tokens", Some(&officer), Some(json!({"label": "kiosk", "days": 30}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let system = made["token"].as_str().unwrap().to_string();
+    let (_, listed) = api.call(Method::GET, "/api/v1/tokens", Some(&officer), None).await;
+    let listed = listed.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2, "the session and the API token");
+    assert!(!serde_json::to_string(&listed).unwrap().contains(&system[4..]));
+    let id = listed.iter().find(|t| t["label"] == "kiosk").unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(api.call(Method::GET, "/api/v1/node", Some(&system), None).await.0, StatusCode::OK);
+    assert_eq!(
+        api.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&officer), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &api.call(Method::GET, "/api/v1/node", Some(&system), None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    assert_error(
+        &api.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&supervisor), None).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    );
+
+    // A supervisor disables a user of its agency: its tokens stop working at once.
+    let disable = json!({"disabled": true});
+    let czech = api.call(Method::PATCH, "/api/v1/users/officer@cz", Some(&supervisor), Some(disable.clone())).await;
+    assert_error(&czech, StatusCode::NOT_FOUND, "not-found");
+    let (status, user) = api.call(Method::PATCH, "/api/v1/users/officer@iq", Some(&supervisor), Some(disable)).await;
+    assert_eq!((status, user["disabled"].as_bool()), (StatusCode::OK, Some(true)), "{user}");
+    assert_error(
+        &api.call(Method::GET, "/api/v1/node", Some(&officer), None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    let promote = json!({"roles": ["administrator"]});
+    let refused = api.call(Method::PATCH, "/api/v1/users/analyst@iq", Some(&supervisor), Some(promote)).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "forbidden");
 }

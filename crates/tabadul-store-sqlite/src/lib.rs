@@ -842,6 +842,17 @@ impl Store for SqliteStore {
         })
     }
 
+    fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>> {
+        self.with(|c| {
+            let mut statement = c.prepare_cached("SELECT body FROM tokens WHERE user = ?1").map_err(backend)?;
+            let rows = statement.query_map([user], |row| row.get::<_, String>(0)).map_err(backend)?;
+            let mut tokens: Vec<TokenRecord> =
+                rows.map(|row| parse("token", &row.map_err(backend)?)).collect::<Result<_>>()?;
+            tokens.sort_by_key(|t| t.created_at_unix_us);
+            Ok(tokens)
+        })
+    }
+
     fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()> {
         self.transaction(|tx| {
             let body: Option<String> = tx

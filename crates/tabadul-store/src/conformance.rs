@@ -487,6 +487,8 @@ pub fn users_and_tokens_round_trip(store: &dyn Store) {
     let orphan = crate::TokenRecord { hash: "cd".repeat(32), user: "nobody".into(), ..token.clone() };
     assert!(matches!(store.create_token(&orphan, audit("auth.login")), Err(StoreError::NotFound(_))));
     assert_eq!(store.token(&token.hash).unwrap(), Some(token.clone()));
+    assert_eq!(store.tokens("officer.bgw").unwrap(), std::slice::from_ref(&token));
+    assert!(store.tokens("analyst.prg").unwrap().is_empty());
     store.revoke_token(&token.hash, audit("auth.revoke")).unwrap();
     assert!(store.token(&token.hash).unwrap().unwrap().revoked);
     assert!(matches!(store.revoke_token("ef", audit("auth.revoke")), Err(StoreError::NotFound(_))));

@@ -197,6 +197,8 @@ pub trait Store: Send + Sync {
     /// Keeps a token (its hash) with the audit entry of its making.
     fn create_token(&self, token: &TokenRecord, audit: AuditDraft) -> Result<()>;
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// The tokens of a user, oldest first.
+    fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>>;
     /// Revokes a token (`NotFound` if none).
     fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()>;
 }

@@ -387,6 +387,14 @@ impl Store for MemStore {
         self.with(|state| Ok(state.tokens.get(hash).cloned()))
     }
 
+    fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>> {
+        self.with(|state| {
+            let mut tokens: Vec<TokenRecord> = state.tokens.values().filter(|t| t.user == user).cloned().collect();
+            tokens.sort_by_key(|t| t.created_at_unix_us);
+            Ok(tokens)
+        })
+    }
+
     fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()> {
         self.with(|state| {
             let token = state.tokens.get_mut(hash).ok_or_else(|| StoreError::NotFound("token".into()))?;
