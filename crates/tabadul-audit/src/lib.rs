@@ -125,6 +125,7 @@ pub mod ops {
     pub const AUDIT_VERIFY: &str = "audit.verify";
     pub const AUDIT_READ: &str = "audit.read";
     pub const CHECK: &str = "check";
+    pub const MANIFEST_SCREEN: &str = "manifest.screen";
     pub const HIT_CONFIRM: &str = "hit.confirm";
     pub const HIT_REJECT: &str = "hit.reject";
     pub const HIT_INBOX: &str = "hit.inbox";

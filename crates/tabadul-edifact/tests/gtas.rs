@@ -141,3 +141,30 @@ fn what_is_not_an_interchange_is_refused_clearly() {
         "{problems:?}"
     );
 }
+
+fn own(file: &str) -> (Vec<Manifest>, Vec<String>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
+    let interchange = parse(&std::fs::read(path).unwrap()).unwrap();
+    let found = manifests(&interchange, TODAY);
+    let problems =
+        interchange.problems.iter().chain(found.iter().flat_map(|m| &m.problems)).map(|p| p.message.clone()).collect();
+    (found, problems)
+}
+
+#[test]
+fn our_own_samples_in_two_carriers_styles_read_clean() {
+    // Iraqi Airways: UNA, one segment a line with CRLF, a group, names as the MRZ romanises them.
+    let (found, problems) = own("iraqi-airways-bgw-prg.edi");
+    assert!(problems.is_empty(), "{problems:?}");
+    let names: Vec<String> = found[0].travellers.iter().map(|t| t.full_name()).collect();
+    assert_eq!(names, ["ALI HASSAN ALSHAMMARI", "FATIMA KHALID ALOBAIDI", "MUSTAFA KAMAL ABDULRAHMAN"]);
+    assert_eq!(found[0].travellers[0].documents[0].number, "P12345671");
+    // Royal Jordanian: `*` and `$` separators, UNOC (ISO 8859-1), a released apostrophe, one
+    // manifest in two parts.
+    let (found, problems) = own("royal-jordanian-amm-cdg.edi");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(found.len(), 1);
+    let names: Vec<String> = found[0].travellers.iter().map(|t| t.full_name()).collect();
+    assert_eq!(names, ["OMAR HASSAN AL-AZZAWI", "RIM EL KHOURY", "SAMIRA BENALI", "HÉLÈNE D'ESTAING"]);
+    assert_eq!(found[0].travellers[1].birth_date.map(|d| d.to_string()), Some("2001-09-11".into()));
+}

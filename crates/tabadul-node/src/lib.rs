@@ -9,6 +9,7 @@ pub mod demo;
 mod error;
 mod hits;
 mod import;
+mod manifest;
 mod receipt;
 mod users;
 
@@ -29,6 +30,7 @@ pub use check::{
 pub use error::{NodeError, Result};
 pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
+pub use manifest::{ManifestReport, TRAVELLERS_PER_MANIFEST_MAX, TravellerHits};
 pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
 /// The score from which a person comparison is a hit.
 pub use tabadul_engine::HIT_THRESHOLD_DEFAULT as HIT_THRESHOLD;

@@ -325,3 +325,45 @@ fn a_confirmed_hit_reaches_the_owners_inbox_and_false_positives_are_counted() {
     assert_eq!(counts.iter().map(|c| (c.alert_id, c.false_positives)).collect::<Vec<_>>(), [(wanted.alert.id, 1)]);
     assert!(node.false_positives(&officer("FR-MI")).unwrap().is_empty());
 }
+
+#[test]
+fn a_manifest_is_screened_traveller_by_traveller_most_severe_first() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let iraq = officer("IQ-MOI");
+    let wanted = node
+        .create_alert(&iraq, alert(Category::WantedForArrest, person(&["عبد الأمير حسن الشمري"], "1985-01-01", vec![])))
+        .unwrap();
+    let mut at_risk = alert(Category::TraffickingRisk, person(&["نور عباس التميمي"], "2009-03-02", vec![]));
+    at_risk.refer_to = Some("Iraqi anti-trafficking directorate".into());
+    let risk = node.create_alert(&iraq, at_risk).unwrap();
+    let paxlst = "UNA:+.? 'UNB+UNOA:4+IA:ZZ+CZAPI+261129:0600+9'UNH+1+PAXLST:D:05B:UN:IATA'BGM+745'\
+        TDT+20+IA231+++IA'LOC+125+BGW'DTM+189:2611290900:201'LOC+87+PRG'DTM+232:2611291500:201'\
+        NAD+FL+++NOVAK:JAN'ATT+2++M'DTM+329:800101'NAT+2+CZE'DOC+P+99887766'DTM+36:300101'LOC+91+CZE'\
+        NAD+FL+++ALTAMIMI:NOOR:ABBAS'ATT+2++F'DTM+329:090302'NAT+2+IRQ'\
+        NAD+FL+++ALSHAMMARI:ABDULAMEER:HASSAN'ATT+2++M'DTM+329:850101'NAT+2+IRQ'DOC+P+A12345678'DTM+36:310520'LOC+91+IRQ'\
+        NAD+FL+++'\
+        CNT+42:4'UNT+27+1'UNZ+1+9'";
+    let reports = node.screen_manifest(&officer("CZ-MV"), &key, paxlst.as_bytes()).unwrap();
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0];
+    assert_eq!((report.travellers, report.screened, report.declared), (4, 3, Some(4)));
+    assert_eq!(report.legs[0].flight, "IA231");
+    let order: Vec<(&str, Action)> = report.hits.iter().map(|t| (t.name.as_str(), t.action)).collect();
+    assert_eq!(
+        order,
+        [("ABDULAMEER HASSAN ALSHAMMARI", Action::Arrest), ("NOOR ABBAS ALTAMIMI", Action::ProtectAndRefer)]
+    );
+    assert_eq!(report.hits[0].persons[0].alert_id, wanted.alert.id);
+    assert_eq!(report.hits[1].persons[0].alert_id, risk.alert.id);
+    assert_eq!(report.hits[1].persons[0].refer_to.as_deref(), Some("Iraqi anti-trafficking directorate"));
+    assert_eq!(report.not_screened.len(), 1, "{:?}", report.not_screened);
+    assert!(report.problems.iter().any(|p| p.contains("without a name")), "{:?}", report.problems);
+    // Each traveller screened is a check in the audit log, and the manifest one entry more.
+    let entries = node.store().audit_entries(0, 1000).unwrap();
+    assert_eq!(entries.iter().filter(|e| e.draft.operation == "check").count(), 3);
+    assert_eq!(entries.iter().filter(|e| e.draft.operation == "manifest.screen").count(), 1);
+    // Not EDIFACT, or no PAXLST: refused with a reason.
+    let error = node.screen_manifest(&officer("CZ-MV"), &key, b"hello").unwrap_err();
+    assert!(matches!(&error, NodeError::Invalid(m) if m.starts_with("EDIFACT")), "{error}");
+}

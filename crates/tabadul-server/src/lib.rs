@@ -188,7 +188,7 @@ fn query_error(rejection: QueryRejection) -> ApiError {
         manage::agencies, manage::add_agency, manage::users, manage::add_user, manage::add_agreement,
         manage::agreement, manage::revoke_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
         manage::link_alert, manage::audit_entries, yente::match_entities,
-        imports::start, imports::status, manage::update_user, manage::tokens, manage::revoke_token,
+        imports::start, imports::status, manage::update_user, manage::tokens, manage::revoke_token, screen_manifest,
     ),
     components(schemas(ApiError)),
     modifiers(&BearerAuth),
@@ -224,6 +224,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/agreements/{id}", get(manage::agreement))
         .route("/agreements/{id}/revoke", post(manage::revoke_agreement))
         .route("/audit", get(manage::audit_entries))
+        .route("/manifests", post(screen_manifest).layer(axum::extract::DefaultBodyLimit::max(MANIFEST_BYTES_MAX)))
         .route("/imports", post(imports::start))
         .route("/imports/{id}", get(imports::status))
         .route("/hits/inbox", get(inbox))
@@ -386,6 +387,37 @@ pub(crate) fn count_check(state: &AppState, outcome: &tabadul_node::CheckOutcome
     use std::sync::atomic::Ordering;
     state.metrics.checks.fetch_add(1, Ordering::Relaxed);
     state.metrics.hits.fetch_add(outcome.check.result.hit_count() as u64, Ordering::Relaxed);
+}
+
+/// The largest manifest taken (some 5,000 travellers).
+pub const MANIFEST_BYTES_MAX: usize = 2 << 20;
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/manifests",
+    tag = "checks",
+    summary = "Screen a passenger manifest (UN/EDIFACT PAXLST): every traveller checked, the most severe hits first",
+    request_body(description = "the EDIFACT interchange, as the carrier sent it", content((String = "application/edifact"), (String = "text/plain"))),
+    responses((status = 200, description = "one report per manifest", body = serde_json::Value), Errors),
+    security(("bearer" = []))
+)]
+async fn screen_manifest(
+    State(state): Shared,
+    Caller(actor): Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Vec<tabadul_node::ManifestReport>> {
+    let permit = check_permit(&state).await?;
+    let key = state.key.clone();
+    let reports = blocking(&state, move |node| node.screen_manifest(&actor, &key, &body)).await;
+    drop(permit);
+    if let Ok(reports) = &reports {
+        use std::sync::atomic::Ordering;
+        let screened: usize = reports.iter().map(|r| r.screened).sum();
+        let hits: usize = reports.iter().map(|r| r.hits.len()).sum();
+        state.metrics.checks.fetch_add(screened as u64, Ordering::Relaxed);
+        state.metrics.hits.fetch_add(hits as u64, Ordering::Relaxed);
+    }
+    reports.map(Json)
 }
 
 /// Most checks in one batch.

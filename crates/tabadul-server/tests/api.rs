@@ -546,6 +546,7 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
         "POST /api/v1/imports",
         "GET /api/v1/imports/{id}",
         "PATCH /api/v1/users/{name}",
+        "POST /api/v1/manifests",
         "GET /api/v1/tokens",
         "DELETE /api/v1/tokens/{id}",
     ];
@@ -699,4 +700,32 @@ async fn users_are_disabled_and_tokens_listed_and_revoked() {
     let promote = json!({"roles": ["administrator"]});
     let refused = api.call(Method::PATCH, "/api/v1/users/analyst@iq", Some(&supervisor), Some(promote)).await;
     assert_error(&refused, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn a_manifest_is_screened_over_the_api() {
+    let api = api();
+    let officer = api.login("officer@cz").await;
+    let paxlst = "UNB+UNOA:4+IA+CZAPI+261129:0600+9'UNH+1+PAXLST:D:05B:UN:IATA'BGM+745'TDT+20+IA231'LOC+125+BGW'LOC+87+PRG'\
+        NAD+FL+++ALSHAMMARI:ABDULAMEER:HASSAN'ATT+2++M'DTM+329:850101'NAT+2+IRQ'NAD+FL+++NOVAK:JAN'CNT+42:2'UNT+12+1'UNZ+1+9'";
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/manifests")
+        .header("Authorization", format!("Bearer {officer}"))
+        .header("Content-Type", "application/edifact")
+        .body(Body::from(paxlst))
+        .unwrap();
+    let (status, reports) = api.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{reports}");
+    let report = &reports[0];
+    assert_eq!((report["travellers"].as_u64(), report["screened"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(report["hits"][0]["name"], "ABDULAMEER HASSAN ALSHAMMARI");
+    assert_eq!(report["hits"][0]["persons"][0]["alert_id"].as_str(), Some(api.smuggler.as_str()));
+    let garbage = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/manifests")
+        .header("Authorization", format!("Bearer {officer}"))
+        .body(Body::from("not edifact"))
+        .unwrap();
+    assert_error(&api.send(garbage).await, StatusCode::BAD_REQUEST, "invalid");
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use tabadul_domain::{CountryCode, Gender, HitId, NotificationId, PartialDate};
 use tabadul_node::{CheckOutcome, CheckRequest, Hit, NodeKey, Notification, OutcomeKind, verify_receipt};
 
-use crate::cli::{CheckArgs, HitsCommand, ReceiptCommand};
+use crate::cli::{CheckArgs, HitsCommand, ReceiptCommand, ScreenArgs};
 use crate::commands::Session;
 use crate::output;
 
@@ -287,6 +287,93 @@ pub fn hits(cx: &Session, command: HitsCommand) -> Result<ExitCode> {
                     counts.iter().map(|c| vec![c.alert_id.to_string(), c.false_positives.to_string()]).collect();
                 output::table(&["ALERT", "FALSE POSITIVES"], &rows);
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The largest manifest file read.
+const MANIFEST_FILE_BYTES_MAX: u64 = 16 << 20;
+
+/// A CSV field, quoted when it needs to be.
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+pub fn screen(cx: &Session, args: &ScreenArgs) -> Result<ExitCode> {
+    let size = std::fs::metadata(&args.file).with_context(|| format!("read {}", args.file.display()))?.len();
+    if size > MANIFEST_FILE_BYTES_MAX {
+        bail!("{} is {size} bytes; a manifest is at most {MANIFEST_FILE_BYTES_MAX}", args.file.display());
+    }
+    let data = std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
+    let node = cx.node()?;
+    let key = node_key(&cx.config.key_path)?;
+    let reports = node.screen_manifest(&cx.actor(&args.agency)?, &key, &data).context("screen the manifest")?;
+    if cx.json {
+        output::json(&reports)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.csv {
+        say!("flight,traveller,birth_date,nationality,document,action,alert,owner,level,score");
+        for report in &reports {
+            let flight = report.legs.last().map_or(String::new(), |l| l.flight.clone());
+            for traveller in &report.hits {
+                for hit in traveller.documents.iter().chain(&traveller.persons) {
+                    let fields = [
+                        flight.clone(),
+                        traveller.name.clone(),
+                        traveller.birth_date.clone().unwrap_or_default(),
+                        traveller.nationality.clone(),
+                        traveller.document.clone().unwrap_or_default(),
+                        hit.action.as_str().to_string(),
+                        hit.alert_id.to_string(),
+                        hit.owner.to_string(),
+                        hit.level.to_string(),
+                        hit.score.map(|s| format!("{s:.3}")).unwrap_or_default(),
+                    ];
+                    say!("{}", fields.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for report in &reports {
+        let legs: Vec<String> = report
+            .legs
+            .iter()
+            .map(|l| {
+                let stop =
+                    |s: &Option<tabadul_edifact::Stop>| s.as_ref().map_or("?".to_string(), |s| s.airport.clone());
+                format!("{} {}-{}", l.flight, stop(&l.departure), stop(&l.arrival))
+            })
+            .collect();
+        say!(
+            "manifest {} ({}): {} travellers, {} screened, {} with hits",
+            report.reference,
+            legs.join(", "),
+            report.travellers,
+            report.screened,
+            report.hits.len()
+        );
+        for traveller in &report.hits {
+            say!(
+                "  {} {} ({}, born {}, {}): {}",
+                traveller.action.as_str().to_uppercase(),
+                traveller.name,
+                traveller.role,
+                traveller.birth_date.as_deref().unwrap_or("?"),
+                traveller.nationality,
+                traveller.check_id
+            );
+            section("    document", &traveller.documents);
+            section("    persons", &traveller.persons);
+        }
+        for line in report.not_screened.iter().chain(&report.problems) {
+            say!("  note: {line}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -53,6 +53,9 @@ pub enum Command {
     /// Check a traveller at the border: a passport's MRZ or a typed identity, against every
     /// alert your agency may see; prints the hits and a signed receipt.
     Check(Box<CheckArgs>),
+    /// Screen a passenger manifest (UN/EDIFACT PAXLST): every traveller checked; prints the
+    /// travellers who hit, the most severe first.
+    Screen(ScreenArgs),
     /// Receipts of checks.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -548,4 +551,16 @@ pub enum UserCommand {
         #[arg(long, value_name = "CODE")]
         agency: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ScreenArgs {
+    /// The PAXLST interchange (EDIFACT).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub agency: AgencyArg,
+    /// One line per hit as CSV: flight, traveller, birth date, nationality, document, action,
+    /// alert, owner, level, score.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
 }

@@ -82,6 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Audit(command) => audit(&cx, command),
         Command::Check(args) => crate::check::check(&cx, &args),
+        Command::Screen(args) => crate::check::screen(&cx, &args),
         Command::Receipt(command) => crate::check::receipt(&cx, command),
         Command::Hits(command) => crate::check::hits(&cx, command),
         Command::Serve(args) => serve(&cx, &args),

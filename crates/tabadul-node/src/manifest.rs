@@ -1,0 +1,172 @@
+//! Passenger manifests (PAXLST) screened before the flight lands: every passenger and crew
+//! member checked as at a border (document, person, visibility), and a report of the flight
+//! with the travellers who hit, the most severe first.
+
+use serde::Serialize;
+use tabadul_audit::ops;
+use tabadul_domain::{Action, CountryCode, Role};
+use tabadul_edifact::{Leg, Traveller};
+
+use crate::check::{CheckRequest, Hit};
+use crate::receipt::NodeKey;
+use crate::{Actor, Node, NodeError, Result, details};
+
+/// The most travellers screened from one interchange.
+pub const TRAVELLERS_PER_MANIFEST_MAX: usize = 2000;
+
+/// A traveller of the manifest who hit, with the hits.
+#[derive(Debug, Clone, Serialize)]
+pub struct TravellerHits {
+    pub name: String,
+    /// `passenger` or `crew`.
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub nationality: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The most severe action of the hits.
+    pub action: Action,
+    /// The check that found them (its receipt is in the audit log).
+    pub check_id: String,
+    pub documents: Vec<Hit>,
+    pub persons: Vec<Hit>,
+}
+
+/// A manifest screened.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestReport {
+    pub reference: String,
+    pub legs: Vec<Leg>,
+    pub travellers: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<usize>,
+    pub screened: usize,
+    /// Travellers with hits, the most severe first.
+    pub hits: Vec<TravellerHits>,
+    /// Travellers that could not be checked (no name, no document), with why.
+    pub not_screened: Vec<String>,
+    /// What was malformed in the message, by segment.
+    pub problems: Vec<String>,
+}
+
+/// How severe an action is, for ordering: arrest first.
+fn severity(action: Action) -> u8 {
+    match action {
+        Action::Arrest => 6,
+        Action::RefuseEntry => 5,
+        Action::ProtectAndRefer => 4,
+        Action::Seize => 3,
+        Action::ReportDiscreetly => 2,
+        Action::Question => 1,
+    }
+}
+
+fn request(traveller: &Traveller, leg: Option<&Leg>) -> CheckRequest {
+    let document = traveller.documents.first();
+    CheckRequest {
+        post: format!("manifest:{}", leg.map_or("?", |l| l.flight.as_str())),
+        mrz: None,
+        names: Some(traveller.full_name()).filter(|n| !n.is_empty()).into_iter().collect(),
+        birth_dates: traveller.birth_date.into_iter().collect(),
+        nationalities: CountryCode::from_alpha3(&traveller.nationality).into_iter().collect(),
+        gender: traveller.gender,
+        document_number: document.map(|d| d.number.clone()).filter(|n| !n.is_empty()),
+        document_state: document.map(|d| d.issuing_state.clone()).filter(|s| !s.is_empty()),
+        vin: None,
+        plate: None,
+    }
+}
+
+impl Node {
+    /// Screens the PAXLST manifests of an EDIFACT interchange for the actor's agency: each
+    /// traveller is a check (audited, with its receipt), the manifest itself one more entry.
+    pub fn screen_manifest(&self, actor: &Actor, key: &NodeKey, data: &[u8]) -> Result<Vec<ManifestReport>> {
+        actor.require(&[Role::Officer, Role::Analyst])?;
+        let interchange = tabadul_edifact::parse(data).map_err(|e| NodeError::Invalid(format!("EDIFACT: {e}")))?;
+        let manifests = tabadul_edifact::manifests(&interchange, self.today());
+        if manifests.is_empty() {
+            return Err(NodeError::Invalid("the interchange holds no PAXLST message".into()));
+        }
+        let total: usize = manifests.iter().map(|m| m.travellers.len()).sum();
+        if total > TRAVELLERS_PER_MANIFEST_MAX {
+            return Err(NodeError::Invalid(format!(
+                "{total} travellers; a manifest screened at once holds at most {TRAVELLERS_PER_MANIFEST_MAX}"
+            )));
+        }
+        let interchange_problems: Vec<String> =
+            interchange.problems.iter().map(|p| format!("segment {}: {}", p.segment, p.message)).collect();
+        let mut reports = Vec::new();
+        for manifest in manifests {
+            let leg = manifest.legs.last();
+            let mut hits = Vec::new();
+            let mut not_screened = Vec::new();
+            let mut screened = 0;
+            for traveller in &manifest.travellers {
+                let request = request(traveller, leg);
+                if request.names.is_empty() && request.document_number.is_none() {
+                    not_screened.push(format!("segment {}: no name and no document", traveller.segment));
+                    continue;
+                }
+                let outcome = match self.check(actor, key, &request) {
+                    Ok(outcome) => outcome,
+                    Err(NodeError::Invalid(why)) => {
+                        not_screened.push(format!("segment {}: {why}", traveller.segment));
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                };
+                screened += 1;
+                let result = outcome.check.result;
+                let found: Vec<&Hit> = result.documents.iter().chain(&result.persons).collect();
+                let Some(action) = found.iter().map(|h| h.action).max_by_key(|a| severity(*a)) else { continue };
+                hits.push(TravellerHits {
+                    name: traveller.full_name(),
+                    role: match traveller.role {
+                        tabadul_edifact::Role::Passenger => "passenger",
+                        tabadul_edifact::Role::Crew => "crew",
+                    },
+                    birth_date: traveller.birth_date.map(|d| d.to_string()),
+                    nationality: traveller.nationality.clone(),
+                    document: request.document_number.clone(),
+                    action,
+                    check_id: outcome.check.id,
+                    documents: result.documents,
+                    persons: result.persons,
+                });
+            }
+            let best = |t: &TravellerHits| t.persons.iter().filter_map(|h| h.score).fold(0.0f64, f64::max);
+            hits.sort_by(|a, b| {
+                severity(b.action).cmp(&severity(a.action)).then(best(b).total_cmp(&best(a))).then(a.name.cmp(&b.name))
+            });
+            let mut problems = interchange_problems.clone();
+            problems.extend(manifest.problems.iter().map(|p| format!("segment {}: {}", p.segment, p.message)));
+            let report = ManifestReport {
+                reference: manifest.reference.clone(),
+                legs: manifest.legs.clone(),
+                travellers: manifest.travellers.len(),
+                declared: manifest.declared_count,
+                screened,
+                hits,
+                not_screened,
+                problems,
+            };
+            let audit = self
+                .audit(actor, ops::MANIFEST_SCREEN)
+                .targets(report.hits.iter().flat_map(|t| t.documents.iter().chain(&t.persons).map(|h| h.alert_id)))
+                .details(details(serde_json::json!({
+                    "reference": report.reference,
+                    "flights": report.legs.iter().map(|l| l.flight.clone()).collect::<Vec<_>>(),
+                    "travellers": report.travellers,
+                    "screened": report.screened,
+                    "checks": report.hits.iter().map(|t| t.check_id.clone()).collect::<Vec<_>>(),
+                    "problems": report.problems.len(),
+                })))
+                .result_count(report.hits.len() as u64);
+            self.store.append_audit(audit)?;
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+}
