@@ -278,6 +278,17 @@ pub fn parse(data: &[u8]) -> Result<Interchange, EdifactError> {
     Ok(interchange)
 }
 
+/// Notes a closing segment whose reference (its second element) is not its opening's.
+fn same_reference(problems: &mut Vec<Problem>, closing: &Segment, (tag, opening): (&str, &str), reference: &str) {
+    let found = closing.get(1, 0);
+    if found.trim() != reference.trim() {
+        problems.push(Problem {
+            segment: closing.position,
+            message: format!("{tag}'s reference `{found}` is not {opening}'s `{reference}`"),
+        });
+    }
+}
+
 fn count(text: &str) -> Option<usize> {
     text.trim().parse().ok()
 }
@@ -330,16 +341,7 @@ fn envelopes(segments: &[Segment], interchange: &mut Interchange) {
                             message: format!("UNT's segment count `{}` is not a number", segment.get(0, 0)),
                         }),
                     }
-                    if segment.get(1, 0).trim() != message.reference.trim() {
-                        problems.push(Problem {
-                            segment: segment.position,
-                            message: format!(
-                                "UNT's reference `{}` is not UNH's `{}`",
-                                segment.get(1, 0),
-                                message.reference
-                            ),
-                        });
-                    }
+                    same_reference(&mut problems, segment, ("UNT", "UNH"), &message.reference);
                     messages_in_interchange += 1;
                     if let Some((_, _, n)) = group.as_mut() {
                         *n += 1;
@@ -371,16 +373,7 @@ fn envelopes(segments: &[Segment], interchange: &mut Interchange) {
                         message: format!("UNZ counts {}; the interchange has {expected}", segment.get(0, 0)),
                     });
                 }
-                if segment.get(1, 0).trim() != interchange.control_reference.trim() {
-                    problems.push(Problem {
-                        segment: segment.position,
-                        message: format!(
-                            "UNZ's reference `{}` is not UNB's `{}`",
-                            segment.get(1, 0),
-                            interchange.control_reference
-                        ),
-                    });
-                }
+                same_reference(&mut problems, segment, ("UNZ", "UNB"), &interchange.control_reference);
                 ended = true;
             }
             _ => match open.as_mut() {

@@ -85,6 +85,12 @@ fn person(names: &[&str], birth: &str, markers: Vec<WarningMarker>) -> Subject {
 /// A passport of Abdul Ameer al-Shammari, as the MRZ romanises his name (check digits valid).
 const SHAMMARI_MRZ: &str = "P<IRQALSHAMMARI<<ABDULAMEER<HASSAN<<<<<<<<<<\nA123456784IRQ8501019M3105205<<<<<<<<<<<<<<02";
 
+/// Iraq's alert on Abdul Ameer al-Shammari, wanted for arrest, in Arabic script.
+fn wanted_shammari(node: &Node) -> tabadul_store::StoredAlert {
+    let subject = person(&["عبد الأمير حسن الشمري"], "1985-01-01", vec![]);
+    node.create_alert(&officer("IQ-MOI"), alert(Category::WantedForArrest, subject)).unwrap()
+}
+
 fn check(node: &Node, key: &NodeKey, agency: &str, request: CheckRequest) -> CheckOutcome {
     node.check(&officer(agency), key, &CheckRequest { post: "BGW-AIRPORT".into(), ..request }).unwrap()
 }
@@ -284,9 +290,7 @@ fn a_confirmed_hit_reaches_the_owners_inbox_and_false_positives_are_counted() {
     let node = summit();
     let key = NodeKey::generate().unwrap();
     let iraq = officer("IQ-MOI");
-    let wanted = node
-        .create_alert(&iraq, alert(Category::WantedForArrest, person(&["عبد الأمير حسن الشمري"], "1985-01-01", vec![])))
-        .unwrap();
+    let wanted = wanted_shammari(&node);
     let czech = check(&node, &key, "CZ-MV", mrz(SHAMMARI_MRZ));
     let hit = czech.check.result.persons[0].hit_id;
 
@@ -331,9 +335,7 @@ fn a_manifest_is_screened_traveller_by_traveller_most_severe_first() {
     let node = summit();
     let key = NodeKey::generate().unwrap();
     let iraq = officer("IQ-MOI");
-    let wanted = node
-        .create_alert(&iraq, alert(Category::WantedForArrest, person(&["عبد الأمير حسن الشمري"], "1985-01-01", vec![])))
-        .unwrap();
+    let wanted = wanted_shammari(&node);
     let mut at_risk = alert(Category::TraffickingRisk, person(&["نور عباس التميمي"], "2009-03-02", vec![]));
     at_risk.refer_to = Some("Iraqi anti-trafficking directorate".into());
     let risk = node.create_alert(&iraq, at_risk).unwrap();
