@@ -241,14 +241,68 @@ pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSum
     for draft in agreements {
         node.add_agreement(&admin, draft)?;
     }
+    let iraq = Actor::new(user, Some(code("IQ-MOI")));
+    let mut alerts = node.create_alerts(&iraq, showcase())?.len();
     let mut dice = Dice::new(0x7461_6261_6475_6c00);
-    let mut alerts = 0;
     for (agency, country, _, _) in AGENCIES {
         let actor = Actor::new(user, Some(code(agency)));
         let drafts: Vec<AlertDraft> = (0..alerts_per_agency).map(|_| demo_alert(&mut dice, country)).collect();
         alerts += node.create_alerts(&actor, drafts)?.len();
     }
     Ok(DemoSummary { agencies: AGENCIES.len(), agreements: agreement_count, alerts })
+}
+
+/// Three alerts of Iraq's that the README's examples meet: a man wanted for arrest, written in
+/// Arabic script only (a Czech officer finds him from his passport's MRZ, across scripts); the
+/// same passport's number reported stolen; a girl at risk of trafficking (shared at hit level
+/// with every partner: protection, never arrest).
+fn showcase() -> Vec<AlertDraft> {
+    let person = |name: &str, born: &str, gender: Gender, markers: Vec<WarningMarker>| {
+        Subject::Person(Person {
+            names: vec![PersonName::new(name, NameKind::Primary)],
+            birth_dates: vec![PartialDate::parse(born).expect("valid demo date")],
+            nationalities: vec![CountryCode::new("IQ").expect("valid")],
+            gender: Some(gender),
+            markers,
+            ..Person::default()
+        })
+    };
+    let draft = |category: Category, subject: Subject, remarks: &str, refer_to: Option<&str>| AlertDraft {
+        category,
+        subject,
+        action: None,
+        handling: HandlingCode::H1,
+        review_date: None,
+        expires: None,
+        remarks: remarks.into(),
+        source_id: None,
+        refer_to: refer_to.map(str::to_string),
+    };
+    vec![
+        draft(
+            Category::WantedForArrest,
+            person("علي حسن الشمري", "1988-03-15", Gender::Male, vec![WarningMarker::Armed]),
+            "Warrant of the Karkh investigative court; smuggling network between Basra and the Balkans",
+            None,
+        ),
+        draft(
+            Category::StolenDocument,
+            Subject::Document(TravelDocument {
+                number: "P12345671".into(),
+                issuing_state: IcaoState::new("IRQ").expect("valid"),
+                doc_type: DocumentType::Passport,
+                status: DocumentStatus::StolenFromHolder,
+            }),
+            "Reported stolen by its holder in Baghdad",
+            None,
+        ),
+        draft(
+            Category::TraffickingRisk,
+            person("نور عباس التميمي", "2009-03-02", Gender::Female, vec![]),
+            "Family reports her taken abroad with a promise of work",
+            Some("Iraqi anti-trafficking directorate, victim support duty line"),
+        ),
+    ]
 }
 
 fn demo_alert(dice: &mut Dice, country: &str) -> AlertDraft {

@@ -377,11 +377,21 @@ fn configuration_is_checked_before_use() {
 fn the_demo_starts_on_a_fresh_file() {
     let node = Node::new();
     let summary = node.json(&["demo", "--alerts-per-agency", "20"]);
-    assert_eq!((summary["agencies"].as_u64(), summary["alerts"].as_u64()), (Some(8), Some(160)));
+    assert_eq!((summary["agencies"].as_u64(), summary["alerts"].as_u64()), (Some(8), Some(163)));
     assert!(node.fails(&["demo"]).contains("exists already"));
     let agreements = node.json(&["agreement", "list", "--agency", "CZ-MV"]);
     assert_eq!(agreements.as_array().unwrap().len(), 2);
     assert!(node.json(&["audit", "verify"])["broken"].is_null());
+    // The README's example: a Czech officer reads an Iraqi passport.
+    let mrz = "P<IRQALSHAMMARI<<ALI<HASSAN<<<<<<<<<<<<<<<<<\\nP123456712IRQ8803159M3001019<<<<<<<<<<<<<<06";
+    let check = node.json(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--mrz", mrz]);
+    let result = &check["check"]["result"];
+    assert_eq!(result["documents"][0]["status"], "stolen-from-holder", "{check:#}");
+    assert_eq!(
+        (result["persons"][0]["level"].as_str(), result["persons"][0]["names"][0].as_str()),
+        (Some("full"), Some("علي حسن الشمري"))
+    );
+    assert_eq!(result["persons"][0]["action"], "arrest");
 }
 
 fn shared_eval(file: &str) -> PathBuf {
