@@ -211,6 +211,11 @@ impl Node {
         self.build_index(false)
     }
 
+    /// Whether the screening index is built (checks answer at once).
+    pub fn index_ready(&self) -> bool {
+        self.screening.current.get().is_some()
+    }
+
     /// Builds the screening index and computes each name's close spellings ahead, on every
     /// core: what a server does at start, so that no check pays for them.
     pub fn prepare_index(&self) -> Result<()> {

@@ -274,7 +274,10 @@ async fn health() -> impl IntoResponse {
 /// Ready once the screening index is built.
 #[utoipa::path(get, path = "/ready", tag = "node", summary = "Whether the screening index is built", responses((status = 200, description = "ready", body = serde_json::Value), Errors))]
 async fn ready(State(state): Shared) -> Result<Json<serde_json::Value>, ApiError> {
-    blocking(&state, |node| node.load_index()).await?;
+    // A probe is answered at once: `busy` while the index is being built at start.
+    if !state.node.index_ready() {
+        return Err(ApiError::new("busy", "the screening index is being built: checks will wait for it"));
+    }
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 

@@ -152,6 +152,11 @@ async fn only_health_answers_without_a_token() {
     let api = api();
     let (status, body) = api.call(Method::GET, "/health", None, None).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    // Not ready until the screening index is built (here, by the first check).
+    assert_error(&api.call(Method::GET, "/ready", None, None).await, StatusCode::SERVICE_UNAVAILABLE, "busy");
+    let officer = api.login("officer@iq").await;
+    api.call(Method::POST, "/api/v1/checks", Some(&officer), Some(json!({"post": "BGW", "names": ["Ali"]}))).await;
+    assert_eq!(api.call(Method::GET, "/ready", None, None).await.0, StatusCode::OK);
     for path in ["/api/v1/alerts", "/api/v1/node", "/api/v1/hits/inbox", "/api/v1/audit/verify"] {
         assert_error(&api.call(Method::GET, path, None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
         let forged = api.call(Method::GET, path, Some("tbd_0123"), None).await;
