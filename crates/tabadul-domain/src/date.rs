@@ -40,6 +40,16 @@ impl PartialDate {
         Ok(PartialDate { year, month, day })
     }
 
+    /// The year of a birth date written with two digits (`YYMMDD` in an MRZ or a PAXLST): the
+    /// latest century that does not put the birth after `today` (an unknown month or day
+    /// counts as the first).
+    pub fn birth_year_from_two_digits(yy: u8, month: Option<u8>, day: Option<u8>, today: time::Date) -> i16 {
+        let this_year = today.year() as i16;
+        let year = this_year - this_year % 100 + i16::from(yy);
+        let later = (year, month.unwrap_or(1), day.unwrap_or(1)) > (this_year, u8::from(today.month()), today.day());
+        if later { year - 100 } else { year }
+    }
+
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let text = text.trim();
         let bad = || DomainError::new(format!("`{text}` is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"));
@@ -119,6 +129,18 @@ impl From<PartialDate> for String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn two_digit_birth_years_are_never_in_the_future() {
+        let today = time::macros::date!(2026 - 11 - 29);
+        let year = |yy, month, day| PartialDate::birth_year_from_two_digits(yy, month, day, today);
+        assert_eq!(year(74, Some(8), Some(12)), 1974);
+        assert_eq!(year(10, Some(1), Some(1)), 2010);
+        assert_eq!(year(26, Some(11), Some(29)), 2026);
+        assert_eq!(year(26, Some(11), Some(30)), 1926);
+        assert_eq!(year(26, None, None), 2026);
+    }
+
     use super::*;
 
     fn check(text: &str, expected: Option<&str>) {

@@ -142,13 +142,9 @@ fn birth_date(text: &str, today: time::Date) -> Option<PartialDate> {
     if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let yy: i16 = digits[0..2].parse().ok()?;
+    let yy: u8 = digits[0..2].parse().ok()?;
     let (month, day): (u8, u8) = (digits[2..4].parse().ok()?, digits[4..6].parse().ok()?);
-    let this_year = today.year() as i16;
-    let mut year = this_year - this_year % 100 + yy;
-    if (year, month, day) > (this_year, u8::from(today.month()), today.day()) {
-        year -= 100;
-    }
+    let year = PartialDate::birth_year_from_two_digits(yy, Some(month), Some(day), today);
     PartialDate::new(year, Some(month), Some(day)).ok()
 }
 

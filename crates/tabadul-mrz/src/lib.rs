@@ -289,7 +289,7 @@ pub fn parse(text: &str, today: time::Date) -> Result<Mrz, MrzError> {
         reader.problem(Field::Name, "the name is empty".into());
     }
     let birth_date = reader.date(Field::BirthDate, layout.birth).and_then(|(yy, month, day)| {
-        let year = birth_year(yy, month, day, today);
+        let year = PartialDate::birth_year_from_two_digits(yy, month, day, today);
         PartialDate::new(year, month, day).ok()
     });
     let expiry_date = reader.date(Field::ExpiryDate, layout.expiry).and_then(|(yy, month, day)| {
@@ -580,14 +580,6 @@ fn read_name(field: &str) -> (String, String, bool) {
     (words(primary), words(secondary), truncated)
 }
 
-/// The year of birth: the latest of 19YY and 20YY that is not after today.
-fn birth_year(yy: u8, month: Option<u8>, day: Option<u8>, today: time::Date) -> i16 {
-    let year = 2000 + i16::from(yy);
-    let this_year = today.year() as i16;
-    let later = (year, month.unwrap_or(1), day.unwrap_or(1)) > (this_year, u8::from(today.month()), today.day());
-    if later { year - 100 } else { year }
-}
-
 /// The year of expiry: 20YY, unless that is more than 50 years ahead (an old document).
 fn expiry_year(yy: u8, today: time::Date) -> i16 {
     let year = 2000 + i16::from(yy);
@@ -609,11 +601,7 @@ mod tests {
     #[test]
     fn infers_centuries_from_today() {
         let today = time::macros::date!(2026 - 11 - 29);
-        assert_eq!(birth_year(74, Some(8), Some(12), today), 1974);
-        assert_eq!(birth_year(10, Some(1), Some(1), today), 2010);
-        assert_eq!(birth_year(26, Some(11), Some(29), today), 2026);
-        assert_eq!(birth_year(26, Some(11), Some(30), today), 1926);
-        assert_eq!(birth_year(26, None, None, today), 2026);
+        // Birth years: `PartialDate::birth_year_from_two_digits`, tested in the domain.
         assert_eq!(expiry_year(12, today), 2012);
         assert_eq!(expiry_year(35, today), 2035);
         assert_eq!(expiry_year(99, today), 1999);
