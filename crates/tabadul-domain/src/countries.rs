@@ -1,7 +1,7 @@
 //! ISO 3166-1 country codes: alpha-2 (how alerts and FollowTheMoney write nationalities) and
 //! alpha-3 (how ICAO Doc 9303 writes most issuing states and nationalities in passports).
 
-use crate::{CountryCode, IcaoState};
+use crate::{CountryCode, DomainError, IcaoState};
 
 /// Each entry is five letters: alpha-2 then alpha-3, sorted by alpha-2. Kosovo, which ISO has
 /// not assigned, is written XK / RKS as the European Union and its passports do.
@@ -42,6 +42,16 @@ impl CountryCode {
         entries().find(|(_, alpha3)| *alpha3 == code).and_then(|(alpha2, _)| CountryCode::new(alpha2).ok())
     }
 
+    /// A country written either way: ISO alpha-2 (`IQ`) or alpha-3 (`IRQ`, and ICAO's `D`).
+    pub fn from_alpha2_or_3(text: &str) -> Result<CountryCode, DomainError> {
+        let text = text.trim();
+        if text.len() == 3 {
+            return CountryCode::from_alpha3(text)
+                .ok_or_else(|| DomainError::new(format!("`{text}` is not an ISO 3166-1 alpha-3 country code")));
+        }
+        CountryCode::new(text)
+    }
+
     /// Whether ISO 3166-1 (or common usage, for XK) assigns this code.
     pub fn is_assigned(&self) -> bool {
         entries().any(|(alpha2, _)| alpha2 == self.as_str())
@@ -58,6 +68,9 @@ mod tests {
         assert_eq!(iq.alpha3().unwrap().as_str(), "IRQ");
         assert_eq!(CountryCode::from_alpha3("irq"), Some(iq));
         assert_eq!(CountryCode::from_alpha3("D").unwrap().as_str(), "DE");
+        assert_eq!(CountryCode::from_alpha2_or_3(" irq ").unwrap(), iq);
+        assert_eq!(CountryCode::from_alpha2_or_3("iq").unwrap(), iq);
+        assert!(CountryCode::from_alpha2_or_3("XYZ").unwrap_err().to_string().contains("alpha-3"));
         assert_eq!(CountryCode::from_alpha3("CZE").unwrap().as_str(), "CZ");
         assert_eq!(CountryCode::from_alpha3("XXA"), None);
         assert!(!CountryCode::new("ZZ").unwrap().is_assigned());

@@ -141,7 +141,7 @@ fn request(dataset: &str, example: &Example) -> Result<CheckRequest, ApiError> {
     let nationalities = values("nationality")
         .iter()
         .chain(&values("citizenship"))
-        .filter_map(|n| if n.len() == 3 { CountryCode::from_alpha3(n) } else { CountryCode::new(n).ok() })
+        .filter_map(|n| CountryCode::from_alpha2_or_3(n).ok())
         .collect();
     let documents: Vec<String> = values("passportNumber").into_iter().chain(values("idNumber")).collect();
     Ok(CheckRequest {

@@ -33,22 +33,13 @@ pub fn node_key(path: &Path) -> Result<NodeKey> {
     Ok(key)
 }
 
-fn nationality(text: &str) -> Result<CountryCode> {
-    let text = text.trim();
-    if text.len() == 3 {
-        return CountryCode::from_alpha3(text)
-            .with_context(|| format!("`{text}` is not an ISO 3166-1 alpha-3 country code"));
-    }
-    Ok(CountryCode::new(text)?)
-}
-
 pub fn check(cx: &Session, args: &CheckArgs) -> Result<ExitCode> {
     let request = CheckRequest {
         post: args.post.trim().to_string(),
         mrz: args.mrz.clone(),
         names: args.names.clone(),
         birth_dates: args.birth_dates.iter().map(|d| PartialDate::parse(d)).collect::<Result<_, _>>()?,
-        nationalities: args.nationalities.iter().map(|n| nationality(n)).collect::<Result<_>>()?,
+        nationalities: args.nationalities.iter().map(|n| CountryCode::from_alpha2_or_3(n)).collect::<Result<_, _>>()?,
         gender: args.gender.as_deref().map(str::parse::<Gender>).transpose()?,
         document_number: args.document.clone(),
         document_state: args.document_state.clone(),
