@@ -56,6 +56,18 @@ pub fn format_date(date: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
+/// A moment as the store and the audit log keep it: microseconds since 1970 (UTC).
+pub fn unix_us(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1000) as i64
+}
+
+/// Microseconds since 1970 as RFC 3339 text (none for a moment `time` cannot represent).
+pub fn format_unix_us(unix_us: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+}
+
 /// Serde helpers for `time::Date` as `YYYY-MM-DD` text.
 pub mod serde_date {
     use serde::{Deserialize, Deserializer, Serializer};

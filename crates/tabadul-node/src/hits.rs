@@ -48,8 +48,7 @@ impl Node {
         if kind == OutcomeKind::Confirmed && action_taken.is_empty() {
             return Err(NodeError::Invalid("a confirmed hit needs the action taken (--action-taken)".into()));
         }
-        let now = self.now();
-        let at_unix_us = (now.unix_timestamp_nanos() / 1000) as i64;
+        let at_unix_us = tabadul_domain::unix_us(self.now());
         let outcome = Outcome {
             kind,
             action_taken: action_taken.clone(),
@@ -108,7 +107,7 @@ impl Node {
     pub fn acknowledge_notification(&self, actor: &Actor, id: NotificationId) -> Result<Notification> {
         actor.require(&[Role::Analyst])?;
         let agency = actor.agency()?;
-        let at_unix_us = (self.now().unix_timestamp_nanos() / 1000) as i64;
+        let at_unix_us = tabadul_domain::unix_us(self.now());
         let acknowledgement = Acknowledgement { user: actor.user.clone(), at_unix_us };
         let audit = self
             .audit(actor, ops::HIT_ACKNOWLEDGE)

@@ -10,7 +10,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 use tabadul_audit::ops;
-use tabadul_domain::{AgencyCode, Role, User};
+use tabadul_domain::{AgencyCode, Role, User, unix_us};
 use tabadul_store::{StoredUser, TokenKind, TokenRecord};
 
 use crate::{Actor, Node, NodeError, Result, details, sha256_hex};
@@ -92,15 +92,8 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password never used").unwrap_or_default())
 }
 
-fn unix_us(time: time::OffsetDateTime) -> i64 {
-    (time.unix_timestamp_nanos() / 1000) as i64
-}
-
 fn rfc3339(unix_us: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
+    tabadul_domain::format_unix_us(unix_us).unwrap_or_default()
 }
 
 impl Node {

@@ -191,10 +191,7 @@ pub fn receipt(cx: &Session, command: ReceiptCommand) -> Result<ExitCode> {
 
 /// A time in microseconds since 1970 as RFC 3339.
 fn when(unix_us: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| unix_us.to_string())
+    tabadul_domain::format_unix_us(unix_us).unwrap_or_else(|| unix_us.to_string())
 }
 
 fn print_notification(note: &Notification) {

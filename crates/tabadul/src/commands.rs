@@ -574,9 +574,7 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
                 let rows: Vec<Vec<String>> = entries
                     .iter()
                     .map(|e| {
-                        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.draft.at_unix_us) * 1000)
-                            .map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
-                            .unwrap_or_default();
+                        let at = tabadul_domain::format_unix_us(e.draft.at_unix_us).unwrap_or_default();
                         vec![
                             e.seq.to_string(),
                             at,
