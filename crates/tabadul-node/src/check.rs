@@ -6,13 +6,14 @@
 //! then kept in step with every write the node makes (one writer at a time, so the index and
 //! the data version it reports never disagree with the store).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use tabadul_audit::ops;
 use tabadul_domain::{
     Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, HitId, PartialDate, Role,
-    Subject, Visibility, WarningMarker,
+    SharingTable, Subject, Visibility, WarningMarker,
 };
 use tabadul_engine::PersonQuery;
 use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
@@ -263,36 +264,56 @@ impl Node {
     /// Checks a traveller for the actor's agency at a border post: every alert the agency may
     /// see, at the level it may see it; the check is audited and its receipt signed with `key`.
     pub fn check(&self, actor: &Actor, key: &NodeKey, request: &CheckRequest) -> Result<CheckOutcome> {
+        let table = self.checking_table(actor)?;
+        self.check_with(actor, key, request, &table)
+    }
+
+    /// What the actor's agency may see today, once it is known that the actor may check.
+    pub(crate) fn checking_table(&self, actor: &Actor) -> Result<SharingTable> {
         actor.require(&[Role::Officer, Role::Analyst])?;
+        let agency = actor.agency()?;
+        self.known_agency(agency)?;
+        self.sharing_table(agency)
+    }
+
+    /// [`Node::check`] with the agency's sharing table already made (a manifest's travellers
+    /// share one).
+    pub(crate) fn check_with(
+        &self,
+        actor: &Actor,
+        key: &NodeKey,
+        request: &CheckRequest,
+        table: &SharingTable,
+    ) -> Result<CheckOutcome> {
         let agency = actor.agency()?.clone();
-        self.known_agency(&agency)?;
         let today = self.today();
         let (traveller, search) = traveller(request, today)?;
-        let table = self.sharing_table(&agency)?;
         let snapshot = self.snapshot()?;
         let index = &snapshot.index;
+        // The owners' names, read once per check however many of their alerts hit.
+        let mut owners = BTreeMap::new();
 
         let mut documents = Vec::new();
         if let Some(document) = &traveller.document {
             let state = document.issuing_state.as_deref().unwrap_or_default();
-            for hit in index.search_document(&document.number, state, &table, today) {
-                documents.push(self.hit(hit.id, hit.visibility, None, Vec::new())?);
+            for hit in index.search_document(&document.number, state, table, today) {
+                documents.push(self.hit(&mut owners, hit.id, hit.visibility, None, Vec::new())?);
             }
         }
         let mut persons = Vec::new();
         if !search.names.is_empty() {
             let prepared = search.prepare();
-            let (hits, _) = index.search_person(&prepared, &table, &SearchOptions::new(today));
+            let (hits, _) = index.search_person(&prepared, table, &SearchOptions::new(today));
             for hit in hits {
                 let explanation = hit.result.reasons.iter().map(|r| r.text.clone()).collect();
                 let score = (f64::from(hit.result.score) * 1000.0).round() / 1000.0;
-                persons.push(self.hit(hit.id, hit.visibility, Some(score), explanation)?);
+                persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), explanation)?);
             }
         }
         let mut vehicles = Vec::new();
         if let Some(vehicle) = &traveller.vehicle {
-            for hit in index.search_vehicle(vehicle.vin.as_deref(), vehicle.plate.as_deref(), &table, today) {
-                vehicles.push(self.hit(hit.id, hit.visibility, None, Vec::new())?);
+            for hit in index.search_vehicle(vehicle.vin.as_deref(), vehicle.plate.as_deref(), table, today) {
+                vehicles.push(self.hit(&mut owners, hit.id, hit.visibility, None, Vec::new())?);
             }
         }
         let result = CheckResult { documents, persons, vehicles };
@@ -367,10 +388,24 @@ impl Node {
     }
 
     /// What the officer is told of a hit on alert `id`, at the level the agency may see.
-    fn hit(&self, id: AlertId, visibility: Visibility, score: Option<f64>, explanation: Vec<String>) -> Result<Hit> {
+    fn hit(
+        &self,
+        owners: &mut BTreeMap<AgencyCode, String>,
+        id: AlertId,
+        visibility: Visibility,
+        score: Option<f64>,
+        explanation: Vec<String>,
+    ) -> Result<Hit> {
         let stored = self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))?;
         let alert = &stored.alert;
-        let owner_name = self.store.agency(&alert.owner)?.map_or_else(|| alert.owner.to_string(), |a| a.name);
+        let owner_name = match owners.get(&alert.owner) {
+            Some(name) => name.clone(),
+            None => {
+                let name = self.store.agency(&alert.owner)?.map_or_else(|| alert.owner.to_string(), |a| a.name);
+                owners.insert(alert.owner.clone(), name.clone());
+                name
+            }
+        };
         let action = alert.effective_action();
         let refer_to = alert
             .category
