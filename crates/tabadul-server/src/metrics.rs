@@ -13,11 +13,21 @@ use std::time::Duration;
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0];
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
     sum: f64,
+}
+
+impl Histogram {
+    fn add(&mut self, other: &Histogram) {
+        for (total, n) in self.counts.iter_mut().zip(other.counts) {
+            *total += n;
+        }
+        self.count += other.count;
+        self.sum += other.sum;
+    }
 }
 
 /// Method, route template and status.
@@ -52,14 +62,11 @@ impl Metrics {
     /// The Prometheus text exposition; `alerts` is the number of alerts in the store.
     pub fn render(&self, alerts: u64) -> String {
         let mut out = String::new();
-        let requests = self
-            .requests
-            .lock()
-            .map(|r| r.iter().map(|(k, h)| (k.clone(), h.count, h.counts, h.count, h.sum)).collect::<Vec<_>>());
-        let requests = requests.unwrap_or_default();
+        let requests: BTreeMap<RouteKey, Histogram> = self.requests.lock().map(|r| r.clone()).unwrap_or_default();
         out.push_str("# HELP tabadul_http_requests_total Requests answered, by method, route and status.\n");
         out.push_str("# TYPE tabadul_http_requests_total counter\n");
-        for ((method, route, status), count, ..) in &requests {
+        for ((method, route, status), histogram) in &requests {
+            let count = histogram.count;
             let _ = writeln!(
                 out,
                 "tabadul_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
@@ -67,16 +74,11 @@ impl Metrics {
         }
         out.push_str("# HELP tabadul_http_request_seconds Time to answer, by method and route.\n");
         out.push_str("# TYPE tabadul_http_request_seconds histogram\n");
-        let mut by_route: BTreeMap<(String, String), ([u64; BUCKETS.len()], u64, f64)> = BTreeMap::new();
-        for ((method, route, _), _, counts, count, sum) in &requests {
-            let entry = by_route.entry((method.clone(), route.clone())).or_insert(([0; BUCKETS.len()], 0, 0.0));
-            for (total, n) in entry.0.iter_mut().zip(counts) {
-                *total += n;
-            }
-            entry.1 += count;
-            entry.2 += sum;
+        let mut by_route: BTreeMap<(&str, &str), Histogram> = BTreeMap::new();
+        for ((method, route, _), histogram) in &requests {
+            by_route.entry((method, route)).or_default().add(histogram);
         }
-        for ((method, route), (counts, count, sum)) in by_route {
+        for ((method, route), Histogram { counts, count, sum }) in by_route {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             for (bound, n) in BUCKETS.iter().zip(counts) {
                 let _ = writeln!(out, "tabadul_http_request_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
