@@ -111,6 +111,12 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// The token of `Authorization: Bearer TOKEN`, if the request has one.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let header = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    Some(header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim())
+}
+
 /// The caller, from `Authorization: Bearer TOKEN`.
 pub struct Caller(pub Actor);
 
@@ -118,11 +124,8 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, ApiError> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::new("unauthenticated", "send `Authorization: Bearer TOKEN` (log in first)"))?
-            .trim()
             .to_string();
         let actor = blocking(state, move |node| node.authenticate(&token)).await?;
         if let Some(context) = parts.extensions.get::<RequestContext>()
@@ -297,15 +300,11 @@ async fn login(State(state): Shared, Body(login): Body<Login>) -> Result<impl In
 #[utoipa::path(delete, path = "/api/v1/sessions", tag = "sessions", summary = "Log out: revoke the token of this request", responses((status = 204, description = "revoked"), Errors), security(("bearer" = [])))]
 async fn logout(
     State(state): Shared,
-    parts: axum::http::HeaderMap,
+    headers: axum::http::HeaderMap,
     Caller(actor): Caller,
 ) -> Result<StatusCode, ApiError> {
-    let token = parts
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.get(7..))
-        .unwrap_or_default()
-        .to_string();
+    // The caller was authenticated by this very token.
+    let token = bearer(&headers).unwrap_or_default().to_string();
     blocking(&state, move |node| node.revoke_token(&actor, &token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
