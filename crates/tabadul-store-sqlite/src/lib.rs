@@ -25,6 +25,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
+use tabadul_store::codec::{count, id_bytes, id_from, json, parse};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
     OutcomeKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
@@ -133,27 +134,6 @@ pub struct SqliteStore {
 
 fn backend(error: rusqlite::Error) -> StoreError {
     StoreError::Backend(error.to_string())
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("encode record: {e}")))
-}
-
-fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn id_bytes(id: u128) -> [u8; 16] {
-    id.to_be_bytes()
-}
-
-fn id_from(bytes: &[u8]) -> Result<u128> {
-    let array: [u8; 16] = bytes.try_into().map_err(|_| StoreError::Corrupt("an id is not 16 bytes".into()))?;
-    Ok(u128::from_be_bytes(array))
-}
-
-fn count(value: i64, what: &str) -> Result<u64> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}")))
 }
 
 impl SqliteStore {

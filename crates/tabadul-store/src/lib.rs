@@ -12,6 +12,7 @@
 //! - only the owner changes an alert: an update may not change the owner, a delete names it;
 //! - alerts are validated before they are written and after they are read.
 
+pub mod codec;
 mod error;
 mod hits;
 mod mem;

@@ -1,0 +1,971 @@
+//! The PostgreSQL store, for national central nodes: the same records and the same semantics
+//! as the SQLite store (`tabadul-store-sqlite`), in a PostgreSQL database.
+//!
+//! The [`Store`] interface is synchronous (the core has no async); this store owns a small
+//! tokio runtime and a connection pool (deadpool-postgres), runs each call as a task on it and
+//! waits for the answer. So it can be called from any thread, inside another runtime or not.
+//!
+//! Writes are serialised by one transaction-scoped advisory lock, taken first in every
+//! writing transaction: the audit chain and the per-owner sequence numbers need one writer at
+//! a time, exactly as SQLite gives. Reads do not take it. A write is acknowledged only after
+//! its transaction committed (`synchronous_commit` as the server has it, `on` by default).
+//!
+//! Layout (version in `tabadul_schema`, migrated on connect under the same lock): the tables
+//! and columns of the SQLite store, with records as JSON text, ids as 16 big-endian bytes
+//! (`bytea`) and counters as `bigint` (see [`tabadul_store::codec`]).
+
+pub mod throwaway;
+
+use std::future::Future;
+use std::time::Duration;
+
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
+use tabadul_audit::{AuditDraft, AuditEntry, Hash};
+use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
+use tabadul_store::codec::{count, id_bytes, id_from, json, parse, signed};
+use tabadul_store::{
+    Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
+    OutcomeKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_loaded,
+    check_outcome, plan_write,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+/// The key of the advisory lock that serialises writers (ASCII "tabadul" in a bigint).
+const WRITE_LOCK: i64 = 0x0074_6162_6164_756c;
+
+/// Connections kept open to the server at most.
+pub const POOL_SIZE: usize = 16;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE agencies (
+    code TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE agreements (
+    id BYTEA PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE alerts (
+    id BYTEA PRIMARY KEY,
+    owner TEXT NOT NULL,
+    category TEXT NOT NULL,
+    source_id TEXT,
+    version BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    created_at_unix_us BIGINT NOT NULL,
+    updated_at_unix_us BIGINT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX alerts_by_source ON alerts (owner, source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX alerts_by_owner ON alerts (owner, id);
+CREATE INDEX alerts_by_category ON alerts (category, id);
+CREATE TABLE owner_seq (
+    owner TEXT PRIMARY KEY,
+    last_seq BIGINT NOT NULL
+);
+CREATE TABLE changes (
+    owner TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    alert_id BYTEA NOT NULL,
+    version BIGINT NOT NULL,
+    op TEXT NOT NULL,
+    at_unix_us BIGINT NOT NULL,
+    body TEXT,
+    PRIMARY KEY (owner, seq)
+);
+CREATE TABLE links (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    lo BYTEA NOT NULL,
+    hi BYTEA NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (lo, hi, kind)
+);
+CREATE INDEX links_by_hi ON links (hi);
+CREATE TABLE audit (
+    seq BIGINT PRIMARY KEY,
+    at_unix_us BIGINT NOT NULL,
+    user_name TEXT NOT NULL,
+    agency TEXT,
+    operation TEXT NOT NULL,
+    targets TEXT NOT NULL,
+    details TEXT NOT NULL,
+    result_count BIGINT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE hits (
+    id BYTEA PRIMARY KEY,
+    alert_id BYTEA NOT NULL,
+    owner TEXT NOT NULL,
+    outcome TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX hits_by_owner_outcome ON hits (owner, outcome, alert_id);
+CREATE TABLE notifications (
+    id BYTEA PRIMARY KEY,
+    owner TEXT NOT NULL,
+    acknowledged BOOLEAN NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX notifications_by_owner ON notifications (owner, acknowledged, id);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX users_by_agency ON users (agency, name);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX tokens_by_user ON tokens (user_name);
+"#];
+
+/// The schema version this build writes and reads.
+pub const PG_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Whether `location` names a PostgreSQL database rather than a file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// A store in a PostgreSQL database.
+pub struct PgStore {
+    pool: Pool,
+    /// Taken in `drop`: a runtime may not be dropped where blocking is not allowed.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// Where the store is, without any password, for messages.
+    target: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.pool.close();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn backend(error: tokio_postgres::Error) -> StoreError {
+    StoreError::Backend(describe(&error))
+}
+
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("PostgreSQL {}: {}", db.code().code(), db.message()),
+        None => match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
+}
+
+/// Text PostgreSQL cannot keep (a NUL character) is the caller's error, not the server's.
+fn refused_text(error: &tokio_postgres::Error) -> bool {
+    matches!(
+        error.code(),
+        Some(code) if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *code == SqlState::UNTRANSLATABLE_CHARACTER
+    )
+}
+
+fn write_error(error: tokio_postgres::Error) -> StoreError {
+    if refused_text(&error) { StoreError::Invalid(describe(&error)) } else { backend(error) }
+}
+
+fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
+    match error {
+        deadpool_postgres::PoolError::Backend(e) => backend(e),
+        other => StoreError::Backend(format!("no connection to PostgreSQL: {other}")),
+    }
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+async fn rows(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+    let statement = c.prepare_cached(sql).await.map_err(backend)?;
+    c.query(&statement, params).await.map_err(backend)
+}
+
+async fn row(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+    let statement = c.prepare_cached(sql).await.map_err(backend)?;
+    c.query_opt(&statement, params).await.map_err(backend)
+}
+
+async fn execute(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<u64> {
+    let statement = c.prepare_cached(sql).await.map_err(backend)?;
+    c.execute(&statement, params).await.map_err(write_error)
+}
+
+/// The text of the first column of each row, parsed as `what`.
+fn bodies<T: serde::de::DeserializeOwned>(what: &str, rows: &[Row]) -> Result<Vec<T>> {
+    rows.iter().map(|row| parse(what, row.get::<_, &str>(0))).collect()
+}
+
+fn body<T: serde::de::DeserializeOwned>(what: &str, row: Option<Row>) -> Result<Option<T>> {
+    row.map(|row| parse(what, row.get::<_, &str>(0))).transpose()
+}
+
+/// Begins a writing transaction: takes the writers' lock first.
+async fn begin(client: &mut Object) -> Result<Transaction<'_>> {
+    let tx = client.transaction().await.map_err(backend)?;
+    execute(&tx, "SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).await?;
+    Ok(tx)
+}
+
+async fn commit(tx: Transaction<'_>) -> Result<()> {
+    tx.commit().await.map_err(backend)
+}
+
+async fn connection(pool: &Pool) -> Result<Object> {
+    pool.get().await.map_err(pool_error)
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
+    /// brings its schema up to date.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Invalid(format!("the PostgreSQL URL does not read: {e}")))?;
+        let target = describe_target(&config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tabadul-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(format!("start the PostgreSQL runtime: {e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(Duration::from_secs(10)))
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("make the connection pool: {e}")))?;
+        let store = PgStore { pool, runtime: Some(runtime), target };
+        store.migrate().map_err(|e| match e {
+            StoreError::Backend(message) => StoreError::Backend(format!("{}: {message}", store.target)),
+            other => other,
+        })?;
+        Ok(store)
+    }
+
+    /// Where the store is (host, port, database), without credentials.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            let row = row(&c, "SELECT version FROM tabadul_schema", &[]).await?;
+            Ok(row.map_or(0, |row| row.get::<_, i32>(0) as u32))
+        })
+    }
+
+    /// The database's size on disk, in bytes.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            let row = row(&c, "SELECT pg_database_size(current_database())", &[]).await?;
+            count(row.map_or(0, |row| row.get::<_, i64>(0)), "size")
+        })
+    }
+
+    fn migrate(&self) -> Result<()> {
+        self.run(|pool| async move {
+            let mut c = connection(&pool).await?;
+            let tx = begin(&mut c).await?;
+            tx.batch_execute("CREATE TABLE IF NOT EXISTS tabadul_schema (version INTEGER NOT NULL)")
+                .await
+                .map_err(backend)?;
+            let found = match row(&tx, "SELECT version FROM tabadul_schema", &[]).await? {
+                Some(row) => row.get::<_, i32>(0) as u32,
+                None => {
+                    execute(&tx, "INSERT INTO tabadul_schema (version) VALUES (0)", &[]).await?;
+                    0
+                }
+            };
+            if found > PG_SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew { found, supported: PG_SCHEMA_VERSION });
+            }
+            for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+                tx.batch_execute(migration).await.map_err(backend)?;
+                execute(&tx, "UPDATE tabadul_schema SET version = $1", &[&(index as i32 + 1)]).await?;
+            }
+            commit(tx).await
+        })
+    }
+
+    /// Runs `task` on the store's runtime with the pool and waits for its answer.
+    fn run<T, F, Fut>(&self, task: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().ok_or_else(|| StoreError::Backend("the store is closed".into()))?;
+        let pool = self.pool.clone();
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            let _ = answer.send(task(pool).await);
+        });
+        answered.recv().map_err(|_| StoreError::Backend("a PostgreSQL task ended without an answer".into()))?
+    }
+
+    /// Runs `task` in one writing transaction, with the audit entry `audit` appended last.
+    fn write<T, F>(&self, audit: AuditDraft, task: F) -> Result<(T, AuditEntry)>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a Transaction<'a>) -> futures_like::BoxFuture<'a, Result<T>> + Send + 'static,
+    {
+        self.run(move |pool| async move {
+            let mut c = connection(&pool).await?;
+            let tx = begin(&mut c).await?;
+            let value = task(&tx).await?;
+            let entry = append_audit(&tx, audit).await?;
+            commit(tx).await?;
+            Ok((value, entry))
+        })
+    }
+}
+
+/// Boxed futures without another dependency.
+mod futures_like {
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+
+fn describe_target(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let database = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
+    format!("PostgreSQL {host}:{port}/{database}")
+}
+
+async fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
+    let head = row(tx, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[]).await?;
+    let (seq, prev) = match head {
+        None => (1, Hash::GENESIS),
+        Some(row) => {
+            let (seq, hash): (i64, &str) = (row.get(0), row.get(1));
+            let prev = Hash::from_hex(hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("audit entry {seq} has no valid hash")))?;
+            (count(seq, "audit seq")? + 1, prev)
+        }
+    };
+    let entry = AuditEntry::seal(seq, prev, draft);
+    insert_audit(tx, &entry).await?;
+    Ok(entry)
+}
+
+async fn insert_audit(c: &impl GenericClient, entry: &AuditEntry) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO audit (seq, at_unix_us, user_name, agency, operation, targets, details, result_count, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &signed(entry.seq, "audit seq")?,
+            &entry.draft.at_unix_us,
+            &entry.draft.user,
+            &entry.draft.agency,
+            &entry.draft.operation,
+            &json(&entry.draft.targets)?,
+            &entry.draft.details,
+            &signed(entry.draft.result_count, "result count")?,
+            &entry.prev_hash.to_hex(),
+            &entry.hash.to_hex(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+const ALERT_COLUMNS: &str = "body, version, seq, created_at_unix_us, updated_at_unix_us";
+
+fn stored_alert(row: &Row) -> Result<StoredAlert> {
+    check_loaded(StoredAlert {
+        alert: parse("alert", row.get::<_, &str>(0))?,
+        version: count(row.get(1), "version")?,
+        seq: count(row.get(2), "seq")?,
+        created_at_unix_us: row.get(3),
+        updated_at_unix_us: row.get(4),
+    })
+}
+
+async fn load_alert(c: &impl GenericClient, id: AlertId) -> Result<Option<StoredAlert>> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1");
+    row(c, &sql, &[&id_bytes(id.0).as_slice()]).await?.as_ref().map(stored_alert).transpose()
+}
+
+async fn load_hit(c: &impl GenericClient, id: HitId) -> Result<Option<HitRecord>> {
+    body("hit", row(c, "SELECT body FROM hits WHERE id = $1", &[&id_bytes(id.0).as_slice()]).await?)
+}
+
+async fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Result<Change> {
+    let owner = write.owner().as_str();
+    let last = row(tx, "SELECT last_seq FROM owner_seq WHERE owner = $1", &[&owner]).await?;
+    let seq = count(last.map_or(0, |row| row.get(0)), "seq")? + 1;
+    let current = load_alert(tx, write.id()).await?;
+    let (change, next) = plan_write(write, current.as_ref(), seq, at_unix_us)?;
+    let id = id_bytes(change.alert_id.0);
+    let id = id.as_slice();
+    match &next {
+        Some(stored) => {
+            let alert = &stored.alert;
+            let statement = tx
+                .prepare_cached(
+                    "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (id) DO UPDATE SET category = excluded.category, source_id = excluded.source_id,
+                       version = excluded.version, seq = excluded.seq, updated_at_unix_us = excluded.updated_at_unix_us,
+                       body = excluded.body",
+                )
+                .await
+                .map_err(backend)?;
+            let result = tx
+                .execute(
+                    &statement,
+                    &[
+                        &id,
+                        &owner,
+                        &alert.category.as_str(),
+                        &alert.source_id,
+                        &signed(stored.version, "version")?,
+                        &signed(stored.seq, "seq")?,
+                        &stored.created_at_unix_us,
+                        &stored.updated_at_unix_us,
+                        &json(alert)?,
+                    ],
+                )
+                .await;
+            match result {
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    let source = alert.source_id.as_deref().unwrap_or("");
+                    return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
+                }
+                other => other.map_err(write_error)?,
+            };
+        }
+        None => {
+            execute(tx, "DELETE FROM alerts WHERE id = $1", &[&id]).await?;
+            execute(tx, "DELETE FROM links WHERE lo = $1 OR hi = $1", &[&id]).await?;
+        }
+    }
+    let seq = signed(seq, "seq")?;
+    execute(
+        tx,
+        "INSERT INTO owner_seq (owner, last_seq) VALUES ($1, $2)
+         ON CONFLICT (owner) DO UPDATE SET last_seq = excluded.last_seq",
+        &[&owner, &seq],
+    )
+    .await?;
+    execute(
+        tx,
+        "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &owner,
+            &seq,
+            &id,
+            &signed(change.version, "version")?,
+            &change.op.as_str(),
+            &change.at_unix_us,
+            &change.alert.as_ref().map(json).transpose()?,
+        ],
+    )
+    .await?;
+    Ok(change)
+}
+
+fn change_from(owner: &AgencyCode, row: &Row) -> Result<Change> {
+    let op: &str = row.get(3);
+    Ok(Change {
+        owner: owner.clone(),
+        seq: count(row.get(0), "seq")?,
+        alert_id: AlertId(id_from(row.get(1))?),
+        version: count(row.get(2), "version")?,
+        op: ChangeOp::parse(op).ok_or_else(|| StoreError::Corrupt(format!("unknown change op {op}")))?,
+        at_unix_us: row.get(4),
+        alert: row.get::<_, Option<&str>>(5).map(|body| parse("change", body)).transpose()?,
+    })
+}
+
+impl Store for PgStore {
+    fn create_agency(&self, agency: &Agency, audit: AuditDraft) -> Result<()> {
+        agency.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (code, body) = (agency.code.clone(), json(agency)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let sql = "INSERT INTO agencies (code, body) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+                if execute(tx, sql, &[&code.as_str(), &body]).await? == 0 {
+                    return Err(StoreError::AlreadyExists(format!("agency {code}")));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
+    fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
+        let code = code.clone();
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            body("agency", row(&c, "SELECT body FROM agencies WHERE code = $1", &[&code.as_str()]).await?)
+        })
+    }
+
+    fn agencies(&self) -> Result<Vec<Agency>> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            bodies("agency", &rows(&c, "SELECT body FROM agencies ORDER BY code", &[]).await?)
+        })
+    }
+
+    fn create_agreement(&self, agreement: &Agreement, audit: AuditDraft) -> Result<()> {
+        agreement.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (id, body) = (agreement.id, json(agreement)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let sql = "INSERT INTO agreements (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+                if execute(tx, sql, &[&id_bytes(id.0).as_slice(), &body]).await? == 0 {
+                    return Err(StoreError::AlreadyExists(format!("agreement {id}")));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
+    fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let key = id_bytes(id.0);
+                let found = row(tx, "SELECT body FROM agreements WHERE id = $1 FOR UPDATE", &[&key.as_slice()]).await?;
+                let mut agreement: Agreement =
+                    body("agreement", found)?.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+                if agreement.revoked_on.is_some() {
+                    return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
+                }
+                agreement.revoked_on = Some(on);
+                let sql = "UPDATE agreements SET body = $2 WHERE id = $1";
+                execute(tx, sql, &[&key.as_slice(), &json(&agreement)?]).await?;
+                Ok(agreement)
+            })
+        })
+        .map(|(agreement, _)| agreement)
+    }
+
+    fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let sql = "SELECT body FROM agreements WHERE id = $1";
+            body("agreement", row(&c, sql, &[&id_bytes(id.0).as_slice()]).await?)
+        })
+    }
+
+    fn agreements(&self) -> Result<Vec<Agreement>> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            bodies("agreement", &rows(&c, "SELECT body FROM agreements ORDER BY id", &[]).await?)
+        })
+    }
+
+    fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>> {
+        check_batch(writes)?;
+        let writes = writes.to_vec();
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let mut changes = Vec::with_capacity(writes.len());
+                for write in &writes {
+                    changes.push(apply_write(tx, write, at_unix_us).await?);
+                }
+                Ok(changes)
+            })
+        })
+        .map(|(changes, _)| changes)
+    }
+
+    fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>> {
+        self.run(move |pool| async move { load_alert(&connection(&pool).await?, id).await })
+    }
+
+    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
+        let (owner, source_id) = (owner.clone(), source_id.to_owned());
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = $1 AND source_id = $2");
+            row(&c, &sql, &[&owner.as_str(), &source_id]).await?.as_ref().map(stored_alert).transpose()
+        })
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
+        let owner = filter.owner.as_ref().map(|o| o.as_str().to_owned());
+        let category = filter.category.map(|c| c.as_str());
+        let after = filter.after.map(|id| id_bytes(id.0).to_vec());
+        let limit = filter.limit.min(tabadul_store::ALERTS_PER_READ_MAX) as i64;
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let sql = format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts
+                 WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR category = $2)
+                   AND ($3::bytea IS NULL OR id > $3)
+                 ORDER BY id LIMIT $4"
+            );
+            let found = rows(&c, &sql, &[&owner, &category, &after, &limit]).await?;
+            found.iter().map(stored_alert).collect()
+        })
+    }
+
+    fn alert_count(&self) -> Result<u64> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            let n = row(&c, "SELECT count(*) FROM alerts", &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
+            count(n, "count")
+        })
+    }
+
+    fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>> {
+        let owner = owner.clone();
+        let after = signed(after_seq, "seq")?;
+        let limit = limit as i64;
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let found = rows(
+                &c,
+                "SELECT seq, alert_id, version, op, at_unix_us, body FROM changes
+                 WHERE owner = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&owner.as_str(), &after, &limit],
+            )
+            .await?;
+            found.iter().map(|row| change_from(&owner, row)).collect()
+        })
+    }
+
+    fn change_heads(&self) -> Result<Vec<(AgencyCode, u64)>> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            let found = rows(&c, "SELECT owner, last_seq FROM owner_seq ORDER BY owner", &[]).await?;
+            found
+                .iter()
+                .map(|row| {
+                    let owner = AgencyCode::new(row.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok((owner, count(row.get(1), "seq")?))
+                })
+                .collect()
+        })
+    }
+
+    fn create_link(&self, link: &Link, audit: AuditDraft) -> Result<()> {
+        if link.from == link.to {
+            return Err(StoreError::Invalid("an alert cannot be linked to itself".into()));
+        }
+        let link = link.clone();
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                for id in [link.from, link.to] {
+                    let sql = "SELECT 1 FROM alerts WHERE id = $1";
+                    if row(tx, sql, &[&id_bytes(id.0).as_slice()]).await?.is_none() {
+                        return Err(StoreError::NotFound(format!("alert {id}")));
+                    }
+                }
+                let (lo, hi) = if link.from < link.to { (link.from, link.to) } else { (link.to, link.from) };
+                let inserted = execute(
+                    tx,
+                    "INSERT INTO links (lo, hi, kind, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&id_bytes(lo.0).as_slice(), &id_bytes(hi.0).as_slice(), &link.kind.as_str(), &json(&link)?],
+                )
+                .await?;
+                if inserted == 0 {
+                    return Err(StoreError::AlreadyExists(format!(
+                        "{} link between {} and {}",
+                        link.kind, link.from, link.to
+                    )));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
+    fn links(&self, id: AlertId) -> Result<Vec<Link>> {
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let sql = "SELECT body FROM links WHERE lo = $1 OR hi = $1 ORDER BY id";
+            bodies("link", &rows(&c, sql, &[&id_bytes(id.0).as_slice()]).await?)
+        })
+    }
+
+    fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry> {
+        self.write(audit, |_| Box::pin(async { Ok(()) })).map(|((), entry)| entry)
+    }
+
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        let after = signed(after_seq, "seq")?;
+        let limit = limit as i64;
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let found = rows(
+                &c,
+                "SELECT seq, at_unix_us, user_name, agency, operation, targets, details, result_count, prev_hash, hash
+                 FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&after, &limit],
+            )
+            .await?;
+            // Loaded leniently: a field that was tampered into an unreadable form still loads,
+            // so that verification names the entry instead of failing to read the log.
+            found
+                .iter()
+                .map(|row| {
+                    let targets: &str = row.get(5);
+                    Ok(AuditEntry {
+                        seq: count(row.get(0), "audit seq")?,
+                        draft: AuditDraft {
+                            at_unix_us: row.get(1),
+                            user: row.get(2),
+                            agency: row.get(3),
+                            operation: row.get(4),
+                            targets: serde_json::from_str(targets).unwrap_or_else(|_| vec![targets.to_owned()]),
+                            details: row.get(6),
+                            result_count: row.get::<_, i64>(7) as u64,
+                        },
+                        prev_hash: Hash::from_hex(row.get(8)).unwrap_or_default(),
+                        hash: Hash::from_hex(row.get(9)).unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
+        if hits.len() > HITS_PER_CHECK_MAX {
+            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
+        }
+        let hits = hits
+            .iter()
+            .map(|hit| Ok((hit.id, id_bytes(hit.alert_id.0), hit.owner.as_str().to_owned(), json(hit)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                for (id, alert_id, owner, body) in &hits {
+                    let inserted = execute(
+                        tx,
+                        "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES ($1, $2, $3, NULL, $4)
+                         ON CONFLICT DO NOTHING",
+                        &[&id_bytes(id.0).as_slice(), &alert_id.as_slice(), owner, body],
+                    )
+                    .await?;
+                    if inserted == 0 {
+                        return Err(StoreError::AlreadyExists(format!("hit {id}")));
+                    }
+                }
+                Ok(())
+            })
+        })
+        .map(|((), entry)| entry)
+    }
+
+    fn hit(&self, id: HitId) -> Result<Option<HitRecord>> {
+        self.run(move |pool| async move { load_hit(&connection(&pool).await?, id).await })
+    }
+
+    fn record_outcome(
+        &self,
+        id: HitId,
+        outcome: &Outcome,
+        notification: Option<&Notification>,
+        audit: AuditDraft,
+    ) -> Result<HitRecord> {
+        let (outcome, notification) = (outcome.clone(), notification.cloned());
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let mut hit = load_hit(tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("hit {id}")))?;
+                check_outcome(&hit, &outcome, notification.as_ref())?;
+                hit.outcome = Some(outcome.clone());
+                let sql = "UPDATE hits SET outcome = $2, body = $3 WHERE id = $1";
+                execute(tx, sql, &[&id_bytes(id.0).as_slice(), &outcome.kind.as_str(), &json(&hit)?]).await?;
+                if let Some(n) = &notification {
+                    let sql = "INSERT INTO notifications (id, owner, acknowledged, body) VALUES ($1, $2, false, $3)";
+                    execute(tx, sql, &[&id_bytes(n.id.0).as_slice(), &n.owner.as_str(), &json(n)?]).await?;
+                }
+                Ok(hit)
+            })
+        })
+        .map(|(hit, _)| hit)
+    }
+
+    fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
+        let owner = owner.clone();
+        let limit = limit as i64;
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let found = rows(
+                &c,
+                "SELECT body FROM notifications WHERE owner = $1 AND (NOT $2 OR NOT acknowledged)
+                 ORDER BY id DESC LIMIT $3",
+                &[&owner.as_str(), &pending, &limit],
+            )
+            .await?;
+            bodies("notification", &found)
+        })
+    }
+
+    fn acknowledge(
+        &self,
+        id: NotificationId,
+        owner: &AgencyCode,
+        acknowledgement: &Acknowledgement,
+        audit: AuditDraft,
+    ) -> Result<Notification> {
+        let (owner, acknowledgement) = (owner.clone(), acknowledgement.clone());
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let key = id_bytes(id.0);
+                let sql = "SELECT body FROM notifications WHERE id = $1 AND owner = $2";
+                let found = row(tx, sql, &[&key.as_slice(), &owner.as_str()]).await?;
+                let mut notification: Notification =
+                    body("notification", found)?.ok_or_else(|| StoreError::NotFound(format!("notification {id}")))?;
+                if notification.acknowledged.is_some() {
+                    return Err(StoreError::AlreadyExists(format!("an acknowledgement of notification {id}")));
+                }
+                notification.acknowledged = Some(acknowledgement);
+                let sql = "UPDATE notifications SET acknowledged = true, body = $2 WHERE id = $1";
+                execute(tx, sql, &[&key.as_slice(), &json(&notification)?]).await?;
+                Ok(notification)
+            })
+        })
+        .map(|(notification, _)| notification)
+    }
+
+    fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>> {
+        let owner = owner.clone();
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let found = rows(
+                &c,
+                "SELECT alert_id, COUNT(*) FROM hits WHERE owner = $1 AND outcome = $2
+                 GROUP BY alert_id ORDER BY alert_id",
+                &[&owner.as_str(), &OutcomeKind::FalsePositive.as_str()],
+            )
+            .await?;
+            found
+                .iter()
+                .map(|row| Ok((AlertId(id_from(row.get(0))?), count(row.get(1), "false positives")?)))
+                .collect()
+        })
+    }
+
+    fn create_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (name, agency, body) = (user.user.name.clone(), user.user.agency.clone(), json(user)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let sql = "INSERT INTO users (name, agency, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+                if execute(tx, sql, &[&name, &agency.as_str(), &body]).await? == 0 {
+                    return Err(StoreError::AlreadyExists(format!("user {name}")));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
+    fn update_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (name, agency, body) = (user.user.name.clone(), user.user.agency.clone(), json(user)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let sql = "UPDATE users SET agency = $2, body = $3 WHERE name = $1";
+                if execute(tx, sql, &[&name, &agency.as_str(), &body]).await? == 0 {
+                    return Err(StoreError::NotFound(format!("user {name}")));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
+    fn user(&self, name: &str) -> Result<Option<StoredUser>> {
+        let name = name.to_owned();
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            body("user", row(&c, "SELECT body FROM users WHERE name = $1", &[&name]).await?)
+        })
+    }
+
+    fn users(&self, agency: Option<&AgencyCode>) -> Result<Vec<StoredUser>> {
+        let agency = agency.map(|a| a.as_str().to_owned());
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let sql = "SELECT body FROM users WHERE $1::text IS NULL OR agency = $1 ORDER BY name";
+            bodies("user", &rows(&c, sql, &[&agency]).await?)
+        })
+    }
+
+    fn create_token(&self, token: &TokenRecord, audit: AuditDraft) -> Result<()> {
+        let (hash, user, body) = (token.hash.clone(), token.user.clone(), json(token)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                if row(tx, "SELECT 1 FROM users WHERE name = $1", &[&user]).await?.is_none() {
+                    return Err(StoreError::NotFound(format!("user {user}")));
+                }
+                let sql = "INSERT INTO tokens (hash, user_name, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+                if execute(tx, sql, &[&hash, &user, &body]).await? == 0 {
+                    return Err(StoreError::AlreadyExists("that token".into()));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let hash = hash.to_owned();
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            body("token", row(&c, "SELECT body FROM tokens WHERE hash = $1", &[&hash]).await?)
+        })
+    }
+
+    fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>> {
+        let user = user.to_owned();
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let mut tokens: Vec<TokenRecord> =
+                bodies("token", &rows(&c, "SELECT body FROM tokens WHERE user_name = $1", &[&user]).await?)?;
+            tokens.sort_by_key(|t| t.created_at_unix_us);
+            Ok(tokens)
+        })
+    }
+
+    fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()> {
+        let hash = hash.to_owned();
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let found = row(tx, "SELECT body FROM tokens WHERE hash = $1", &[&hash]).await?;
+                let mut token: TokenRecord = body("token", found)?.ok_or_else(|| StoreError::NotFound("token".into()))?;
+                token.revoked = true;
+                execute(tx, "UPDATE tokens SET body = $2 WHERE hash = $1", &[&hash, &json(&token)?]).await?;
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+}
