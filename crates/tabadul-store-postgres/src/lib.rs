@@ -22,11 +22,11 @@ use std::time::Duration;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
-use tabadul_store::codec::{count, id_bytes, id_from, json, parse, signed};
+use tabadul_store::codec::{count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_loaded,
-    check_outcome, plan_write,
+    OutcomeKind, Record, RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
+    check_loaded, check_outcome, check_restore, plan_write,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -133,6 +133,27 @@ pub fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
+/// Checks that `url` reads as a PostgreSQL connection URL, without connecting.
+pub fn check_url(url: &str) -> Result<()> {
+    parse_url(url).map(drop)
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match parse_url(url) {
+        Ok(config) => {
+            let user = config.get_user().map(|u| format!("{u}@")).unwrap_or_default();
+            let (host, port, database) = target_parts(&config);
+            format!("postgres://{user}{host}:{port}/{database}")
+        }
+        Err(_) => "postgres://(a URL that does not read)".into(),
+    }
+}
+
+fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
+    url.parse().map_err(|e| StoreError::Invalid(format!("the PostgreSQL URL does not read: {e}")))
+}
+
 /// A store in a PostgreSQL database.
 pub struct PgStore {
     pool: Pool,
@@ -235,8 +256,7 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
     /// brings its schema up to date.
     pub fn connect(url: &str) -> Result<PgStore> {
-        let config: tokio_postgres::Config =
-            url.parse().map_err(|e| StoreError::Invalid(format!("the PostgreSQL URL does not read: {e}")))?;
+        let config = parse_url(url)?;
         let target = describe_target(&config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -346,8 +366,12 @@ mod futures_like {
     pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
-
 fn describe_target(config: &tokio_postgres::Config) -> String {
+    let (host, port, database) = target_parts(config);
+    format!("PostgreSQL {host}:{port}/{database}")
+}
+
+fn target_parts(config: &tokio_postgres::Config) -> (String, u16, &str) {
     let host = config
         .get_hosts()
         .first()
@@ -358,7 +382,170 @@ fn describe_target(config: &tokio_postgres::Config) -> String {
         .unwrap_or_else(|| "localhost".into());
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let database = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
-    format!("PostgreSQL {host}:{port}/{database}")
+    (host, port, database)
+}
+
+/// Rows fetched at a time while exporting.
+const EXPORT_PAGE: i32 = 1000;
+
+/// Reads every table in one repeatable-read transaction (one consistent snapshot) and sends
+/// the records page by page; stops when the receiver is gone.
+async fn export_pages(pool: &Pool, pages: &std::sync::mpsc::SyncSender<Result<Vec<Record>>>) -> Result<()> {
+    let mut c = connection(pool).await?;
+    let tx = c
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(backend)?;
+    for kind in RecordKind::ALL {
+        let statement = tx.prepare_cached(&export_sql(kind)).await.map_err(backend)?;
+        let portal = tx.bind(&statement, &[]).await.map_err(backend)?;
+        loop {
+            let rows = tx.query_portal(&portal, EXPORT_PAGE).await.map_err(backend)?;
+            if rows.is_empty() {
+                break;
+            }
+            let page = rows.iter().map(|row| export_record(kind, row)).collect::<Result<Vec<_>>>()?;
+            let last = rows.len() < EXPORT_PAGE as usize;
+            if tokio::task::block_in_place(|| pages.send(Ok(page))).is_err() {
+                return Ok(());
+            }
+            if last {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn export_sql(kind: RecordKind) -> String {
+    match kind {
+        RecordKind::Agency => "SELECT body FROM agencies ORDER BY code".into(),
+        RecordKind::Agreement => "SELECT body FROM agreements ORDER BY id".into(),
+        RecordKind::User => "SELECT body FROM users ORDER BY name".into(),
+        RecordKind::Token => "SELECT body FROM tokens ORDER BY hash".into(),
+        RecordKind::Alert => format!("SELECT {ALERT_COLUMNS} FROM alerts ORDER BY id"),
+        RecordKind::Head => "SELECT owner, last_seq FROM owner_seq ORDER BY owner".into(),
+        RecordKind::Change => {
+            "SELECT seq, alert_id, version, op, at_unix_us, body, owner FROM changes ORDER BY owner, seq".into()
+        }
+        RecordKind::Link => "SELECT body FROM links ORDER BY id".into(),
+        RecordKind::Hit => "SELECT body FROM hits ORDER BY id".into(),
+        RecordKind::Notification => "SELECT body FROM notifications ORDER BY id".into(),
+        RecordKind::Audit => format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY seq"),
+    }
+}
+
+fn agency_code(text: &str) -> Result<AgencyCode> {
+    AgencyCode::new(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn export_record(kind: RecordKind, row: &Row) -> Result<Record> {
+    let text = || row.get::<_, &str>(0);
+    Ok(match kind {
+        RecordKind::Agency => Record::Agency(parse("agency", text())?),
+        RecordKind::Agreement => Record::Agreement(parse("agreement", text())?),
+        RecordKind::User => Record::User(parse("user", text())?),
+        RecordKind::Token => Record::Token(parse("token", text())?),
+        RecordKind::Alert => Record::Alert(stored_alert(row)?),
+        RecordKind::Head => Record::Head { owner: agency_code(row.get(0))?, last_seq: count(row.get(1), "seq")? },
+        RecordKind::Change => Record::Change(change_from(&agency_code(row.get(6))?, row)?),
+        RecordKind::Link => Record::Link(parse("link", text())?),
+        RecordKind::Hit => Record::Hit(parse("hit", text())?),
+        RecordKind::Notification => Record::Notification(parse("notification", text())?),
+        RecordKind::Audit => Record::Audit(audit_entry(row)?),
+    })
+}
+
+/// Writes one exported record as it is.
+async fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
+    let result = match record {
+        Record::Agency(a) => {
+            execute(tx, "INSERT INTO agencies (code, body) VALUES ($1, $2)", &[&a.code.as_str(), &json(a)?]).await
+        }
+        Record::Agreement(a) => {
+            let sql = "INSERT INTO agreements (id, body) VALUES ($1, $2)";
+            execute(tx, sql, &[&id_bytes(a.id.0).as_slice(), &json(a)?]).await
+        }
+        Record::User(u) => {
+            let sql = "INSERT INTO users (name, agency, body) VALUES ($1, $2, $3)";
+            execute(tx, sql, &[&u.user.name, &u.user.agency.as_str(), &json(u)?]).await
+        }
+        Record::Token(t) => {
+            let sql = "INSERT INTO tokens (hash, user_name, body) VALUES ($1, $2, $3)";
+            execute(tx, sql, &[&t.hash, &t.user, &json(t)?]).await
+        }
+        Record::Alert(stored) => {
+            let alert = &stored.alert;
+            execute(
+                tx,
+                "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &id_bytes(alert.id.0).as_slice(),
+                    &alert.owner.as_str(),
+                    &alert.category.as_str(),
+                    &alert.source_id,
+                    &signed(stored.version, "version")?,
+                    &signed(stored.seq, "seq")?,
+                    &stored.created_at_unix_us,
+                    &stored.updated_at_unix_us,
+                    &json(alert)?,
+                ],
+            )
+            .await
+        }
+        Record::Head { owner, last_seq } => {
+            let sql = "INSERT INTO owner_seq (owner, last_seq) VALUES ($1, $2)";
+            execute(tx, sql, &[&owner.as_str(), &signed(*last_seq, "seq")?]).await
+        }
+        Record::Change(change) => execute(
+            tx,
+            "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &change.owner.as_str(),
+                &signed(change.seq, "seq")?,
+                &id_bytes(change.alert_id.0).as_slice(),
+                &signed(change.version, "version")?,
+                &change.op.as_str(),
+                &change.at_unix_us,
+                &change.alert.as_ref().map(json).transpose()?,
+            ],
+        )
+        .await,
+        Record::Link(link) => {
+            let (lo, hi) = if link.from < link.to { (link.from, link.to) } else { (link.to, link.from) };
+            let sql = "INSERT INTO links (lo, hi, kind, body) VALUES ($1, $2, $3, $4)";
+            execute(tx, sql, &[&id_bytes(lo.0).as_slice(), &id_bytes(hi.0).as_slice(), &link.kind.as_str(), &json(link)?])
+                .await
+        }
+        Record::Hit(hit) => execute(
+            tx,
+            "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &id_bytes(hit.id.0).as_slice(),
+                &id_bytes(hit.alert_id.0).as_slice(),
+                &hit.owner.as_str(),
+                &hit.outcome.as_ref().map(|o| o.kind.as_str()),
+                &json(hit)?,
+            ],
+        )
+        .await,
+        Record::Notification(n) => {
+            let sql = "INSERT INTO notifications (id, owner, acknowledged, body) VALUES ($1, $2, $3, $4)";
+            execute(tx, sql, &[&id_bytes(n.id.0).as_slice(), &n.owner.as_str(), &n.acknowledged.is_some(), &json(n)?])
+                .await
+        }
+        Record::Audit(entry) => insert_audit(tx, entry).await.map(|()| 1),
+    };
+    match result {
+        Err(StoreError::Backend(message)) if message.contains(SqlState::UNIQUE_VIOLATION.code()) => {
+            Err(StoreError::AlreadyExists(format!("{} {}", record.kind().plural(), record_key(record))))
+        }
+        other => other.map(drop),
+    }
 }
 
 async fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
@@ -380,8 +567,7 @@ async fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEn
 async fn insert_audit(c: &impl GenericClient, entry: &AuditEntry) -> Result<()> {
     execute(
         c,
-        "INSERT INTO audit (seq, at_unix_us, user_name, agency, operation, targets, details, result_count, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &format!("INSERT INTO audit ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
         &[
             &signed(entry.seq, "audit seq")?,
             &entry.draft.at_unix_us,
@@ -397,6 +583,29 @@ async fn insert_audit(c: &impl GenericClient, entry: &AuditEntry) -> Result<()> 
     )
     .await?;
     Ok(())
+}
+
+const AUDIT_COLUMNS: &str =
+    "seq, at_unix_us, user_name, agency, operation, targets, details, result_count, prev_hash, hash";
+
+/// Loaded leniently: a field that was tampered into an unreadable form still loads, so that
+/// verification names the entry instead of failing to read the log.
+fn audit_entry(row: &Row) -> Result<AuditEntry> {
+    let targets: &str = row.get(5);
+    Ok(AuditEntry {
+        seq: count(row.get(0), "audit seq")?,
+        draft: AuditDraft {
+            at_unix_us: row.get(1),
+            user: row.get(2),
+            agency: row.get(3),
+            operation: row.get(4),
+            targets: serde_json::from_str(targets).unwrap_or_else(|_| vec![targets.to_owned()]),
+            details: row.get(6),
+            result_count: row.get::<_, i64>(7) as u64,
+        },
+        prev_hash: Hash::from_hex(row.get(8)).unwrap_or_default(),
+        hash: Hash::from_hex(row.get(9)).unwrap_or_default(),
+    })
 }
 
 const ALERT_COLUMNS: &str = "body, version, seq, created_at_unix_us, updated_at_unix_us";
@@ -666,7 +875,8 @@ impl Store for PgStore {
             found
                 .iter()
                 .map(|row| {
-                    let owner = AgencyCode::new(row.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let owner =
+                        AgencyCode::new(row.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     Ok((owner, count(row.get(1), "seq")?))
                 })
                 .collect()
@@ -724,33 +934,11 @@ impl Store for PgStore {
             let c = connection(&pool).await?;
             let found = rows(
                 &c,
-                "SELECT seq, at_unix_us, user_name, agency, operation, targets, details, result_count, prev_hash, hash
-                 FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"),
                 &[&after, &limit],
             )
             .await?;
-            // Loaded leniently: a field that was tampered into an unreadable form still loads,
-            // so that verification names the entry instead of failing to read the log.
-            found
-                .iter()
-                .map(|row| {
-                    let targets: &str = row.get(5);
-                    Ok(AuditEntry {
-                        seq: count(row.get(0), "audit seq")?,
-                        draft: AuditDraft {
-                            at_unix_us: row.get(1),
-                            user: row.get(2),
-                            agency: row.get(3),
-                            operation: row.get(4),
-                            targets: serde_json::from_str(targets).unwrap_or_else(|_| vec![targets.to_owned()]),
-                            details: row.get(6),
-                            result_count: row.get::<_, i64>(7) as u64,
-                        },
-                        prev_hash: Hash::from_hex(row.get(8)).unwrap_or_default(),
-                        hash: Hash::from_hex(row.get(9)).unwrap_or_default(),
-                    })
-                })
-                .collect()
+            found.iter().map(audit_entry).collect()
         })
     }
 
@@ -865,10 +1053,7 @@ impl Store for PgStore {
                 &[&owner.as_str(), &OutcomeKind::FalsePositive.as_str()],
             )
             .await?;
-            found
-                .iter()
-                .map(|row| Ok((AlertId(id_from(row.get(0))?), count(row.get(1), "false positives")?)))
-                .collect()
+            found.iter().map(|row| Ok((AlertId(id_from(row.get(0))?), count(row.get(1), "false positives")?))).collect()
         })
     }
 
@@ -960,12 +1145,52 @@ impl Store for PgStore {
         self.write(audit, move |tx| {
             Box::pin(async move {
                 let found = row(tx, "SELECT body FROM tokens WHERE hash = $1", &[&hash]).await?;
-                let mut token: TokenRecord = body("token", found)?.ok_or_else(|| StoreError::NotFound("token".into()))?;
+                let mut token: TokenRecord =
+                    body("token", found)?.ok_or_else(|| StoreError::NotFound("token".into()))?;
                 token.revoked = true;
                 execute(tx, "UPDATE tokens SET body = $2 WHERE hash = $1", &[&hash, &json(&token)?]).await?;
                 Ok(())
             })
         })
         .map(drop)
+    }
+
+    fn export(&self, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        let runtime = self.runtime.as_ref().ok_or_else(|| StoreError::Backend("the store is closed".into()))?;
+        let pool = self.pool.clone();
+        let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<Record>>>(2);
+        runtime.spawn(async move {
+            let sent = pages.clone();
+            if let Err(error) = export_pages(&pool, &pages).await {
+                let _ = tokio::task::block_in_place(|| sent.send(Err(error)));
+            }
+        });
+        for page in received {
+            for record in page? {
+                visit(record)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn restore(&self, records: &[Record]) -> Result<()> {
+        check_restore(records)?;
+        let records = records.to_vec();
+        self.run(move |pool| async move {
+            let mut c = connection(&pool).await?;
+            let tx = begin(&mut c).await?;
+            for run in records.chunk_by(|a, b| a.kind() == b.kind()) {
+                if run[0].kind() == RecordKind::Link {
+                    // One at a time: their order is the order of their generated ids.
+                    for record in run {
+                        restore_one(&tx, record).await?;
+                    }
+                } else {
+                    // Sent without waiting for each answer (pipelined).
+                    futures_util::future::try_join_all(run.iter().map(|record| restore_one(&tx, record))).await?;
+                }
+            }
+            commit(tx).await
+        })
     }
 }

@@ -65,18 +65,7 @@ impl Cluster {
         let data = cluster.dir.join("data");
         cluster.run(
             "initdb",
-            &[
-                "-D",
-                path_str(&data)?,
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ],
+            &["-D", path_str(&data)?, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync"],
         )?;
         cluster.port = free_port()?;
         let options = format!(

@@ -25,11 +25,11 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
-use tabadul_store::codec::{count, id_bytes, id_from, json, parse};
+use tabadul_store::codec::{count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
-    check_loaded, check_outcome, plan_write,
+    OutcomeKind, Record, RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord,
+    check_batch, check_loaded, check_outcome, check_restore, plan_write,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -267,6 +267,58 @@ fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
     Ok(entry)
 }
 
+type AuditRow = (i64, AuditDraft, String, String, String);
+
+const AUDIT_COLUMNS: &str = "seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash";
+
+fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok((
+        row.get(0)?,
+        AuditDraft {
+            at_unix_us: row.get(1)?,
+            user: row.get(2)?,
+            agency: row.get(3)?,
+            operation: row.get(4)?,
+            targets: Vec::new(),
+            details: row.get(6)?,
+            result_count: row.get::<_, i64>(7)? as u64,
+        },
+        row.get(5)?,
+        row.get(8)?,
+        row.get(9)?,
+    ))
+}
+
+/// Loaded leniently: a field that was tampered into an unreadable form still loads, so that
+/// verification names the entry instead of failing to read the log.
+fn audit_entry((seq, mut draft, targets, prev_hash, hash): AuditRow) -> Result<AuditEntry> {
+    draft.targets = serde_json::from_str(&targets).unwrap_or_else(|_| vec![targets]);
+    Ok(AuditEntry {
+        seq: count(seq, "audit seq")?,
+        draft,
+        prev_hash: Hash::from_hex(&prev_hash).unwrap_or_default(),
+        hash: Hash::from_hex(&hash).unwrap_or_default(),
+    })
+}
+
+type ChangeRow = (i64, Vec<u8>, i64, String, i64, Option<String>);
+
+fn change_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn change_from(owner: AgencyCode, (seq, id, version, op, at, body): ChangeRow) -> Result<Change> {
+    Ok(Change {
+        owner,
+        seq: count(seq, "seq")?,
+        alert_id: AlertId(id_from(&id)?),
+        version: count(version, "version")?,
+        op: ChangeOp::parse(&op).ok_or_else(|| StoreError::Corrupt(format!("unknown change `{op}`")))?,
+        at_unix_us: at,
+        alert: body.map(|body| parse("change", &body)).transpose()?,
+    })
+}
+
 const ALERT_COLUMNS: &str = "body, version, seq, created_at_unix_us, updated_at_unix_us";
 
 fn alert_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, i64, i64, i64)> {
@@ -359,6 +411,195 @@ fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Res
     ])
     .map_err(backend)?;
     Ok(change)
+}
+
+/// Visits every record of one kind, in key order.
+fn export_kind(c: &Connection, kind: RecordKind, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+    fn each<T>(
+        c: &Connection,
+        sql: &str,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        mut record: impl FnMut(T) -> Result<Record>,
+        visit: &mut dyn FnMut(Record) -> Result<()>,
+    ) -> Result<()> {
+        let mut statement = c.prepare(sql).map_err(backend)?;
+        let rows = statement.query_map([], read).map_err(backend)?;
+        for row in rows {
+            visit(record(row.map_err(backend)?)?)?;
+        }
+        Ok(())
+    }
+    let text = |row: &rusqlite::Row<'_>| row.get::<_, String>(0);
+    match kind {
+        RecordKind::Agency => each(
+            c,
+            "SELECT body FROM agencies ORDER BY code",
+            text,
+            |b| Ok(Record::Agency(parse("agency", &b)?)),
+            visit,
+        ),
+        RecordKind::Agreement => each(
+            c,
+            "SELECT body FROM agreements ORDER BY id",
+            text,
+            |b| Ok(Record::Agreement(parse("agreement", &b)?)),
+            visit,
+        ),
+        RecordKind::User => {
+            each(c, "SELECT body FROM users ORDER BY name", text, |b| Ok(Record::User(parse("user", &b)?)), visit)
+        }
+        RecordKind::Token => {
+            each(c, "SELECT body FROM tokens ORDER BY hash", text, |b| Ok(Record::Token(parse("token", &b)?)), visit)
+        }
+        RecordKind::Alert => each(
+            c,
+            &format!("SELECT {ALERT_COLUMNS} FROM alerts ORDER BY id"),
+            alert_row,
+            |row| Ok(Record::Alert(stored_alert(row)?)),
+            visit,
+        ),
+        RecordKind::Head => each(
+            c,
+            "SELECT owner, last_seq FROM owner_seq ORDER BY owner",
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            |(owner, seq)| {
+                let owner = AgencyCode::new(&owner).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Record::Head { owner, last_seq: count(seq, "seq")? })
+            },
+            visit,
+        ),
+        RecordKind::Change => each(
+            c,
+            "SELECT seq, alert_id, version, op, at_unix_us, body, owner FROM changes ORDER BY owner, seq",
+            |row| Ok((change_row(row)?, row.get::<_, String>(6)?)),
+            |(row, owner)| {
+                let owner = AgencyCode::new(&owner).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Record::Change(change_from(owner, row)?))
+            },
+            visit,
+        ),
+        RecordKind::Link => {
+            each(c, "SELECT body FROM links ORDER BY id", text, |b| Ok(Record::Link(parse("link", &b)?)), visit)
+        }
+        RecordKind::Hit => {
+            each(c, "SELECT body FROM hits ORDER BY id", text, |b| Ok(Record::Hit(parse("hit", &b)?)), visit)
+        }
+        RecordKind::Notification => each(
+            c,
+            "SELECT body FROM notifications ORDER BY id",
+            text,
+            |b| Ok(Record::Notification(parse("notification", &b)?)),
+            visit,
+        ),
+        RecordKind::Audit => each(
+            c,
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY seq"),
+            audit_row,
+            |row| Ok(Record::Audit(audit_entry(row)?)),
+            visit,
+        ),
+    }
+}
+
+/// Writes one exported record as it is.
+fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
+    let insert = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<()> {
+        match tx.prepare_cached(sql).map_err(backend)?.execute(params) {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Err(StoreError::AlreadyExists(format!("{:?} {}", record.kind(), record_key(record))))
+            }
+            Err(e) => Err(backend(e)),
+        }
+    };
+    match record {
+        Record::Agency(a) => {
+            insert("INSERT INTO agencies (code, body) VALUES (?1, ?2)", params![a.code.as_str(), json(a)?])
+        }
+        Record::Agreement(a) => {
+            insert("INSERT INTO agreements (id, body) VALUES (?1, ?2)", params![id_bytes(a.id.0), json(a)?])
+        }
+        Record::User(u) => insert(
+            "INSERT INTO users (name, agency, body) VALUES (?1, ?2, ?3)",
+            params![u.user.name, u.user.agency.as_str(), json(u)?],
+        ),
+        Record::Token(t) => {
+            insert("INSERT INTO tokens (hash, user, body) VALUES (?1, ?2, ?3)", params![t.hash, t.user, json(t)?])
+        }
+        Record::Alert(stored) => {
+            let alert = &stored.alert;
+            insert(
+                "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    id_bytes(alert.id.0),
+                    alert.owner.as_str(),
+                    alert.category.as_str(),
+                    alert.source_id,
+                    signed(stored.version, "version")?,
+                    signed(stored.seq, "seq")?,
+                    stored.created_at_unix_us,
+                    stored.updated_at_unix_us,
+                    json(alert)?,
+                ],
+            )
+        }
+        Record::Head { owner, last_seq } => insert(
+            "INSERT INTO owner_seq (owner, last_seq) VALUES (?1, ?2)",
+            params![owner.as_str(), signed(*last_seq, "seq")?],
+        ),
+        Record::Change(change) => insert(
+            "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                change.owner.as_str(),
+                signed(change.seq, "seq")?,
+                id_bytes(change.alert_id.0),
+                signed(change.version, "version")?,
+                change.op.as_str(),
+                change.at_unix_us,
+                change.alert.as_ref().map(json).transpose()?,
+            ],
+        ),
+        Record::Link(link) => {
+            let (lo, hi) = if link.from < link.to { (link.from, link.to) } else { (link.to, link.from) };
+            insert(
+                "INSERT INTO links (lo, hi, kind, body) VALUES (?1, ?2, ?3, ?4)",
+                params![id_bytes(lo.0), id_bytes(hi.0), link.kind.as_str(), json(link)?],
+            )
+        }
+        Record::Hit(hit) => insert(
+            "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id_bytes(hit.id.0),
+                id_bytes(hit.alert_id.0),
+                hit.owner.as_str(),
+                hit.outcome.as_ref().map(|o| o.kind.as_str()),
+                json(hit)?
+            ],
+        ),
+        Record::Notification(n) => insert(
+            "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, ?3, ?4)",
+            params![id_bytes(n.id.0), n.owner.as_str(), n.acknowledged.is_some(), json(n)?],
+        ),
+        Record::Audit(entry) => {
+            let sql = format!("INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+            insert(
+                &sql,
+                params![
+                    signed(entry.seq, "audit seq")?,
+                    entry.draft.at_unix_us,
+                    entry.draft.user,
+                    entry.draft.agency,
+                    entry.draft.operation,
+                    json(&entry.draft.targets)?,
+                    entry.draft.details,
+                    signed(entry.draft.result_count, "result count")?,
+                    entry.prev_hash.to_hex(),
+                    entry.hash.to_hex(),
+                ],
+            )
+        }
+    }
 }
 
 impl Store for SqliteStore {
@@ -542,30 +783,9 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             let rows = statement
-                .query_map(params![owner.as_str(), after_seq as i64, limit as i64], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, Vec<u8>>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, i64>(4)?,
-                        row.get::<_, Option<String>>(5)?,
-                    ))
-                })
+                .query_map(params![owner.as_str(), after_seq as i64, limit as i64], change_row)
                 .map_err(backend)?;
-            rows.map(|row| {
-                let (seq, id, version, op, at, body) = row.map_err(backend)?;
-                Ok(Change {
-                    owner: owner.clone(),
-                    seq: count(seq, "seq")?,
-                    alert_id: AlertId(id_from(&id)?),
-                    version: count(version, "version")?,
-                    op: ChangeOp::parse(&op).ok_or_else(|| StoreError::Corrupt(format!("unknown change `{op}`")))?,
-                    at_unix_us: at,
-                    alert: body.map(|body| parse("change", &body)).transpose()?,
-                })
-            })
-            .collect()
+            rows.map(|row| change_from(owner.clone(), row.map_err(backend)?)).collect()
         })
     }
 
@@ -852,46 +1072,29 @@ impl Store for SqliteStore {
         })
     }
 
+    fn export(&self, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        self.with(|c| {
+            // One read transaction: a consistent snapshot of every table.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Deferred).map_err(backend)?;
+            for kind in RecordKind::ALL {
+                export_kind(&tx, kind, visit)?;
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn restore(&self, records: &[Record]) -> Result<()> {
+        check_restore(records)?;
+        self.transaction(|tx| records.iter().try_for_each(|record| restore_one(tx, record)))
+    }
+
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         self.with(|c| {
             let mut statement = c
-                .prepare(
-                    "SELECT seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash
-                     FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                )
+                .prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
                 .map_err(backend)?;
-            let rows = statement
-                .query_map(params![after_seq as i64, limit as i64], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        AuditDraft {
-                            at_unix_us: row.get(1)?,
-                            user: row.get(2)?,
-                            agency: row.get(3)?,
-                            operation: row.get(4)?,
-                            targets: Vec::new(),
-                            details: row.get(6)?,
-                            result_count: row.get::<_, i64>(7)? as u64,
-                        },
-                        row.get::<_, String>(5)?,
-                        row.get::<_, String>(8)?,
-                        row.get::<_, String>(9)?,
-                    ))
-                })
-                .map_err(backend)?;
-            // Loaded leniently: a field that was tampered into an unreadable form still loads,
-            // so that verification names the entry instead of failing to read the log.
-            rows.map(|row| {
-                let (seq, mut draft, targets, prev_hash, hash) = row.map_err(backend)?;
-                draft.targets = serde_json::from_str(&targets).unwrap_or_else(|_| vec![targets]);
-                Ok(AuditEntry {
-                    seq: count(seq, "audit seq")?,
-                    draft,
-                    prev_hash: Hash::from_hex(&prev_hash).unwrap_or_default(),
-                    hash: Hash::from_hex(&hash).unwrap_or_default(),
-                })
-            })
-            .collect()
+            let rows = statement.query_map(params![after_seq as i64, limit as i64], audit_row).map_err(backend)?;
+            rows.map(|row| audit_entry(row.map_err(backend)?)).collect()
         })
     }
 }

@@ -2,7 +2,7 @@
 //! bytes (so that byte order is numeric order), counters as signed 64-bit integers. Shared so
 //! that the SQLite and PostgreSQL stores write the same bytes and read them back the same way.
 
-use crate::{Result, StoreError};
+use crate::{Record, Result, StoreError};
 
 /// A record as JSON text.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -31,6 +31,23 @@ pub fn count(value: i64, what: &str) -> Result<u64> {
 /// A counter for a signed column.
 pub fn signed(value: u64, what: &str) -> Result<i64> {
     i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{what} {value} is too large")))
+}
+
+/// What names a record, for an error about it.
+pub fn record_key(record: &Record) -> String {
+    match record {
+        Record::Agency(a) => a.code.to_string(),
+        Record::Agreement(a) => a.id.to_string(),
+        Record::User(u) => u.user.name.clone(),
+        Record::Token(_) => "(a token)".into(),
+        Record::Alert(a) => a.alert.id.to_string(),
+        Record::Head { owner, .. } => owner.to_string(),
+        Record::Change(c) => format!("{} {}", c.owner, c.seq),
+        Record::Link(l) => format!("{} {} {}", l.kind, l.from, l.to),
+        Record::Hit(h) => h.id.to_string(),
+        Record::Notification(n) => n.id.to_string(),
+        Record::Audit(e) => e.seq.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,11 @@ macro_rules! conformance_suite {
             hits_take_one_outcome_and_notify_the_owner,
             users_and_tokens_round_trip,
         );
+        #[test]
+        fn export_and_restore_keep_everything() {
+            let (source, target) = ($make, $make);
+            $crate::conformance::export_and_restore_keep_everything(&*source, &*target);
+        }
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -494,4 +499,111 @@ pub fn users_and_tokens_round_trip(store: &dyn Store) {
     assert!(matches!(store.revoke_token("ef", audit("auth.revoke")), Err(StoreError::NotFound(_))));
     // Two users, one update and one token made and revoked: five entries, no more.
     assert_eq!(store.audit_entries(0, 100).unwrap().len(), 5);
+}
+
+/// Fills `store` with some of every kind of record.
+pub fn fill_with_every_kind(store: &dyn Store) {
+    use crate::OutcomeKind::{Confirmed, FalsePositive};
+    store.create_agency(&agency("IQ-MOI"), audit(ops::AGENCY_CREATE)).unwrap();
+    store.create_agency(&agency("CZ-MV"), audit(ops::AGENCY_CREATE)).unwrap();
+    store.create_agreement(&agreement(1), audit(ops::AGREEMENT_CREATE)).unwrap();
+    let mut sourced = person_alert(3, "CZ-MV", "Jan Novák");
+    sourced.source_id = Some("ftm-3".into());
+    create(store, &[person_alert(1, "IQ-MOI", "علي حسن"), person_alert(2, "IQ-MOI", "B"), sourced]);
+    let mut updated = person_alert(1, "IQ-MOI", "علي حسن الشمري");
+    updated.remarks = "armed".into();
+    store
+        .write_alerts(&[AlertWrite::Update { alert: updated, expected_version: 1 }], T0 + 1, audit(ops::ALERT_UPDATE))
+        .unwrap();
+    let link = |to: u128, kind| Link {
+        from: AlertId(1),
+        to: AlertId(to),
+        kind,
+        created_by: code("IQ-MOI"),
+        created_at: time::macros::datetime!(2026-11-29 10:00 UTC),
+    };
+    store.create_link(&link(3, LinkKind::SameCase), audit(ops::ALERT_LINK)).unwrap();
+    store.create_link(&link(2, LinkKind::SameNetwork), audit(ops::ALERT_LINK)).unwrap();
+    let remove =
+        AlertWrite::Remove { owner: code("IQ-MOI"), id: AlertId(2), expected_version: None, op: ChangeOp::Delete };
+    store.write_alerts(&[remove], T0 + 2, audit(ops::ALERT_DELETE)).unwrap();
+    let hits = [hit_record(1, 1, "IQ-MOI", "CZ-MV"), hit_record(2, 1, "IQ-MOI", "CZ-MV")];
+    store.record_check(&hits, audit(ops::CHECK)).unwrap();
+    let note = notification(7, &hits[0]);
+    store.record_outcome(hits[0].id, &outcome(Confirmed), Some(&note), audit(ops::HIT_CONFIRM)).unwrap();
+    store.record_outcome(hits[1].id, &outcome(FalsePositive), None, audit(ops::HIT_REJECT)).unwrap();
+    let ack = crate::Acknowledgement { user: "analyst".into(), at_unix_us: T0 + 3 };
+    store.acknowledge(note.id, &code("IQ-MOI"), &ack, audit(ops::HIT_ACKNOWLEDGE)).unwrap();
+    let user = crate::StoredUser {
+        user: tabadul_domain::User {
+            name: "officer.prg".into(),
+            agency: code("CZ-MV"),
+            roles: vec![tabadul_domain::Role::Officer],
+            full_name: "Jana Dvořáková".into(),
+            disabled: false,
+        },
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$hash".into(),
+    };
+    store.create_user(&user, audit("user.create")).unwrap();
+    let token = crate::TokenRecord {
+        hash: "ab".repeat(32),
+        user: "officer.prg".into(),
+        kind: crate::TokenKind::Api,
+        label: "gate 4".into(),
+        created_at_unix_us: T0,
+        expires_at_unix_us: T0 + 3_600_000_000,
+        revoked: false,
+    };
+    store.create_token(&token, audit("auth.token.create")).unwrap();
+}
+
+fn export_all(store: &dyn Store) -> Vec<crate::Record> {
+    let mut records = Vec::new();
+    store
+        .export(&mut |record| {
+            records.push(record);
+            Ok(())
+        })
+        .unwrap();
+    records
+}
+
+/// Everything exported from `source` and restored into an empty `target` (of the same kind
+/// or another) exports the same again, record for record; the target then goes on where the
+/// source stopped: the next sequence number, the next audit entry in the same chain.
+pub fn export_and_restore_keep_everything(source: &dyn Store, target: &dyn Store) {
+    use crate::RecordKind;
+    fill_with_every_kind(source);
+    let records = export_all(source);
+    let kinds: std::collections::BTreeSet<RecordKind> = records.iter().map(|r| r.kind()).collect();
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), RecordKind::ALL, "every kind is exported");
+    let order: Vec<RecordKind> = records.iter().map(|r| r.kind()).collect();
+    assert!(order.is_sorted(), "kind by kind: {order:?}");
+
+    for batch in records.chunks(5) {
+        target.restore(batch).unwrap();
+    }
+    assert_eq!(export_all(target), records);
+    // Nothing twice: a record already there is refused, and the batch with it leaves nothing.
+    let again = target.restore(&records[records.len() - 3..]);
+    assert!(matches!(again, Err(StoreError::AlreadyExists(_))), "{again:?}");
+    assert_eq!(export_all(target), records);
+    let too_many = vec![records[0].clone(); crate::RECORDS_PER_RESTORE_MAX + 1];
+    assert!(matches!(target.restore(&too_many), Err(StoreError::Invalid(_))));
+
+    // The target carries on where the source stopped.
+    assert_eq!(target.change_heads().unwrap(), source.change_heads().unwrap());
+    let changes = create(target, &[person_alert(9, "IQ-MOI", "C")]);
+    assert_eq!(changes[0].seq, 5, "IQ-MOI had 4 changes");
+    let entries = target.audit_entries(0, 1000).unwrap();
+    let mut verifier = ChainVerifier::default();
+    for entry in &entries {
+        verifier.push(entry).expect("one chain across the move");
+    }
+    assert_eq!(entries.len(), source.audit_entries(0, 1000).unwrap().len() + 1);
+    assert_eq!(target.links(AlertId(1)).unwrap(), source.links(AlertId(1)).unwrap());
+    assert_eq!(
+        target.alert_by_source(&code("CZ-MV"), "ftm-3").unwrap(),
+        source.alert_by_source(&code("CZ-MV"), "ftm-3").unwrap()
+    );
 }

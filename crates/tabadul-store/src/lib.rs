@@ -16,6 +16,7 @@ pub mod codec;
 mod error;
 mod hits;
 mod mem;
+mod records;
 mod users;
 
 pub mod conformance;
@@ -29,6 +30,7 @@ use tabadul_domain::{
 pub use error::StoreError;
 pub use hits::{Acknowledgement, HitRecord, Notification, Outcome, OutcomeKind};
 pub use mem::MemStore;
+pub use records::{RECORDS_PER_RESTORE_MAX, Record, RecordKind};
 pub use users::{StoredUser, TokenKind, TokenRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -202,6 +204,14 @@ pub trait Store: Send + Sync {
     fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>>;
     /// Revokes a token (`NotFound` if none).
     fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()>;
+
+    /// Gives every record to `visit`, verbatim, kind by kind in the order of
+    /// [`RecordKind::ALL`] and within a kind in key order, from one consistent state. Stops at
+    /// the first error of `visit`.
+    fn export(&self, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()>;
+    /// Writes exported records verbatim, in one transaction: no audit entry, no new sequence
+    /// numbers. For moving a node to another backend; a record already there is an error.
+    fn restore(&self, records: &[Record]) -> Result<()>;
 }
 
 /// Checks that an outcome may be recorded on `hit`, and that `notification` belongs to it.
@@ -214,6 +224,22 @@ pub fn check_outcome(hit: &HitRecord, outcome: &Outcome, notification: Option<&N
         (OutcomeKind::FalsePositive, None) => Ok(()),
         _ => Err(StoreError::Invalid("a confirmed hit, and only a confirmed hit, notifies the owner".into())),
     }
+}
+
+/// Checks a restore batch before any of it is written: its size, and that its alerts validate.
+pub fn check_restore(records: &[Record]) -> Result<()> {
+    if records.len() > RECORDS_PER_RESTORE_MAX {
+        return Err(StoreError::Invalid(format!("more than {RECORDS_PER_RESTORE_MAX} records in one restore")));
+    }
+    for record in records {
+        if let Record::Alert(stored) = record {
+            stored
+                .alert
+                .validate()
+                .map_err(|e| StoreError::Invalid(format!("alert {} does not validate: {e}", stored.alert.id)))?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks a batch before any of it is applied: size, validity, owner of each write.

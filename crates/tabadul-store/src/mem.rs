@@ -8,8 +8,8 @@ use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId,
 
 use crate::{
     Acknowledgement, AlertFilter, AlertWrite, Change, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_outcome,
-    plan_write,
+    OutcomeKind, Record, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_outcome,
+    check_restore, plan_write,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -400,6 +400,93 @@ impl Store for MemStore {
             let token = state.tokens.get_mut(hash).ok_or_else(|| StoreError::NotFound("token".into()))?;
             token.revoked = true;
             state.append_audit(audit);
+            Ok(())
+        })
+    }
+
+    fn export(&self, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        let state = self.with(|state| Ok(state.clone()))?;
+        let mut heads: Vec<_> = state.last_seq.into_iter().collect();
+        heads.sort();
+        let records = (state.agencies.into_values().map(Record::Agency))
+            .chain(state.agreements.into_values().map(Record::Agreement))
+            .chain(state.users.into_values().map(Record::User))
+            .chain(state.tokens.into_values().map(Record::Token))
+            .chain(state.alerts.into_values().map(Record::Alert))
+            .chain(heads.into_iter().map(|(owner, last_seq)| Record::Head { owner, last_seq }))
+            .chain(state.changes.into_values().map(Record::Change))
+            .chain(state.links.into_iter().map(Record::Link))
+            .chain(state.hits.into_values().map(Record::Hit))
+            .chain(state.notifications.into_values().map(Record::Notification))
+            .chain(state.audit.into_iter().map(Record::Audit));
+        records.into_iter().try_for_each(visit)
+    }
+
+    fn restore(&self, records: &[Record]) -> Result<()> {
+        check_restore(records)?;
+        self.transaction(|state| {
+            for record in records {
+                let taken = |what: String| Err(StoreError::AlreadyExists(what));
+                match record.clone() {
+                    Record::Agency(agency) => {
+                        if state.agencies.insert(agency.code.clone(), agency.clone()).is_some() {
+                            return taken(format!("agency {}", agency.code));
+                        }
+                    }
+                    Record::Agreement(agreement) => {
+                        if state.agreements.insert(agreement.id, agreement.clone()).is_some() {
+                            return taken(format!("agreement {}", agreement.id));
+                        }
+                    }
+                    Record::User(user) => {
+                        if state.users.insert(user.user.name.clone(), user.clone()).is_some() {
+                            return taken(format!("user {}", user.user.name));
+                        }
+                    }
+                    Record::Token(token) => {
+                        if state.tokens.insert(token.hash.clone(), token).is_some() {
+                            return taken("a token".into());
+                        }
+                    }
+                    Record::Alert(stored) => {
+                        let alert = &stored.alert;
+                        if let Some(source) = &alert.source_id {
+                            state.sources.insert((alert.owner.clone(), source.clone()), alert.id);
+                        }
+                        if state.alerts.insert(alert.id, stored.clone()).is_some() {
+                            return taken(format!("alert {}", stored.alert.id));
+                        }
+                    }
+                    Record::Head { owner, last_seq } => {
+                        if state.last_seq.insert(owner.clone(), last_seq).is_some() {
+                            return taken(format!("the change head of {owner}"));
+                        }
+                    }
+                    Record::Change(change) => {
+                        let key = (change.owner.clone(), change.seq);
+                        if state.changes.insert(key, change.clone()).is_some() {
+                            return taken(format!("change {} of {}", change.seq, change.owner));
+                        }
+                    }
+                    Record::Link(link) => state.links.push(link),
+                    Record::Hit(hit) => {
+                        if state.hits.insert(hit.id, hit.clone()).is_some() {
+                            return taken(format!("hit {}", hit.id));
+                        }
+                    }
+                    Record::Notification(n) => {
+                        if state.notifications.insert(n.id, n.clone()).is_some() {
+                            return taken(format!("notification {}", n.id));
+                        }
+                    }
+                    Record::Audit(entry) => {
+                        if entry.seq != state.audit.len() as u64 + 1 {
+                            return taken(format!("audit entry {} (the log is at {})", entry.seq, state.audit.len()));
+                        }
+                        state.audit.push(entry);
+                    }
+                }
+            }
             Ok(())
         })
     }

@@ -12,8 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = None,
 )]
 pub struct Cli {
-    /// The SQLite store file [default: tabadul.db, or [store] path in the configuration].
-    #[arg(long, global = true, env = "TABADUL_DB", value_name = "PATH")]
+    /// The store: an SQLite file, or a PostgreSQL database as postgres://user@host:port/name
+    /// [default: tabadul.db, or [store] in the configuration].
+    #[arg(long, global = true, env = "TABADUL_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// The configuration file [default: tabadul.toml if present].
     #[arg(long, global = true, env = "TABADUL_CONFIG", value_name = "PATH")]

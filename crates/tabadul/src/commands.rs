@@ -1,6 +1,5 @@
 //! The handlers of the commands: turn flags into domain values, call the node, print.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -19,6 +18,7 @@ use crate::cli::{
 };
 use crate::config::{Config, RawConfig};
 use crate::output;
+use crate::store::{Opened, StoreLocation};
 
 pub(crate) struct Session {
     pub config: Config,
@@ -41,17 +41,16 @@ impl Session {
 
     /// Opens the node on the configured store, which must exist.
     pub fn node(&self) -> Result<Node> {
-        let path = &self.config.db_path;
-        if !path.exists() {
-            bail!("there is no store at {}: run `tabadul init` first (or give --db)", path.display());
+        let location = &self.config.store;
+        if !location.exists() {
+            bail!("there is no store at {location}: run `tabadul init` first (or give --db)");
         }
-        open_node(path)
+        Ok(node_on(&location.open()?))
     }
 }
 
-fn open_node(path: &Path) -> Result<Node> {
-    let store = SqliteStore::open(path).with_context(|| format!("open the store {}", path.display()))?;
-    Ok(Node::new(Arc::new(store), Arc::new(SystemClock)))
+fn node_on(opened: &Opened) -> Node {
+    Node::new(opened.store(), Arc::new(SystemClock))
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -94,31 +93,36 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn init(cx: &Session) -> Result<ExitCode> {
-    let path = &cx.config.db_path;
-    let existed = path.exists();
-    let store = SqliteStore::open(path).with_context(|| format!("open the store {}", path.display()))?;
-    let version = store.schema_version()?;
+    let location = &cx.config.store;
+    let existed = location.exists();
+    let version = location.open()?.schema_version()?;
     if cx.json {
-        output::json(&serde_json::json!({ "db": path, "schema_version": version, "created": !existed }))?;
+        output::json(&serde_json::json!({ "db": location, "schema_version": version, "created": !existed }))?;
     } else if existed {
-        say!("{} is ready (schema version {version})", path.display());
+        say!("{location} is ready (schema version {version})");
     } else {
-        say!("created {} (schema version {version})", path.display());
+        say!("created {location} (schema version {version})");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(cx: &Session) -> Result<ExitCode> {
-    let path = &cx.config.db_path;
-    let store = if path.exists() {
-        let store = SqliteStore::open_existing(path).with_context(|| format!("open the store {}", path.display()))?;
-        let integrity = store.integrity_check()?;
-        if integrity != "ok" {
-            bail!("the store {} fails SQLite's integrity check: {integrity}", path.display());
+    let location = &cx.config.store;
+    let store = match location {
+        StoreLocation::File(path) if path.exists() => {
+            let store =
+                SqliteStore::open_existing(path).with_context(|| format!("open the store {}", path.display()))?;
+            let integrity = store.integrity_check()?;
+            if integrity != "ok" {
+                bail!("the store {} fails SQLite's integrity check: {integrity}", path.display());
+            }
+            Some(serde_json::json!({ "schema_version": store.schema_version()?, "integrity": integrity }))
         }
-        Some(serde_json::json!({ "schema_version": store.schema_version()?, "integrity": integrity }))
-    } else {
-        None
+        StoreLocation::File(_) => None,
+        StoreLocation::Postgres(_) => {
+            let opened = location.open()?;
+            Some(serde_json::json!({ "schema_version": opened.schema_version()?, "integrity": "ok" }))
+        }
     };
     if cx.json {
         output::json(&serde_json::json!({ "config": cx.config, "store": store }))?;
@@ -127,7 +131,7 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
             Some(file) => say!("configuration: {}", file.display()),
             None => say!("configuration: none (defaults)"),
         }
-        say!("store:         {}", path.display());
+        say!("store:         {location}");
         match &store {
             Some(store) => say!("               schema version {}, integrity ok", store["schema_version"]),
             None => say!("               (not created yet: `tabadul init`)"),
@@ -593,36 +597,47 @@ fn audit(cx: &Session, command: AuditCommand) -> Result<ExitCode> {
     }
 }
 
-fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
-    let path = &cx.config.db_path;
-    if path.exists() {
+/// Opens a store for the demo, which starts on a fresh file or an empty database.
+fn fresh_store(location: &StoreLocation) -> Result<Opened> {
+    if let StoreLocation::File(path) = location
+        && path.exists()
+    {
         bail!("{} exists already: the demo starts on a fresh file (give another --db, or remove it)", path.display());
     }
-    let node = open_node(path)?;
+    let opened = location.open()?;
+    if !opened.is_empty()? {
+        bail!("{location} holds data already: the demo starts on an empty database");
+    }
+    Ok(opened)
+}
+
+fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
+    let location = &cx.config.store;
+    let node = node_on(&fresh_store(location)?);
     let summary = tabadul_node::demo::seed(&node, &cx.user, alerts_per_agency).context("fill the demo store")?;
     if cx.json {
         output::json(&summary)?;
     } else {
-        say!("demo store {} ready:", path.display());
+        say!("demo store {location} ready:");
         say!("  {} agencies, {} agreements, {} alerts", summary.agencies, summary.agreements, summary.alerts);
         say!("try:");
-        say!("  tabadul --db {} agreement list", path.display());
-        say!("  tabadul --db {} alert list --agency CZ-MV", path.display());
-        say!("  tabadul --db {} audit verify", path.display());
+        say!("  tabadul --db {location} agreement list");
+        say!("  tabadul --db {location} alert list --agency CZ-MV");
+        say!("  tabadul --db {location} audit verify");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
-    let path = &cx.config.db_path;
-    if args.demo && !path.exists() {
-        let node = open_node(path)?;
+    let location = &cx.config.store;
+    let opened = location.open()?;
+    if args.demo && opened.is_empty()? {
+        let node = node_on(&opened);
         let summary =
             tabadul_node::demo::seed(&node, &cx.user, args.alerts_per_agency).context("fill the demo store")?;
         let users = tabadul_node::demo::seed_users(&node, &cx.user).context("add the demo users")?;
         say!(
-            "demo store {} ready: {} agencies, {} agreements, {} alerts",
-            path.display(),
+            "demo store {location} ready: {} agencies, {} agreements, {} alerts",
             summary.agencies,
             summary.agreements,
             summary.alerts
@@ -642,7 +657,7 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let node = cx.node()?;
+    let node = node_on(&opened);
     let key = crate::check::node_key(&cx.config.key_path)?;
     say!("serving the API on {scheme}://{} (node key {}); stop with Ctrl-C", args.listen, key.public_hex());
     say!("  curl -s -X POST {scheme}://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);

@@ -7,6 +7,7 @@
 //! ```toml
 //! [store]
 //! path = "tabadul.db"      # the SQLite file; --db and TABADUL_DB override it
+//! # url = "postgres://tabadul@db.example/tabadul"   # or a PostgreSQL database instead
 //!
 //! [node]
 //! agency = "IQ-MOI"        # the agency commands act for when --agency is not given
@@ -20,6 +21,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use tabadul_domain::AgencyCode;
+
+use crate::store::StoreLocation;
 
 /// Where the configuration file is looked for when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "tabadul.toml";
@@ -40,6 +43,7 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<PathBuf>,
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,11 +65,12 @@ struct RawImport {
 pub struct Config {
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
-    pub db_path: PathBuf,
+    /// The store: a file, or a PostgreSQL database.
+    pub store: StoreLocation,
     pub default_agency: Option<AgencyCode>,
     pub import_batch_size: usize,
     /// The node's signing key (for check receipts): `[node] key`, else the store's path with
-    /// `.key` added.
+    /// `.key` added (`tabadul.key` for a database).
     pub key_path: PathBuf,
 }
 
@@ -86,28 +91,27 @@ impl RawConfig {
 
     /// Validates, with `db_override` (from --db or TABADUL_DB) winning over the file.
     pub fn validate(self, file: Option<PathBuf>, db_override: Option<PathBuf>) -> Result<Config> {
-        let RawConfig { store: RawStore { path }, node: RawNode { agency, key }, import: RawImport { batch_size } } =
-            self;
-        let db_path = db_override.or(path).unwrap_or_else(|| PathBuf::from(DEFAULT_DB_FILE));
-        if db_path.as_os_str().is_empty() {
-            bail!("the store path is empty");
-        }
-        if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty())
-            && !parent.is_dir()
-        {
-            bail!("the store's folder {} does not exist", parent.display());
-        }
+        let RawConfig {
+            store: RawStore { path, url },
+            node: RawNode { agency, key },
+            import: RawImport { batch_size },
+        } = self;
+        let store = match (db_override, path, url) {
+            (Some(db), _, _) => StoreLocation::parse(&db),
+            (None, Some(_), Some(_)) => bail!("[store] has both a path and a url: give one"),
+            (None, Some(path), None) => StoreLocation::File(path),
+            (None, None, Some(url)) if tabadul_store_postgres::is_postgres_url(&url) => StoreLocation::Postgres(url),
+            (None, None, Some(_)) => bail!("[store] url must start with postgres:// or postgresql://"),
+            (None, None, None) => StoreLocation::File(PathBuf::from(DEFAULT_DB_FILE)),
+        };
+        store.validate()?;
         let default_agency = agency.map(|code| AgencyCode::new(&code)).transpose().context("check [node] agency")?;
         let import_batch_size = batch_size.unwrap_or(tabadul_node::IMPORT_BATCH_DEFAULT);
         if !(1..=tabadul_store::WRITES_PER_BATCH_MAX).contains(&import_batch_size) {
             bail!("[import] batch_size must be from 1 to {}", tabadul_store::WRITES_PER_BATCH_MAX);
         }
-        let key_path = key.unwrap_or_else(|| {
-            let mut name = db_path.clone().into_os_string();
-            name.push(".key");
-            PathBuf::from(name)
-        });
-        Ok(Config { file, db_path, default_agency, import_batch_size, key_path })
+        let key_path = key.unwrap_or_else(|| store.default_key_path());
+        Ok(Config { file, store, default_agency, import_batch_size, key_path })
     }
 }
 
@@ -125,7 +129,8 @@ mod tests {
         let config = validate("[node]\nagency = \"iq-moi\"\n[import]\nbatch_size = 50").unwrap();
         assert_eq!(config.default_agency.unwrap().as_str(), "IQ-MOI");
         assert_eq!(config.import_batch_size, 50);
-        assert_eq!(config.db_path, PathBuf::from("tabadul.db"));
+        assert_eq!(config.store, StoreLocation::File(PathBuf::from("tabadul.db")));
+        assert_eq!(config.key_path, PathBuf::from("tabadul.db.key"));
         assert!(validate("[node]\nagency = \"bad code\"").is_err());
         assert!(validate("[import]\nbatch_size = 0").is_err());
         assert!(validate("[store]\npath = \"/nonexistent/dir/t.db\"").is_err());
@@ -136,6 +141,22 @@ mod tests {
     fn the_flag_wins_over_the_file() {
         let raw: RawConfig = toml::from_str("[store]\npath = \"a.db\"").unwrap();
         let config = raw.validate(None, Some(PathBuf::from("b.db"))).unwrap();
-        assert_eq!(config.db_path, PathBuf::from("b.db"));
+        assert_eq!(config.store, StoreLocation::File(PathBuf::from("b.db")));
+    }
+
+    #[test]
+    fn a_database_is_named_by_its_url_and_shown_without_its_password() {
+        let raw: RawConfig =
+            toml::from_str("[store]\nurl = \"postgres://tabadul:secret@db.example:5433/nodes\"").unwrap();
+        let config = raw.validate(None, None).unwrap();
+        assert!(matches!(config.store, StoreLocation::Postgres(_)));
+        assert_eq!(config.store.to_string(), "postgres://tabadul@db.example:5433/nodes");
+        assert!(!serde_json::to_string(&config).unwrap().contains("secret"));
+        assert_eq!(config.key_path, PathBuf::from("tabadul.key"));
+        let flag = RawConfig::default().validate(None, Some(PathBuf::from("postgresql://u@h/d"))).unwrap();
+        assert!(matches!(flag.store, StoreLocation::Postgres(_)));
+        assert!(validate("[store]\npath = \"a.db\"\nurl = \"postgres://h/d\"").is_err());
+        assert!(validate("[store]\nurl = \"mysql://h/d\"").is_err());
+        assert!(validate("[store]\nurl = \"postgres://h:notaport/d\"").is_err());
     }
 }

@@ -20,6 +20,7 @@ mod config;
 mod eval;
 mod generate;
 mod output;
+mod store;
 
 use std::process::ExitCode;
 
