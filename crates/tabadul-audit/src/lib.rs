@@ -138,6 +138,7 @@ pub mod ops {
     pub const AUTH_LOGIN_FAILED: &str = "auth.login-failed";
     pub const AUTH_TOKEN_CREATE: &str = "auth.token-create";
     pub const AUTH_REVOKE: &str = "auth.revoke";
+    pub const STORE_MIGRATE: &str = "store.migrate";
 }
 
 /// An entry of the log, sealed into the chain.

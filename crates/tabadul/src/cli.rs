@@ -70,6 +70,10 @@ pub enum Command {
     User(UserCommand),
     /// Fill a fresh store with the London summit's partners, agreements and sample alerts.
     Demo(DemoArgs),
+    /// Move a node's store to another backend (say its SQLite file to PostgreSQL) with nothing
+    /// lost: every record copied verbatim, then counts, sequence numbers and the audit chain
+    /// verified on the copy.
+    Migrate(MigrateArgs),
     /// Measure the matcher on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -407,6 +411,16 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store to copy: an SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub from: PathBuf,
+    /// The empty store to copy it into: a postgres:// URL or a new SQLite file.
+    #[arg(long, value_name = "PATH|URL")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -87,6 +87,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve(&cx, &args),
         Command::User(command) => users(&cx, command),
         Command::Demo(args) => crate::commands::demo(&cx, args.alerts_per_agency),
+        Command::Migrate(args) => crate::migrate::run(&cx, &args),
         Command::Eval(command) => crate::eval::run(command),
         Command::Bench(args) => crate::bench::run(args),
     }

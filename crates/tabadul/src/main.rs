@@ -19,6 +19,7 @@ mod commands;
 mod config;
 mod eval;
 mod generate;
+mod migrate;
 mod output;
 mod store;
 

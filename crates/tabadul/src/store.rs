@@ -125,9 +125,12 @@ impl Opened {
         })
     }
 
-    /// Whether the store holds nothing yet (no agency, no audit entry).
+    /// Whether the store holds nothing yet (no agency, alert, user or audit entry).
     pub fn is_empty(&self) -> Result<bool> {
         let store = self.store();
-        Ok(store.agencies()?.is_empty() && store.audit_entries(0, 1)?.is_empty())
+        Ok(store.agencies()?.is_empty()
+            && store.alert_count()? == 0
+            && store.users(None)?.is_empty()
+            && store.audit_entries(0, 1)?.is_empty())
     }
 }

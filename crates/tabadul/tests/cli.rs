@@ -1,102 +1,11 @@
 //! The `tabadul` binary end to end: each test runs the real command line on a fresh store.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-struct Node {
-    dir: tempfile::TempDir,
-}
-
-impl Node {
-    fn new() -> Node {
-        Node { dir: tempfile::tempdir().expect("temp dir") }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("tabadul.db")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_tabadul"));
-        command
-            .current_dir(self.dir.path())
-            .env_remove("TABADUL_AGENCY")
-            .env_remove("TABADUL_CONFIG")
-            .env("TABADUL_DB", self.db())
-            .env("TABADUL_USER", "tester")
-            .args(args);
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run tabadul")
-    }
-
-    /// Runs a command that must succeed; returns its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(output.status.success(), "tabadul {args:?} failed:\n{}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).expect("UTF-8 output")
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        serde_json::from_str(&self.ok(&args)).expect("JSON output")
-    }
-
-    /// Runs a command that must fail; returns its standard error.
-    fn fails(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(!output.status.success(), "tabadul {args:?} should have failed");
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    }
-
-    fn partners(&self) {
-        self.ok(&["init"]);
-        self.ok(&[
-            "agency",
-            "add",
-            "IQ-MOI",
-            "--country",
-            "IQ",
-            "--name",
-            "Ministry of Interior",
-            "--name-ar",
-            "وزارة الداخلية",
-        ]);
-        self.ok(&["agency", "add", "CZ-MV", "--country", "CZ", "--name", "Ministerstvo vnitra"]);
-        self.ok(&["agency", "add", "GB-HO", "--country", "GB", "--name", "Home Office"]);
-        self.ok(&[
-            "agreement",
-            "add",
-            "--title",
-            "Iraq-Czech MoU",
-            "--party",
-            "IQ-MOI",
-            "--party",
-            "CZ-MV",
-            "--share",
-            "suspected-smuggler=full,trafficking-risk=hit",
-            "--from",
-            "2026-01-01",
-            "--legal-ref",
-            "MoU 2026/4",
-        ]);
-    }
-}
-
-impl Node {
-    /// Iraq's alert on Abdul Ameer al-Shammari, a suspected smuggler, written in Arabic script
-    /// (the MoU of `partners` shares it with the Czech Republic in full).
-    fn shammari(&self) {
-        let name = "عبد الأمير حسن الشمري";
-        let category = ["--category", "suspected-smuggler", "--name", name, "--birth-date", "1985-01-01"];
-        let mut args = vec!["alert", "add", "--agency", "IQ-MOI", "--nationality", "IQ", "--marker", "armed"];
-        args.extend(category);
-        self.ok(&args);
-    }
-}
+use common::Node;
 
 fn str_of(value: &serde_json::Value) -> &str {
     value.as_str().expect("a string")
@@ -313,14 +222,6 @@ fn an_altered_audit_row_is_named_by_verify() {
     drop(connection);
     let report = node.json_allowing_failure(&["audit", "verify"]);
     assert_eq!(report["broken"]["seq"], 2, "{report}");
-}
-
-impl Node {
-    fn json_allowing_failure(&self, args: &[&str]) -> serde_json::Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        serde_json::from_slice(&self.run(&args).stdout).expect("JSON output")
-    }
 }
 
 fn shared_or_local(path: &str) -> PathBuf {

@@ -1,18 +1,21 @@
 //! Crash safety: a node killed (SIGKILL) in the middle of a large import keeps every alert it
-//! acknowledged, and its file opens cleanly afterwards with an intact audit chain.
+//! acknowledged, and its store opens cleanly afterwards with an intact audit chain, on SQLite
+//! and on PostgreSQL alike.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use tabadul_domain::AgencyCode;
 use tabadul_store::Store;
+use tabadul_store_postgres::PgStore;
+use tabadul_store_postgres::throwaway::Cluster;
 use tabadul_store_sqlite::SqliteStore;
 
 const PERSONS: usize = 100_000;
 
-fn tabadul(dir: &std::path::Path) -> Command {
+fn tabadul(dir: &std::path::Path, db: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tabadul"));
-    command.current_dir(dir).env("TABADUL_DB", dir.join("tabadul.db")).env_remove("TABADUL_CONFIG");
+    command.current_dir(dir).env("TABADUL_DB", db).env_remove("TABADUL_CONFIG");
     command
 }
 
@@ -42,15 +45,38 @@ fn write_entities(path: &std::path::Path) -> Vec<(u64, String)> {
 }
 
 #[test]
-fn a_killed_import_keeps_every_acknowledged_alert() {
+fn a_killed_import_keeps_every_acknowledged_alert_in_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("big.ftm.jsonl");
+    let db = dir.path().join("tabadul.db");
+    let verify_store = |db: &str| {
+        let store = SqliteStore::open_existing(db).unwrap();
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        Box::new(store) as Box<dyn Store>
+    };
+    a_killed_import_keeps_every_acknowledged_alert(dir.path(), db.to_str().unwrap(), verify_store);
+}
+
+#[test]
+fn a_killed_import_keeps_every_acknowledged_alert_in_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start().expect("start a throw-away PostgreSQL cluster");
+    let url = cluster.create_database().unwrap();
+    let verify_store = |url: &str| Box::new(PgStore::connect(url).unwrap()) as Box<dyn Store>;
+    a_killed_import_keeps_every_acknowledged_alert(dir.path(), &url, verify_store);
+}
+
+fn a_killed_import_keeps_every_acknowledged_alert(
+    dir: &std::path::Path,
+    db: &str,
+    reopen: impl Fn(&str) -> Box<dyn Store>,
+) {
+    let file = dir.join("big.ftm.jsonl");
     let persons = write_entities(&file);
-    let setup = |args: &[&str]| assert!(tabadul(dir.path()).args(args).status().unwrap().success(), "{args:?}");
+    let setup = |args: &[&str]| assert!(tabadul(dir, db).args(args).status().unwrap().success(), "{args:?}");
     setup(&["init"]);
     setup(&["agency", "add", "IQ-MOI", "--country", "IQ", "--name", "Ministry of Interior"]);
 
-    let mut child = tabadul(dir.path())
+    let mut child = tabadul(dir, db)
         .args(["import", file.to_str().unwrap(), "--agency", "IQ-MOI", "--category", "wanted-for-arrest"])
         .args(["--progress", "lines", "--batch-size", "500"])
         .stdout(Stdio::null())
@@ -78,8 +104,7 @@ fn a_killed_import_keeps_every_acknowledged_alert() {
     let (count, through_line) = acknowledged;
     assert!(count >= 2000, "{acknowledged:?}");
 
-    let store = SqliteStore::open_existing(dir.path().join("tabadul.db")).unwrap();
-    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let store = reopen(db);
     assert!(store.alert_count().unwrap() >= count);
     let owner = AgencyCode::new("IQ-MOI").unwrap();
     let mut checked = 0;
@@ -91,6 +116,6 @@ fn a_killed_import_keeps_every_acknowledged_alert() {
     assert_eq!(checked as u64, count);
     drop(store);
 
-    let verify = tabadul(dir.path()).args(["audit", "verify"]).output().unwrap();
+    let verify = tabadul(dir, db).args(["audit", "verify"]).output().unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 }
