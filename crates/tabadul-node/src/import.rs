@@ -210,19 +210,19 @@ impl Node {
                 Line::Text(text) if text.is_empty() => continue,
                 Line::Text(text) => text,
             };
-            if let Some(write) =
+            if let Some(alert) =
                 self.import_line(&owner, options, &text, number, &documents, &mut seen, &mut summary)?
             {
-                batch.push(write);
+                batch.push(alert);
             }
             if batch.len() >= batch_size {
-                self.commit_import(actor, path, &mut batch, number, &mut report)?;
+                self.commit_import(actor, path, &mut batch, number, &mut report, &mut summary)?;
                 report.bytes_read = lines.bytes_read();
                 progress(report);
             }
         }
         summary.lines = lines.number;
-        self.commit_import(actor, path, &mut batch, lines.number, &mut report)?;
+        self.commit_import(actor, path, &mut batch, lines.number, &mut report, &mut summary)?;
         report.bytes_read = lines.bytes_read();
         progress(report);
         let audit = self
@@ -274,7 +274,7 @@ impl Node {
         Ok(documents)
     }
 
-    /// The write one line asks for, if any; what is wrong with it goes into the summary.
+    /// The alert one line makes, if any; what is wrong with it goes into the summary.
     #[allow(clippy::too_many_arguments)]
     fn import_line(
         &self,
@@ -285,7 +285,7 @@ impl Node {
         documents: &HashMap<String, Vec<Entity>>,
         seen: &mut HashSet<String>,
         summary: &mut ImportSummary,
-    ) -> Result<Option<AlertWrite>> {
+    ) -> Result<Option<Alert>> {
         let entity = match parse_line(text) {
             Ok(entity) => entity,
             Err(e) => {
@@ -322,16 +322,15 @@ impl Node {
         for warning in converted.warnings {
             summary.warning(number, format!("{}: {warning}", entity.id));
         }
-        let existing = self.store.alert_by_source(owner, &entity.id)?;
         let alert = Alert {
-            id: existing.as_ref().map_or_else(|| AlertId(new_id()), |s| s.alert.id),
+            id: AlertId(new_id()),
             owner: owner.clone(),
             category: options.category,
             subject: Subject::Person(converted.person),
-            action: existing.as_ref().and_then(|s| s.alert.action),
+            action: None,
             handling: options.handling.clone(),
-            review_date: existing.as_ref().and_then(|s| s.alert.review_date),
-            expires: existing.as_ref().and_then(|s| s.alert.expires),
+            review_date: None,
+            expires: None,
             remarks: converted.remarks,
             source_id: Some(entity.id.clone()),
             refer_to: None,
@@ -341,42 +340,62 @@ impl Node {
             summary.error(number, format!("person {}: {e}", entity.id));
             return Ok(None);
         }
-        Ok(match existing {
-            None => {
-                summary.created += 1;
-                Some(AlertWrite::Create(alert))
-            }
-            Some(stored) if stored.alert == alert => {
-                summary.unchanged += 1;
-                None
-            }
-            Some(stored) => {
-                summary.updated += 1;
-                Some(AlertWrite::Update { alert, expected_version: stored.version })
-            }
-        })
+        Ok(Some(alert))
     }
 
+    /// Writes a batch of imported persons: each one imported before (same owner, same
+    /// entity id) keeps its id and what the agency added to it (action, review date, expiry)
+    /// and is updated only if it changed; the others are created. The batch's earlier imports
+    /// are looked up at once.
     fn commit_import(
         &self,
         actor: &Actor,
         path: &Path,
-        batch: &mut Vec<AlertWrite>,
+        batch: &mut Vec<Alert>,
         through_line: u64,
         report: &mut ImportProgress,
+        summary: &mut ImportSummary,
     ) -> Result<()> {
-        if !batch.is_empty() {
+        let Some(owner) = batch.first().map(|alert| alert.owner.clone()) else {
+            report.committed_through_line = through_line;
+            return Ok(());
+        };
+        let sources: Vec<&str> = batch.iter().filter_map(|alert| alert.source_id.as_deref()).collect();
+        let existing: HashMap<String, tabadul_store::StoredAlert> = self
+            .store
+            .alerts_by_source(&owner, &sources)?
+            .into_iter()
+            .filter_map(|stored| Some((stored.alert.source_id.clone()?, stored)))
+            .collect();
+        let mut writes = Vec::with_capacity(batch.len());
+        for mut alert in batch.drain(..) {
+            let Some(stored) = alert.source_id.as_ref().and_then(|source| existing.get(source)) else {
+                summary.created += 1;
+                writes.push(AlertWrite::Create(alert));
+                continue;
+            };
+            alert.id = stored.alert.id;
+            alert.action = stored.alert.action;
+            alert.review_date = stored.alert.review_date;
+            alert.expires = stored.alert.expires;
+            if stored.alert == alert {
+                summary.unchanged += 1;
+            } else {
+                summary.updated += 1;
+                writes.push(AlertWrite::Update { alert, expected_version: stored.version });
+            }
+        }
+        if !writes.is_empty() {
             let audit = self
                 .audit(actor, ops::ALERT_IMPORT)
-                .targets(batch.iter().map(AlertWrite::id))
+                .targets(writes.iter().map(AlertWrite::id))
                 .details(details(serde_json::json!({
                     "file": path.display().to_string(),
                     "through_line": through_line,
                 })))
-                .result_count(batch.len() as u64);
-            self.write(batch, audit)?;
-            report.committed += batch.len() as u64;
-            batch.clear();
+                .result_count(writes.len() as u64);
+            self.write(&writes, audit)?;
+            report.committed += writes.len() as u64;
         }
         report.committed_through_line = through_line;
         Ok(())

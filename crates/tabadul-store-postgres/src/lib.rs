@@ -16,6 +16,7 @@
 
 pub mod throwaway;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use tabadul_store::codec::{count, id_bytes, id_from, json, parse, record_key, si
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
     OutcomeKind, Record, RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
-    check_loaded, check_outcome, check_restore, plan_write,
+    check_loaded, check_outcome, check_restore, check_sources, plan_write,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -348,7 +349,7 @@ impl PgStore {
     fn write<T, F>(&self, audit: AuditDraft, task: F) -> Result<(T, AuditEntry)>
     where
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a Transaction<'a>) -> futures_like::BoxFuture<'a, Result<T>> + Send + 'static,
+        F: for<'a> FnOnce(&'a Transaction<'a>) -> BoxFuture<'a, Result<T>> + Send + 'static,
     {
         self.run(move |pool| async move {
             let mut c = connection(&pool).await?;
@@ -361,10 +362,8 @@ impl PgStore {
     }
 }
 
-/// Boxed futures without another dependency.
-mod futures_like {
-    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-}
+/// A boxed future, as the writing transactions take.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 fn describe_target(config: &tokio_postgres::Config) -> String {
     let (host, port, database) = target_parts(config);
@@ -629,79 +628,140 @@ async fn load_hit(c: &impl GenericClient, id: HitId) -> Result<Option<HitRecord>
     body("hit", row(c, "SELECT body FROM hits WHERE id = $1", &[&id_bytes(id.0).as_slice()]).await?)
 }
 
-async fn apply_write(tx: &Transaction<'_>, write: &AlertWrite, at_unix_us: i64) -> Result<Change> {
-    let owner = write.owner().as_str();
-    let last = row(tx, "SELECT last_seq FROM owner_seq WHERE owner = $1", &[&owner]).await?;
-    let seq = count(last.map_or(0, |row| row.get(0)), "seq")? + 1;
-    let current = load_alert(tx, write.id()).await?;
-    let (change, next) = plan_write(write, current.as_ref(), seq, at_unix_us)?;
-    let id = id_bytes(change.alert_id.0);
-    let id = id.as_slice();
-    match &next {
-        Some(stored) => {
-            let alert = &stored.alert;
-            let statement = tx
-                .prepare_cached(
-                    "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (id) DO UPDATE SET category = excluded.category, source_id = excluded.source_id,
-                       version = excluded.version, seq = excluded.seq, updated_at_unix_us = excluded.updated_at_unix_us,
-                       body = excluded.body",
-                )
-                .await
-                .map_err(backend)?;
-            let result = tx
-                .execute(
-                    &statement,
-                    &[
-                        &id,
-                        &owner,
-                        &alert.category.as_str(),
-                        &alert.source_id,
-                        &signed(stored.version, "version")?,
-                        &signed(stored.seq, "seq")?,
-                        &stored.created_at_unix_us,
-                        &stored.updated_at_unix_us,
-                        &json(alert)?,
-                    ],
-                )
-                .await;
-            match result {
-                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                    let source = alert.source_id.as_deref().unwrap_or("");
-                    return Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")));
-                }
-                other => other.map_err(write_error)?,
-            };
-        }
-        None => {
-            execute(tx, "DELETE FROM alerts WHERE id = $1", &[&id]).await?;
-            execute(tx, "DELETE FROM links WHERE lo = $1 OR hi = $1", &[&id]).await?;
-        }
+const UPSERT_ALERT: &str =
+    "INSERT INTO alerts (id, owner, category, source_id, version, seq, created_at_unix_us, updated_at_unix_us, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (id) DO UPDATE SET category = excluded.category, source_id = excluded.source_id,
+       version = excluded.version, seq = excluded.seq, updated_at_unix_us = excluded.updated_at_unix_us,
+       body = excluded.body";
+const INSERT_CHANGE: &str =
+    "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const UPSERT_HEAD: &str = "INSERT INTO owner_seq (owner, last_seq) VALUES ($1, $2)
+     ON CONFLICT (owner) DO UPDATE SET last_seq = excluded.last_seq";
+
+/// A planned change as the columns it writes.
+struct Effect {
+    change: Change,
+    id: Vec<u8>,
+    /// The alert's columns after the change (none for a removal).
+    alert: Option<AlertColumns>,
+    change_body: Option<String>,
+}
+
+struct AlertColumns {
+    category: &'static str,
+    source_id: Option<String>,
+    version: i64,
+    seq: i64,
+    created: i64,
+    updated: i64,
+    body: String,
+}
+
+/// Applies a batch of writes with a few round trips whatever its size: the owners' heads and
+/// the current alerts are read at once, the batch is planned in memory with the rules every
+/// store shares ([`plan_write`]), and its statements are sent pipelined, in order.
+async fn apply_writes(tx: &Transaction<'_>, writes: &[AlertWrite], at_unix_us: i64) -> Result<Vec<Change>> {
+    let mut owners: Vec<&str> = writes.iter().map(|w| w.owner().as_str()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let mut heads: HashMap<String, u64> = HashMap::new();
+    for row in rows(tx, "SELECT owner, last_seq FROM owner_seq WHERE owner = ANY($1)", &[&owners]).await? {
+        heads.insert(row.get(0), count(row.get(1), "seq")?);
     }
-    let seq = signed(seq, "seq")?;
-    execute(
-        tx,
-        "INSERT INTO owner_seq (owner, last_seq) VALUES ($1, $2)
-         ON CONFLICT (owner) DO UPDATE SET last_seq = excluded.last_seq",
-        &[&owner, &seq],
-    )
-    .await?;
-    execute(
-        tx,
-        "INSERT INTO changes (owner, seq, alert_id, version, op, at_unix_us, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &owner,
-            &seq,
-            &id,
-            &signed(change.version, "version")?,
-            &change.op.as_str(),
-            &change.at_unix_us,
-            &change.alert.as_ref().map(json).transpose()?,
-        ],
-    )
-    .await?;
-    Ok(change)
+    let ids: Vec<Vec<u8>> = writes.iter().map(|w| id_bytes(w.id().0).to_vec()).collect();
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ANY($1)");
+    let mut current: HashMap<AlertId, Option<StoredAlert>> = HashMap::new();
+    for row in rows(tx, &sql, &[&ids]).await? {
+        let stored = stored_alert(&row)?;
+        current.insert(stored.alert.id, Some(stored));
+    }
+
+    let mut effects = Vec::with_capacity(writes.len());
+    for write in writes {
+        let owner = write.owner().as_str();
+        let seq = heads.get(owner).copied().unwrap_or(0) + 1;
+        let (change, next) = plan_write(write, current.get(&write.id()).and_then(Option::as_ref), seq, at_unix_us)?;
+        heads.insert(owner.to_owned(), seq);
+        let alert = next
+            .as_ref()
+            .map(|stored| {
+                Ok(AlertColumns {
+                    category: stored.alert.category.as_str(),
+                    source_id: stored.alert.source_id.clone(),
+                    version: signed(stored.version, "version")?,
+                    seq: signed(stored.seq, "seq")?,
+                    created: stored.created_at_unix_us,
+                    updated: stored.updated_at_unix_us,
+                    body: json(&stored.alert)?,
+                })
+            })
+            .transpose()?;
+        let change_body = change.alert.as_ref().map(json).transpose()?;
+        current.insert(write.id(), next);
+        effects.push(Effect { id: id_bytes(change.alert_id.0).to_vec(), change, alert, change_body });
+    }
+    let heads: Vec<(String, i64)> = heads
+        .into_iter()
+        .filter(|(owner, _)| owners.contains(&owner.as_str()))
+        .map(|(owner, seq)| Ok((owner, signed(seq, "seq")?)))
+        .collect::<Result<_>>()?;
+
+    let upsert = tx.prepare_cached(UPSERT_ALERT).await.map_err(backend)?;
+    let delete = tx.prepare_cached("DELETE FROM alerts WHERE id = $1").await.map_err(backend)?;
+    let unlink = tx.prepare_cached("DELETE FROM links WHERE lo = $1 OR hi = $1").await.map_err(backend)?;
+    let log = tx.prepare_cached(INSERT_CHANGE).await.map_err(backend)?;
+    let head = tx.prepare_cached(UPSERT_HEAD).await.map_err(backend)?;
+    let mut statements: Vec<BoxFuture<'_, Result<()>>> = Vec::with_capacity(effects.len() * 2 + heads.len());
+    for effect in &effects {
+        let owner = effect.change.owner.as_str();
+        let id = effect.id.as_slice();
+        match &effect.alert {
+            Some(a) => {
+                let (upsert, source) = (&upsert, &a.source_id);
+                statements.push(Box::pin(async move {
+                    let params: [&(dyn ToSql + Sync); 9] =
+                        [&id, &owner, &a.category, source, &a.version, &a.seq, &a.created, &a.updated, &a.body];
+                    match tx.execute(upsert, &params).await {
+                        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                            let source = source.as_deref().unwrap_or("");
+                            Err(StoreError::AlreadyExists(format!("an alert of {owner} from source {source}")))
+                        }
+                        other => other.map(drop).map_err(write_error),
+                    }
+                }));
+            }
+            None => {
+                let (delete, unlink) = (&delete, &unlink);
+                statements.push(Box::pin(async move {
+                    tx.execute(delete, &[&id]).await.map_err(backend)?;
+                    Ok(())
+                }));
+                statements.push(Box::pin(async move {
+                    tx.execute(unlink, &[&id]).await.map_err(backend)?;
+                    Ok(())
+                }));
+            }
+        }
+        let (log, change) = (&log, &effect.change);
+        statements.push(Box::pin(async move {
+            let (seq, version) = (signed(change.seq, "seq")?, signed(change.version, "version")?);
+            let params: [&(dyn ToSql + Sync); 7] =
+                [&owner, &seq, &id, &version, &change.op.as_str(), &change.at_unix_us, &effect.change_body];
+            tx.execute(log, &params).await.map_err(write_error)?;
+            Ok(())
+        }));
+    }
+    for (owner, seq) in &heads {
+        let head = &head;
+        statements.push(Box::pin(async move {
+            tx.execute(head, &[owner, seq]).await.map_err(backend)?;
+            Ok(())
+        }));
+    }
+    // Sent in order without waiting for each answer: PostgreSQL runs them in that order.
+    futures_util::future::try_join_all(statements).await?;
+    Ok(effects.into_iter().map(|effect| effect.change).collect())
 }
 
 fn change_from(owner: &AgencyCode, row: &Row) -> Result<Change> {
@@ -800,28 +860,22 @@ impl Store for PgStore {
     fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>> {
         check_batch(writes)?;
         let writes = writes.to_vec();
-        self.write(audit, move |tx| {
-            Box::pin(async move {
-                let mut changes = Vec::with_capacity(writes.len());
-                for write in &writes {
-                    changes.push(apply_write(tx, write, at_unix_us).await?);
-                }
-                Ok(changes)
-            })
-        })
-        .map(|(changes, _)| changes)
+        self.write(audit, move |tx| Box::pin(async move { apply_writes(tx, &writes, at_unix_us).await }))
+            .map(|(changes, _)| changes)
     }
 
     fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>> {
         self.run(move |pool| async move { load_alert(&connection(&pool).await?, id).await })
     }
 
-    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
-        let (owner, source_id) = (owner.clone(), source_id.to_owned());
+    fn alerts_by_source(&self, owner: &AgencyCode, source_ids: &[&str]) -> Result<Vec<StoredAlert>> {
+        check_sources(source_ids)?;
+        let owner = owner.clone();
+        let source_ids: Vec<String> = source_ids.iter().map(|s| s.to_string()).collect();
         self.run(move |pool| async move {
             let c = connection(&pool).await?;
-            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = $1 AND source_id = $2");
-            row(&c, &sql, &[&owner.as_str(), &source_id]).await?.as_ref().map(stored_alert).transpose()
+            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = $1 AND source_id = ANY($2)");
+            rows(&c, &sql, &[&owner.as_str(), &source_ids]).await?.iter().map(stored_alert).collect()
         })
     }
 

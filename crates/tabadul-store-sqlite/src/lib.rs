@@ -29,7 +29,7 @@ use tabadul_store::codec::{count, id_bytes, id_from, json, parse, record_key, si
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
     OutcomeKind, Record, RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord,
-    check_batch, check_loaded, check_outcome, check_restore, plan_write,
+    check_batch, check_loaded, check_outcome, check_restore, check_sources, plan_write,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -711,16 +711,19 @@ impl Store for SqliteStore {
         self.with(|c| load_alert(c, id))
     }
 
-    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
+    fn alerts_by_source(&self, owner: &AgencyCode, source_ids: &[&str]) -> Result<Vec<StoredAlert>> {
+        check_sources(source_ids)?;
         self.with(|c| {
+            // One cached statement a source: SQLite answers each from its index in microseconds.
             let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = ?1 AND source_id = ?2");
-            let row = c
-                .prepare_cached(&sql)
-                .map_err(backend)?
-                .query_row(params![owner.as_str(), source_id], alert_row)
-                .optional()
-                .map_err(backend)?;
-            row.map(stored_alert).transpose()
+            let mut statement = c.prepare_cached(&sql).map_err(backend)?;
+            let mut found = Vec::new();
+            for source_id in source_ids {
+                let row =
+                    statement.query_row(params![owner.as_str(), source_id], alert_row).optional().map_err(backend)?;
+                found.extend(row.map(stored_alert).transpose()?);
+            }
+            Ok(found)
         })
     }
 

@@ -159,8 +159,22 @@ pub fn alerts_round_trip(store: &dyn Store) {
     assert_eq!((stored.version, stored.seq, stored.created_at_unix_us), (1, 1, T0));
     assert_eq!(store.alert_by_source(&code("IQ-MOI"), "ftm-1").unwrap(), Some(stored));
     assert_eq!(store.alert_by_source(&code("CZ-MV"), "ftm-1").unwrap(), None);
+    let mut other = person_alert(12, "IQ-MOI", "Ali");
+    other.source_id = Some("ftm-2".into());
+    create(store, std::slice::from_ref(&other));
+    let mut found: Vec<u128> = store
+        .alerts_by_source(&code("IQ-MOI"), &["ftm-2", "ftm-9", "ftm-1"])
+        .unwrap()
+        .into_iter()
+        .map(|s| s.alert.id.0)
+        .collect();
+    found.sort();
+    assert_eq!(found, [10, 12]);
+    assert!(store.alerts_by_source(&code("IQ-MOI"), &[]).unwrap().is_empty());
+    let too_many = vec!["x"; crate::WRITES_PER_BATCH_MAX + 1];
+    assert!(matches!(store.alerts_by_source(&code("IQ-MOI"), &too_many), Err(StoreError::Invalid(_))));
     assert_eq!(store.alert(AlertId(11)).unwrap(), None);
-    assert_eq!(store.alert_count().unwrap(), 1);
+    assert_eq!(store.alert_count().unwrap(), 2);
 }
 
 pub fn sequence_numbers_are_per_owner_and_gapless(store: &dyn Store) {

@@ -147,7 +147,12 @@ pub trait Store: Send + Sync {
     /// Applies `writes` atomically, in order, with one audit entry; returns their changes.
     fn write_alerts(&self, writes: &[AlertWrite], at_unix_us: i64, audit: AuditDraft) -> Result<Vec<Change>>;
     fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>>;
-    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>>;
+    /// The owner's alerts with these source ids (those that exist, in no particular order); at
+    /// most [`WRITES_PER_BATCH_MAX`] ids at a time.
+    fn alerts_by_source(&self, owner: &AgencyCode, source_ids: &[&str]) -> Result<Vec<StoredAlert>>;
+    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
+        Ok(self.alerts_by_source(owner, &[source_id])?.pop())
+    }
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>>;
     fn alert_count(&self) -> Result<u64>;
     /// The owner's changes with a sequence number above `after_seq`, in order, at most `limit`.
@@ -238,6 +243,14 @@ pub fn check_restore(records: &[Record]) -> Result<()> {
                 .validate()
                 .map_err(|e| StoreError::Invalid(format!("alert {} does not validate: {e}", stored.alert.id)))?;
         }
+    }
+    Ok(())
+}
+
+/// Checks the size of a lookup by source ids.
+pub fn check_sources(source_ids: &[&str]) -> Result<()> {
+    if source_ids.len() > WRITES_PER_BATCH_MAX {
+        return Err(StoreError::Invalid(format!("more than {WRITES_PER_BATCH_MAX} source ids in one lookup")));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId,
 use crate::{
     Acknowledgement, AlertFilter, AlertWrite, Change, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
     OutcomeKind, Record, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_outcome,
-    check_restore, plan_write,
+    check_restore, check_sources, plan_write,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -163,10 +163,11 @@ impl Store for MemStore {
         self.with(|state| Ok(state.alerts.get(&id).cloned()))
     }
 
-    fn alert_by_source(&self, owner: &AgencyCode, source_id: &str) -> Result<Option<StoredAlert>> {
+    fn alerts_by_source(&self, owner: &AgencyCode, source_ids: &[&str]) -> Result<Vec<StoredAlert>> {
+        check_sources(source_ids)?;
         self.with(|state| {
-            let id = state.sources.get(&(owner.clone(), source_id.to_string()));
-            Ok(id.and_then(|id| state.alerts.get(id)).cloned())
+            let ids = source_ids.iter().filter_map(|source| state.sources.get(&(owner.clone(), source.to_string())));
+            Ok(ids.filter_map(|id| state.alerts.get(id)).cloned().collect())
         })
     }
 
