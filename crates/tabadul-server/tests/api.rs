@@ -15,6 +15,7 @@ use tabadul_domain::{
 use tabadul_node::{Actor, AgreementDraft, AlertDraft, FixedClock, Node, NodeKey};
 use tabadul_server::{AppState, ERRORS, router};
 use tabadul_store::MemStore;
+use tabadul_store_postgres::throwaway::Cluster;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -34,8 +35,20 @@ struct Api {
 /// Iraq, the Czech Republic, France and the UK, an officer and an analyst in each, an Iraqi
 /// auditor.
 fn api() -> Api {
+    api_on(Arc::new(MemStore::new()))
+}
+
+/// The same, on a PostgreSQL database of a throw-away cluster this test process starts.
+fn api_on_postgres() -> Api {
+    static CLUSTER: std::sync::OnceLock<Cluster> = std::sync::OnceLock::new();
+    let cluster = CLUSTER.get_or_init(|| Cluster::start().expect("start a throw-away PostgreSQL cluster"));
+    let url = cluster.create_database().unwrap();
+    api_on(Arc::new(tabadul_store_postgres::PgStore::connect(&url).unwrap()))
+}
+
+fn api_on(store: Arc<dyn tabadul_store::Store>) -> Api {
     let clock = FixedClock(time::macros::datetime!(2026-11-29 12:00 UTC));
-    let node = Node::new(Arc::new(MemStore::new()), Arc::new(clock));
+    let node = Node::new(store, Arc::new(clock));
     let operator = Actor::new("operator", None);
     for (agency, country) in [("IQ-MOI", "IQ"), ("CZ-MV", "CZ"), ("FR-MI", "FR"), ("GB-HO", "GB")] {
         let agency = Agency::new(code(agency), CountryCode::new(country).unwrap(), "Ministry of the Interior", None);
@@ -178,7 +191,15 @@ async fn only_health_answers_without_a_token() {
 
 #[tokio::test]
 async fn no_read_endpoint_shows_more_than_the_agreements_allow() {
-    let api = api();
+    every_read_endpoint_keeps_to_the_agreements(api()).await;
+}
+
+#[tokio::test]
+async fn no_read_endpoint_shows_more_than_the_agreements_allow_on_postgres() {
+    every_read_endpoint_keeps_to_the_agreements(api_on_postgres()).await;
+}
+
+async fn every_read_endpoint_keeps_to_the_agreements(api: Api) {
     let alert = |id: &str| format!("/api/v1/alerts/{id}");
     // Iraq, the owner, sees both; the Czech analyst the smuggler in full; France (hit level)
     // and the UK (no agreement) neither, and the UK is not even told the alert exists.
@@ -268,7 +289,15 @@ async fn roles_are_checked_by_the_node() {
 
 #[tokio::test]
 async fn a_confirmed_hit_reaches_the_owner_and_the_receipt_verifies() {
-    let api = api();
+    a_confirmed_hit_reaches_the_owner(api()).await;
+}
+
+#[tokio::test]
+async fn a_confirmed_hit_reaches_the_owner_on_postgres() {
+    a_confirmed_hit_reaches_the_owner(api_on_postgres()).await;
+}
+
+async fn a_confirmed_hit_reaches_the_owner(api: Api) {
     let officer = api.login("officer@cz").await;
     let check = json!({"post": "PRG", "names": ["عبد الأمير حسن الشمري"], "birth_dates": ["1985-01-01"]});
     let (_, outcome) = api.call(Method::POST, "/api/v1/checks", Some(&officer), Some(check)).await;
