@@ -23,7 +23,7 @@ use std::time::Duration;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
-use tabadul_store::codec::{count, id_bytes, id_from, json, parse, record_key, signed};
+use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
     OutcomeKind, Record, RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
@@ -295,6 +295,14 @@ impl PgStore {
         })
     }
 
+    /// The server's version, as `SHOW server_version` gives it.
+    pub fn server_version(&self) -> Result<String> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            Ok(row(&c, "SHOW server_version", &[]).await?.map(|row| row.get::<_, String>(0)).unwrap_or_default())
+        })
+    }
+
     /// The database's size on disk, in bytes.
     pub fn size_on_disk(&self) -> Result<u64> {
         self.run(|pool| async move {
@@ -327,6 +335,27 @@ impl PgStore {
             }
             commit(tx).await
         })
+    }
+
+    /// Creates a user (`create`), or replaces an existing one.
+    fn put_user(&self, user: &StoredUser, audit: AuditDraft, create: bool) -> Result<()> {
+        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (name, agency, body) = (user.user.name.clone(), user.user.agency.clone(), json(user)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let sql = if create {
+                    "INSERT INTO users (name, agency, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                } else {
+                    "UPDATE users SET agency = $2, body = $3 WHERE name = $1"
+                };
+                match execute(tx, sql, &[&name, &agency.as_str(), &body]).await? {
+                    0 if create => Err(StoreError::AlreadyExists(format!("user {name}"))),
+                    0 => Err(StoreError::NotFound(format!("user {name}"))),
+                    _ => Ok(()),
+                }
+            })
+        })
+        .map(drop)
     }
 
     /// Runs `task` on the store's runtime with the pool and waits for its answer.
@@ -435,10 +464,6 @@ fn export_sql(kind: RecordKind) -> String {
         RecordKind::Notification => "SELECT body FROM notifications ORDER BY id".into(),
         RecordKind::Audit => format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY seq"),
     }
-}
-
-fn agency_code(text: &str) -> Result<AgencyCode> {
-    AgencyCode::new(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn export_record(kind: RecordKind, row: &Row) -> Result<Record> {
@@ -926,14 +951,7 @@ impl Store for PgStore {
         self.run(|pool| async move {
             let c = connection(&pool).await?;
             let found = rows(&c, "SELECT owner, last_seq FROM owner_seq ORDER BY owner", &[]).await?;
-            found
-                .iter()
-                .map(|row| {
-                    let owner =
-                        AgencyCode::new(row.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    Ok((owner, count(row.get(1), "seq")?))
-                })
-                .collect()
+            found.iter().map(|row| Ok((agency_code(row.get(0))?, count(row.get(1), "seq")?))).collect()
         })
     }
 
@@ -1112,33 +1130,11 @@ impl Store for PgStore {
     }
 
     fn create_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
-        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let (name, agency, body) = (user.user.name.clone(), user.user.agency.clone(), json(user)?);
-        self.write(audit, move |tx| {
-            Box::pin(async move {
-                let sql = "INSERT INTO users (name, agency, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-                if execute(tx, sql, &[&name, &agency.as_str(), &body]).await? == 0 {
-                    return Err(StoreError::AlreadyExists(format!("user {name}")));
-                }
-                Ok(())
-            })
-        })
-        .map(drop)
+        self.put_user(user, audit, true)
     }
 
     fn update_user(&self, user: &StoredUser, audit: AuditDraft) -> Result<()> {
-        user.user.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let (name, agency, body) = (user.user.name.clone(), user.user.agency.clone(), json(user)?);
-        self.write(audit, move |tx| {
-            Box::pin(async move {
-                let sql = "UPDATE users SET agency = $2, body = $3 WHERE name = $1";
-                if execute(tx, sql, &[&name, &agency.as_str(), &body]).await? == 0 {
-                    return Err(StoreError::NotFound(format!("user {name}")));
-                }
-                Ok(())
-            })
-        })
-        .map(drop)
+        self.put_user(user, audit, false)
     }
 
     fn user(&self, name: &str) -> Result<Option<StoredUser>> {

@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
-use tabadul_store::codec::{count, id_bytes, id_from, json, parse, record_key, signed};
+use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
     OutcomeKind, Record, RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord,
@@ -462,20 +462,14 @@ fn export_kind(c: &Connection, kind: RecordKind, visit: &mut dyn FnMut(Record) -
             c,
             "SELECT owner, last_seq FROM owner_seq ORDER BY owner",
             |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
-            |(owner, seq)| {
-                let owner = AgencyCode::new(&owner).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(Record::Head { owner, last_seq: count(seq, "seq")? })
-            },
+            |(owner, seq)| Ok(Record::Head { owner: agency_code(&owner)?, last_seq: count(seq, "seq")? }),
             visit,
         ),
         RecordKind::Change => each(
             c,
             "SELECT seq, alert_id, version, op, at_unix_us, body, owner FROM changes ORDER BY owner, seq",
             |row| Ok((change_row(row)?, row.get::<_, String>(6)?)),
-            |(row, owner)| {
-                let owner = AgencyCode::new(&owner).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(Record::Change(change_from(owner, row)?))
-            },
+            |(row, owner)| Ok(Record::Change(change_from(agency_code(&owner)?, row)?)),
             visit,
         ),
         RecordKind::Link => {
@@ -770,8 +764,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             rows.map(|row| {
                 let (owner, seq) = row.map_err(backend)?;
-                let owner = AgencyCode::new(&owner).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((owner, count(seq, "seq")?))
+                Ok((agency_code(&owner)?, count(seq, "seq")?))
             })
             .collect()
         })

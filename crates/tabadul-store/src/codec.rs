@@ -23,6 +23,11 @@ pub fn id_from(bytes: &[u8]) -> Result<u128> {
     Ok(u128::from_be_bytes(array))
 }
 
+/// An agency code read back from a column.
+pub fn agency_code(text: &str) -> Result<tabadul_domain::AgencyCode> {
+    tabadul_domain::AgencyCode::new(text).map_err(|e| StoreError::Corrupt(format!("agency code {text:?}: {e}")))
+}
+
 /// A counter read back from a signed column.
 pub fn count(value: i64, what: &str) -> Result<u64> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}")))

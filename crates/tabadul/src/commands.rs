@@ -120,9 +120,10 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
             Some(serde_json::json!({ "schema_version": store.schema_version()?, "integrity": integrity }))
         }
         StoreLocation::File(_) => None,
-        StoreLocation::Postgres(_) => {
-            let opened = location.open()?;
-            Some(serde_json::json!({ "schema_version": opened.schema_version()?, "integrity": "ok" }))
+        StoreLocation::Postgres(url) => {
+            let store =
+                tabadul_store_postgres::PgStore::connect(url).with_context(|| format!("connect to {location}"))?;
+            Some(serde_json::json!({ "schema_version": store.schema_version()?, "server": store.server_version()? }))
         }
     };
     if cx.json {
@@ -134,6 +135,9 @@ fn check_config(cx: &Session) -> Result<ExitCode> {
         }
         say!("store:         {location}");
         match &store {
+            Some(store) if store["server"].is_string() => {
+                say!("               schema version {}, PostgreSQL {}", store["schema_version"], store["server"])
+            }
             Some(store) => say!("               schema version {}, integrity ok", store["schema_version"]),
             None => say!("               (not created yet: `tabadul init`)"),
         }

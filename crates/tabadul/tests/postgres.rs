@@ -46,6 +46,8 @@ fn a_node_runs_on_postgres_from_the_command_line() {
     // The password never shows; the configuration check connects.
     let config = node.json(&["check-config"]);
     assert_eq!(config["store"]["schema_version"], tabadul_store_postgres::PG_SCHEMA_VERSION);
+    assert!(config["store"]["server"].as_str().is_some_and(|v| !v.is_empty()), "{config:#}");
+    assert!(node.ok(&["check-config"]).contains("PostgreSQL"));
     // An unreachable server is a clear error, not a hang or a panic.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let gone = Node::on(&format!("postgres://tabadul:secret@127.0.0.1:{port}/none"));
