@@ -139,6 +139,7 @@ pub mod ops {
     pub const AUTH_TOKEN_CREATE: &str = "auth.token-create";
     pub const AUTH_REVOKE: &str = "auth.revoke";
     pub const STORE_MIGRATE: &str = "store.migrate";
+    pub const DASHBOARD_READ: &str = "dashboard.read";
 }
 
 /// An entry of the log, sealed into the chain.

@@ -337,6 +337,7 @@ impl Node {
                 "hits": result.documents.iter().chain(&result.persons).chain(&result.vehicles)
                     .map(|h| serde_json::json!({
                         "hit": h.hit_id.to_string(), "alert": h.alert_id.to_string(), "level": h.level, "score": h.score,
+                        "action": h.action, "category": h.category,
                     }))
                     .collect::<Vec<_>>(),
                 "query_sha256": query_sha256,

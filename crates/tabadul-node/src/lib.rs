@@ -5,6 +5,7 @@
 //! Time comes from a [`Clock`], so tests fix it. Nothing here formats output or parses flags.
 
 mod check;
+mod dashboard;
 pub mod demo;
 mod error;
 mod hits;
@@ -27,6 +28,7 @@ pub use check::{
     CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, Hit, MrzSeen,
     NAMES_PER_CHECK_MAX, Traveller, VehicleSeen,
 };
+pub use dashboard::{DASHBOARD_DAYS_MAX, Dashboard, DayCount, Tally};
 pub use error::{NodeError, Result};
 pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
@@ -101,6 +103,30 @@ impl Actor {
 
     fn agency(&self) -> Result<&AgencyCode> {
         self.agency.as_ref().ok_or_else(|| NodeError::Invalid("this needs the agency you act for (--agency)".into()))
+    }
+}
+
+/// What an auditor looks for in the audit log; an empty field matches every entry.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Entries after this sequence number.
+    pub after: u64,
+    pub limit: usize,
+    /// The operation, or its family: `check`, `alert` (every `alert.*`).
+    pub operation: Option<String>,
+    pub user: Option<String>,
+    /// An alert (or other target) the entry names.
+    pub target: Option<String>,
+}
+
+impl AuditQuery {
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        let operation = &entry.draft.operation;
+        self.operation
+            .as_deref()
+            .is_none_or(|o| operation == o || operation.strip_prefix(o).is_some_and(|rest| rest.starts_with('.')))
+            && self.user.as_deref().is_none_or(|u| entry.draft.user == u)
+            && self.target.as_deref().is_none_or(|t| entry.draft.targets.iter().any(|x| x == t))
     }
 }
 
@@ -571,21 +597,33 @@ impl Node {
     /// own agency's users (what they read, checked and changed); an auditor who is also an
     /// administrator of the node, or the operator, reads every entry.
     pub fn audit_entries(&self, actor: &Actor, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.search_audit(actor, &AuditQuery { after: after_seq, limit, ..AuditQuery::default() })
+    }
+
+    /// Entries of the audit log that match `query`, in order, after `query.after`: an
+    /// auditor's search (who did what to which alert). Scoped as [`Node::audit_entries`].
+    pub fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         actor.require(&[Role::Auditor])?;
-        let limit = limit.min(AUDIT_PAGE);
+        let limit = query.limit.clamp(1, AUDIT_PAGE);
         let own_only = if actor.roles.contains(&Role::Administrator) { None } else { actor.agency.clone() };
         let mut entries = Vec::new();
-        let mut after = after_seq;
+        let mut after = query.after;
         while entries.len() < limit {
             let page = self.store.audit_entries(after, AUDIT_PAGE)?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             let mine = |e: &AuditEntry| own_only.as_ref().is_none_or(|a| e.draft.agency.as_deref() == Some(a.as_str()));
-            entries.extend(page.into_iter().filter(mine).take(limit - entries.len()));
+            entries.extend(page.into_iter().filter(|e| mine(e) && query.matches(e)).take(limit - entries.len()));
         }
         let audit = self
             .audit(actor, ops::AUDIT_READ)
-            .details(details(serde_json::json!({ "after": after_seq, "limit": limit })))
+            .details(details(serde_json::json!({
+                "after": query.after,
+                "limit": limit,
+                "operation": query.operation,
+                "user": query.user,
+                "target": query.target,
+            })))
             .result_count(entries.len() as u64);
         self.store.append_audit(audit)?;
         Ok(entries)

@@ -369,3 +369,69 @@ fn a_manifest_is_screened_traveller_by_traveller_most_severe_first() {
     let error = node.screen_manifest(&officer("CZ-MV"), &key, b"hello").unwrap_err();
     assert!(matches!(&error, NodeError::Invalid(m) if m.starts_with("EDIFACT")), "{error}");
 }
+
+#[test]
+fn the_dashboard_counts_checks_and_hits_and_discloses_no_more_than_the_checks_did() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let risk = alert(Category::TraffickingRisk, person(&["أمل حسين كاظم"], "2009-03-02", vec![]));
+    node.create_alert(&officer("IQ-MOI"), risk).unwrap();
+    let amal = CheckRequest {
+        names: vec!["Amal Hussain Kazim".into()],
+        birth_dates: vec![PartialDate::parse("2009-03-02").unwrap()],
+        ..CheckRequest::default()
+    };
+    let france = officer("FR-MI");
+    let first = check(&node, &key, "FR-MI", amal.clone());
+    check(&node, &key, "FR-MI", amal.clone());
+    let nobody = CheckRequest { names: vec!["Jean Dupont".into()], post: "CDG-T2".into(), ..CheckRequest::default() };
+    node.check(&france, &key, &nobody).unwrap();
+    node.record_hit_outcome(&france, first.check.result.persons[0].hit_id, OutcomeKind::FalsePositive, "", "").unwrap();
+    check(&node, &key, "CZ-MV", amal);
+
+    let board = node.dashboard(&france, 7).unwrap();
+    assert_eq!((board.checks, board.checks_with_hits, board.hits), (3, 2, 2));
+    assert_eq!((board.confirmed, board.false_positives), (0, 1));
+    assert_eq!(board.days.len(), 7);
+    assert_eq!((board.days[6].date.as_str(), board.days[6].checks, board.days[6].hits), ("2026-11-29", 3, 2));
+    assert!(board.days[..6].iter().all(|d| d.checks == 0));
+    let posts: Vec<(&str, u64, u64)> = board.posts.iter().map(|t| (t.key.as_str(), t.checks, t.hits)).collect();
+    assert_eq!(posts, [("BGW-AIRPORT", 2, 2), ("CDG-T2", 1, 0)]);
+    // France saw the alert at hit level: its category stays undisclosed here too.
+    let categories: Vec<(&str, u64)> = board.categories.iter().map(|t| (t.key.as_str(), t.hits)).collect();
+    assert_eq!(categories, [("undisclosed", 2)]);
+    assert_eq!(board.actions[0].key, "protect-and-refer");
+    // The Czech Republic sees it in full, and only its own check.
+    let czech = node.dashboard(&officer("CZ-MV"), 30).unwrap();
+    assert_eq!((czech.checks, czech.categories[0].key.as_str()), (1, "trafficking-risk"));
+    // Officers check; the dashboard is for analysts, supervisors and auditors.
+    let only_officer =
+        Actor { user: "gate".into(), agency: Some(code("FR-MI")), roles: vec![tabadul_domain::Role::Officer] };
+    assert!(matches!(node.dashboard(&only_officer, 7), Err(NodeError::Forbidden(_))));
+}
+
+#[test]
+fn an_auditor_searches_the_log_by_operation_user_and_alert() {
+    let node = summit();
+    let key = NodeKey::generate().unwrap();
+    let wanted = wanted_shammari(&node);
+    check(&node, &key, "CZ-MV", mrz(SHAMMARI_MRZ));
+    check(&node, &key, "IQ-MOI", mrz(SHAMMARI_MRZ));
+    let auditor =
+        Actor { user: "auditor".into(), agency: Some(code("CZ-MV")), roles: vec![tabadul_domain::Role::Auditor] };
+    let search = |query: tabadul_node::AuditQuery| node.search_audit(&auditor, &query).unwrap();
+    let query = tabadul_node::AuditQuery { limit: 100, ..Default::default() };
+    let checks = search(tabadul_node::AuditQuery { operation: Some("check".into()), ..query.clone() });
+    assert_eq!(checks.len(), 1, "an agency's auditor sees its own agency's entries");
+    let by_alert = search(tabadul_node::AuditQuery { target: Some(wanted.alert.id.to_string()), ..query.clone() });
+    assert!(by_alert.iter().all(|e| e.draft.targets.contains(&wanted.alert.id.to_string())) && !by_alert.is_empty());
+    let family = node
+        .search_audit(
+            &officer("IQ-MOI"),
+            &tabadul_node::AuditQuery { operation: Some("alert".into()), ..query.clone() },
+        )
+        .unwrap();
+    assert!(!family.is_empty() && family.iter().all(|e| e.draft.operation.starts_with("alert.")));
+    let nobody = search(tabadul_node::AuditQuery { user: Some("nobody".into()), ..query });
+    assert!(nobody.is_empty());
+}

@@ -261,19 +261,50 @@ pub async fn link_alert(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
+    /// Entries after this sequence number.
     #[serde(default)]
     after: u64,
     limit: Option<usize>,
+    /// Only this operation, or its family (`alert` for every `alert.*`).
+    operation: Option<String>,
+    /// Only what this user did.
+    user: Option<String>,
+    /// Only entries that name this alert (or other target).
+    target: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", summary = "Audit log entries, in order", params(AuditParams), responses((status = 200, description = "entries", body = serde_json::Value), Errors), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", summary = "Audit log entries in order, searched by operation, user and alert", params(AuditParams), responses((status = 200, description = "entries", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn audit_entries(
     State(state): Shared,
     Caller(actor): Caller,
     Params(params): Params<AuditParams>,
 ) -> Result<Json<Vec<tabadul_audit::AuditEntry>>, ApiError> {
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
-    blocking(&state, move |node| node.audit_entries(&actor, params.after, limit)).await.map(Json)
+    let nonempty = |text: Option<String>| text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let query = tabadul_node::AuditQuery {
+        after: params.after,
+        limit: params.limit.unwrap_or(100).clamp(1, 1000),
+        operation: nonempty(params.operation),
+        user: nonempty(params.user),
+        target: nonempty(params.target),
+    };
+    blocking(&state, move |node| node.search_audit(&actor, &query)).await.map(Json)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardParams {
+    /// How many days back, today included (1 to 366; default 30).
+    days: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "audit", summary = "Your agency's checks and hits by day, border post, category and action", params(DashboardParams), responses((status = 200, description = "the dashboard", body = serde_json::Value), Errors), security(("bearer" = [])))]
+pub async fn dashboard(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Params(params): Params<DashboardParams>,
+) -> Result<Json<tabadul_node::Dashboard>, ApiError> {
+    let days = params.days.unwrap_or(30);
+    blocking(&state, move |node| node.dashboard(&actor, days)).await.map(Json)
 }
 
 /// A change to a user; what is left out stays.
