@@ -583,6 +583,7 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
         "POST /api/v1/manifests",
         "GET /api/v1/tokens",
         "DELETE /api/v1/tokens/{id}",
+        "GET /api/v1/dashboard",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
