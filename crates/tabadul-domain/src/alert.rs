@@ -297,8 +297,9 @@ string_enum!(
 );
 
 /// One name of a person, kept exactly as written, with its script and, when known, its parts.
+/// A writer may leave the script out: it is then detected from the name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "PersonNameWire")]
 pub struct PersonName {
     pub full: String,
     pub script: Script,
@@ -309,6 +310,35 @@ pub struct PersonName {
     pub father: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
+}
+
+/// A person's name as read, with its script optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonNameWire {
+    full: String,
+    #[serde(default)]
+    script: Option<Script>,
+    kind: NameKind,
+    #[serde(default)]
+    given: Option<String>,
+    #[serde(default)]
+    father: Option<String>,
+    #[serde(default)]
+    family: Option<String>,
+}
+
+impl From<PersonNameWire> for PersonName {
+    fn from(wire: PersonNameWire) -> PersonName {
+        PersonName {
+            script: wire.script.unwrap_or_else(|| detect_script(&wire.full)),
+            full: wire.full,
+            kind: wire.kind,
+            given: wire.given,
+            father: wire.father,
+            family: wire.family,
+        }
+    }
 }
 
 impl PersonName {
@@ -548,5 +578,20 @@ mod tests {
         alert.expires = Some(time::macros::date!(2026 - 11 - 29));
         assert!(alert.is_active_on(time::macros::date!(2026 - 11 - 29)));
         assert!(!alert.is_active_on(time::macros::date!(2026 - 11 - 30)));
+    }
+}
+
+#[cfg(test)]
+mod name_wire_tests {
+    use super::*;
+
+    #[test]
+    fn a_name_without_its_script_gets_it_detected() {
+        let name: PersonName = serde_json::from_str(r#"{"full": "كريم جبار", "kind": "primary"}"#).unwrap();
+        assert_eq!(name.script, Script::Arabic);
+        let name: PersonName =
+            serde_json::from_str(r#"{"full": "Karim", "script": "latin", "kind": "alias"}"#).unwrap();
+        assert_eq!((name.script, name.kind), (Script::Latin, NameKind::Alias));
+        assert!(serde_json::from_str::<PersonName>(r#"{"full": "K", "kind": "primary", "x": 1}"#).is_err());
     }
 }
