@@ -10,7 +10,11 @@ use tabadul_domain::{
     WarningMarker,
 };
 
-use crate::{Actor, AgreementDraft, AlertDraft, Node, Result};
+use std::sync::{Arc, Mutex};
+
+use tabadul_store::AlertFilter;
+
+use crate::{Actor, AgreementDraft, AlertDraft, CheckRequest, Clock, Node, NodeKey, OutcomeKind, Result};
 
 /// The summit's partners: code, country, English name, Arabic name.
 pub const AGENCIES: &[(&str, &str, &str, &str)] = &[
@@ -101,6 +105,29 @@ pub struct DemoSummary {
     pub agencies: usize,
     pub agreements: usize,
     pub alerts: usize,
+    /// Border checks of the demo's history (the last [`HISTORY_DAYS`] days).
+    pub checks: usize,
+}
+
+/// How many days of border checks the demo records before today, so that dashboards and the
+/// audit log have something to show.
+pub const HISTORY_DAYS: i64 = 30;
+
+/// The demo's clock: set by hand, only ever forward, so that the history it writes is in time
+/// order like any real log.
+struct DemoClock(Mutex<time::OffsetDateTime>);
+
+impl DemoClock {
+    fn advance_to(&self, at: time::OffsetDateTime) {
+        let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now = (*now).max(at);
+    }
+}
+
+impl Clock for DemoClock {
+    fn now(&self) -> time::OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// The password of every demo user: a demo node is for trying tabadul out, never for real data.
@@ -184,7 +211,16 @@ fn code(text: &str) -> AgencyCode {
 }
 
 /// Fills `node` (expected empty) with the demo.
+///
+/// Everything is written as if it happened over the last [`HISTORY_DAYS`] days: the partners,
+/// agreements and alerts a month ago, then day after day the checks of Iraqi, Czech and British
+/// officers at their posts, some hits confirmed and some found false. Run it on an empty store,
+/// before `node` serves checks.
 pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSummary> {
+    let end = node.now() - time::Duration::minutes(1);
+    let clock = Arc::new(DemoClock(Mutex::new(end - time::Duration::days(HISTORY_DAYS))));
+    let past = Node::new(node.store.clone(), clock.clone());
+    let node = &past;
     let admin = Actor::new(user, None);
     for (agency, country, name, name_ar) in AGENCIES {
         let country = CountryCode::new(country).expect("demo country codes are valid");
@@ -249,7 +285,94 @@ pub fn seed(node: &Node, user: &str, alerts_per_agency: usize) -> Result<DemoSum
         let drafts: Vec<AlertDraft> = (0..alerts_per_agency).map(|_| demo_alert(&mut dice, country)).collect();
         alerts += node.create_alerts(&actor, drafts)?.len();
     }
-    Ok(DemoSummary { agencies: AGENCIES.len(), agreements: agreement_count, alerts })
+    let checks = seed_history(node, &clock, end)?;
+    Ok(DemoSummary { agencies: AGENCIES.len(), agreements: agreement_count, alerts, checks })
+}
+
+/// Travellers of the history that no alert is about.
+const PASSERS_BY_GIVEN: &[&str] =
+    &["Jan", "Petra", "John", "Emma", "Louis", "Camille", "Mehmet", "Ayşe", "Luca", "Giulia", "Lukas", "Hannah"];
+const PASSERS_BY_FAMILY: &[&str] =
+    &["Novák", "Dvořák", "Smith", "Taylor", "Dubois", "Lefebvre", "Yılmaz", "Demir", "Rossi", "Bianchi", "Weber"];
+
+fn passer_by(dice: &mut Dice) -> Person {
+    let name = format!("{} {}", dice.pick(PASSERS_BY_GIVEN), dice.pick(PASSERS_BY_FAMILY));
+    let year = 1950 + dice.below(55) as i32;
+    let birth = format!("{year}-{:02}-{:02}", 1 + dice.below(12), 1 + dice.below(28));
+    Person {
+        names: vec![PersonName::new(&name, NameKind::Primary)],
+        birth_dates: PartialDate::parse(&birth).into_iter().collect(),
+        nationalities: CountryCode::new(dice.pick(AGENCIES).1).into_iter().collect(),
+        ..Person::default()
+    }
+}
+
+/// Border posts of the agencies whose officers check in the demo's history.
+const POSTS: &[(&str, &[&str])] = &[
+    ("IQ-MOI", &["BGW-AIRPORT", "EBL-AIRPORT", "ZAKHO-IBRAHIM-KHALIL"]),
+    ("CZ-MV", &["PRG-AIRPORT", "BRQ-AIRPORT"]),
+    ("GB-HO", &["LHR-T5", "DOVER-EASTERN-DOCKS"]),
+];
+
+/// A month of checks, in time order: each day a few travellers at each post, some of them
+/// people of the alerts (as written elsewhere: the checks go through the matcher), most of
+/// them not; about half the hits get an outcome.
+fn seed_history(node: &Node, clock: &DemoClock, end: time::OffsetDateTime) -> Result<usize> {
+    let key = NodeKey::generate()?;
+    let known: Vec<Person> = node
+        .store
+        .alerts(&AlertFilter { limit: 2000, ..AlertFilter::default() })?
+        .into_iter()
+        .filter_map(|stored| match stored.alert.subject {
+            Subject::Person(person) if !person.birth_dates.is_empty() => Some(person),
+            _ => None,
+        })
+        .collect();
+    let mut dice = Dice::new(0x6869_7374_6f72_7900);
+    let first_day = (end - time::Duration::days(HISTORY_DAYS - 1)).date();
+    let mut checks = 0;
+    for day in 0..HISTORY_DAYS {
+        let date = first_day + time::Duration::days(day);
+        let mut events = Vec::new();
+        for (agency, posts) in POSTS {
+            for _ in 0..(1 + dice.below(4)) {
+                let minute = 6 * 60 + dice.below(16 * 60) as i64;
+                let at = date.midnight().assume_utc() + time::Duration::minutes(minute);
+                let person =
+                    if dice.chance(25) && !known.is_empty() { dice.pick(&known).clone() } else { passer_by(&mut dice) };
+                events.push((at, *agency, *dice.pick(posts), person));
+            }
+        }
+        events.sort_by_key(|event| event.0);
+        for (at, agency, post, person) in events {
+            if at >= end {
+                break;
+            }
+            clock.advance_to(at);
+            let officer = Actor::new(format!("officer@{}", agency.to_lowercase()), Some(code(agency)));
+            let request = CheckRequest {
+                post: post.to_string(),
+                names: person.names.iter().take(1).map(|n| n.full.clone()).collect(),
+                birth_dates: person.birth_dates.clone(),
+                nationalities: person.nationalities.clone(),
+                ..CheckRequest::default()
+            };
+            let outcome = node.check(&officer, &key, &request)?;
+            checks += 1;
+            for hit in &outcome.check.result.persons {
+                if !dice.chance(50) {
+                    continue;
+                }
+                let (kind, done) = if hit.score.unwrap_or(0.0) >= 0.9 && dice.chance(70) {
+                    (OutcomeKind::Confirmed, "held for questioning; owner informed")
+                } else {
+                    (OutcomeKind::FalsePositive, "")
+                };
+                node.record_hit_outcome(&officer, hit.hit_id, kind, done, "")?;
+            }
+        }
+    }
+    Ok(checks)
 }
 
 /// Three alerts of Iraq's that the README's examples meet: a man wanted for arrest, written in

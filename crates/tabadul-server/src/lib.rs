@@ -240,6 +240,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/audit/verify", get(verify_audit))
         .route("/node", get(node_status));
     Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/console/") }))
+        .route("/console", get(|| async { axum::response::Redirect::to("/console/") }))
+        .route("/console/", get(|| console_file(Path(String::new()))))
+        .route("/console/{name}", get(console_file))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_text))
@@ -251,6 +255,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state, observe))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+}
+
+/// A file of the web console, with its security headers.
+async fn console_file(Path(name): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let asset = tabadul_console::asset(&name)
+        .ok_or_else(|| ApiError::new("not-found", format!("the console has no file {name:?}")))?;
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(asset.content_type));
+    for (name, value) in tabadul_console::SECURITY_HEADERS {
+        headers.insert(*name, axum::http::HeaderValue::from_static(value));
+    }
+    Ok((headers, asset.body))
 }
 
 async fn not_found() -> ApiError {

@@ -624,7 +624,14 @@ fn demo(cx: &Session, alerts_per_agency: usize) -> Result<ExitCode> {
         output::json(&summary)?;
     } else {
         say!("demo store {location} ready:");
-        say!("  {} agencies, {} agreements, {} alerts", summary.agencies, summary.agreements, summary.alerts);
+        say!(
+            "  {} agencies, {} agreements, {} alerts, {} border checks over the last {} days",
+            summary.agencies,
+            summary.agreements,
+            summary.alerts,
+            summary.checks,
+            tabadul_node::demo::HISTORY_DAYS
+        );
         say!("try:");
         say!("  tabadul --db {location} agreement list");
         say!("  tabadul --db {location} alert list --agency CZ-MV");
@@ -642,10 +649,12 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
             tabadul_node::demo::seed(&node, &cx.user, args.alerts_per_agency).context("fill the demo store")?;
         let users = tabadul_node::demo::seed_users(&node, &cx.user).context("add the demo users")?;
         say!(
-            "demo store {location} ready: {} agencies, {} agreements, {} alerts",
+            "demo store {location} ready: {} agencies, {} agreements, {} alerts, {} border checks over the last {} days",
             summary.agencies,
             summary.agreements,
-            summary.alerts
+            summary.alerts,
+            summary.checks,
+            tabadul_node::demo::HISTORY_DAYS
         );
         say!("demo users (password for all: {}):", tabadul_node::demo::DEMO_PASSWORD);
         let rows: Vec<Vec<String>> = users
