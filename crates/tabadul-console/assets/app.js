@@ -7,7 +7,8 @@
 // into a URL: searches and checks are sent in request bodies; routes name views and ids.
 
 import {
-  ACTIONS, CATEGORIES, DOC_STATUSES, DOC_TYPES, GENDERS, HANDLING, LINK_KINDS, MARKERS, MESSAGES, ROLES, VALUES,
+  ACTIONS, CATEGORIES, DOC_STATUSES, DOC_TYPES, GENDERS, HANDLING, HIT_LEVEL_AR, INSTRUCTIONS_AR, LINK_KINDS, MARKERS,
+  MESSAGES, ROLES, VALUES,
 } from "./i18n.js";
 
 const SESSION_KEY = "tabadul.session";
@@ -415,6 +416,7 @@ function checkView() {
     });
   });
   setTimeout(() => (post.value ? mrz : post).focus());
+  agencies().catch(() => {}); // owners' names for the answers; the check works without them
   return h("div", {}, form, out);
 }
 
@@ -470,7 +472,7 @@ function hitCard(hit, person = true) {
     : null;
   return h(
     "article",
-    { class: `hit action-${hit.action}`, "data-hit": hit.hit_id },
+    { class: `hit action-${hit.action}`, "data-hit": hit.hit_id, "data-alert": hit.alert_id },
     h(
       "header",
       {},
@@ -478,7 +480,7 @@ function hitCard(hit, person = true) {
       hit.category ? h("strong", {}, v(hit.category)) : null,
       hit.score !== undefined ? h("span", { class: "score" }, `${t("hit.score")} ${hit.score.toFixed(2)}`) : null,
     ),
-    h("p", { class: "instruction" }, hit.instruction),
+    instruction(hit),
     hit.markers?.length ? h("p", { class: "markers" }, `${t("hit.markers")}: `, hit.markers.map((m) => h("span", { class: "marker" }, v(m)))) : null,
     hit.names?.length ? h("p", { class: "names" }, `${t("hit.names")}: `, hit.names.map((n, i) => [i ? " · " : "", bidi(n)])) : null,
     hit.explanation?.length ? h("details", { open: true }, h("summary", {}, t("hit.why")), h("ul", {}, hit.explanation.map((e) => h("li", {}, bidi(e))))) : null,
@@ -487,6 +489,19 @@ function hitCard(hit, person = true) {
     actions,
     out,
   );
+}
+
+/// What to do: the node's words, or in Arabic the same said from the action and the owner.
+function instruction(hit) {
+  const say = INSTRUCTIONS_AR[hit.action];
+  if (state.lang !== "ar" || !say) return h("p", { class: "instruction" }, hit.instruction);
+  const agency = state.agencies?.find((a) => a.code === hit.owner);
+  const owner = agency?.name_ar || agency?.name || hit.owner;
+  const words = [hit.level === "hit" ? HIT_LEVEL_AR(owner, hit.alert_id) : null, say(owner, hit.refer_to)];
+  return [
+    h("p", { class: "instruction" }, words.filter(Boolean).join(" ")),
+    h("p", { class: "original", lang: "en", dir: "ltr" }, hit.instruction),
+  ];
 }
 
 function confirmForm(hit, out, actions) {

@@ -460,6 +460,20 @@ export const VALUES = {
   },
 };
 
+// What to do on a hit, in Arabic: the node words it in English; the console says the same in
+// Arabic from the hit's action, owner and referral service.
+export const INSTRUCTIONS_AR = {
+  "arrest": (owner) => `القبض: احتجز الشخص واتصل بـ${owner} لتأكيد مذكرة القبض.`,
+  "refuse-entry": (owner) => `امنع الدخول كما تطلب ${owner}، وسجّل قرار المنع.`,
+  "protect-and-refer": (owner, referTo) =>
+    `احمِ الشخص: هذا ليس قبضاً. حافظ على سلامته وأحِله إلى ${referTo || owner}.`,
+  "report-discreetly": (owner) => `لا تُعلم الشخص بشيء. دعه يمضي وأبلغ ${owner} بالمصادفة.`,
+  "question": (owner) => `استجوب الشخص وأبلغ ${owner} بالمصادفة.`,
+  "seize": (owner) => `احجز الوثيقة أو المركبة وأبلغ ${owner}.`,
+};
+export const HIT_LEVEL_AR = (owner, reference) =>
+  `لدى ${owner} تنبيه بشأن هذا المسافر، مشارك معك بمستوى التطابق فقط: اتصل بها مع ذكر المرجع ${reference}.`;
+
 export const CATEGORIES = [
   "wanted-for-arrest", "refusal-of-entry", "missing-person", "trafficking-risk", "suspected-trafficker",
   "suspected-smuggler", "terrorism", "discreet-check", "inquiry-check", "specific-check", "stolen-document",
