@@ -6,18 +6,18 @@
 //! then kept in step with every write the node makes (one writer at a time, so the index and
 //! the data version it reports never disagree with the store).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use serde::Serialize;
-use tabadul_audit::ops;
+use tabadul_audit::{AuditDraft, AuditEntry, ops};
 use tabadul_domain::{
     Action, AgencyCode, Alert, AlertId, Category, CountryCode, DocumentStatus, Gender, HitId, PartialDate, Role,
     SharingTable, Subject, Visibility, WarningMarker,
 };
 use tabadul_engine::PersonQuery;
 use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
-use tabadul_store::{AlertFilter, Change, HitRecord};
+use tabadul_store::{AlertFilter, Change, HitRecord, Store};
 
 use crate::receipt::{DataHead, NodeKey, Receipt, canonical_json, sha256_hex};
 use crate::{Actor, Node, NodeError, Result, details, new_id};
@@ -163,6 +163,87 @@ pub struct CheckOutcome {
     pub receipt: Receipt,
 }
 
+/// A check answered but not yet recorded ([`Node::prepare_check`]).
+pub(crate) struct PreparedCheck {
+    pub(crate) check: CheckReport,
+    /// Signed once the audit entry's number is known.
+    receipt: Receipt,
+    pub(crate) records: Vec<HitRecord>,
+    pub(crate) audit: AuditDraft,
+}
+
+impl PreparedCheck {
+    /// The check as answered, its receipt naming audit entry `audit_seq` and signed.
+    pub(crate) fn finish(self, audit_seq: u64, key: &NodeKey) -> CheckOutcome {
+        let receipt = Receipt { audit_seq, ..self.receipt }.sign(key);
+        CheckOutcome { check: self.check, receipt }
+    }
+}
+
+/// Checks waiting to be written, and whether a writer is at work: concurrent checks are
+/// recorded together, in one transaction and one write to disk (group commit). The first check
+/// to arrive while nobody writes takes every check queued by then and writes them all; the
+/// others wait for their entries. A batch that fails is retried check by check, so that one
+/// check's error is its own.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    state: Mutex<Queue>,
+    written: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    next_ticket: u64,
+    waiting: Vec<(u64, Vec<HitRecord>, AuditDraft)>,
+    done: HashMap<u64, Result<AuditEntry>>,
+    writing: bool,
+}
+
+impl GroupCommit {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records one check's hits and audit entry, together with the checks of other threads
+    /// that arrive meanwhile; returns when it is durable.
+    pub(crate) fn record(&self, store: &dyn Store, hits: Vec<HitRecord>, audit: AuditDraft) -> Result<AuditEntry> {
+        let mut queue = self.lock();
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        queue.waiting.push((ticket, hits, audit));
+        loop {
+            if let Some(done) = queue.done.remove(&ticket) {
+                return done;
+            }
+            if queue.writing {
+                queue = self.written.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
+                continue;
+            }
+            queue.writing = true;
+            let batch = std::mem::take(&mut queue.waiting);
+            drop(queue);
+            let results = write_batch(store, batch);
+            queue = self.lock();
+            queue.writing = false;
+            queue.done.extend(results);
+            self.written.notify_all();
+        }
+    }
+}
+
+fn write_batch(store: &dyn Store, batch: Vec<(u64, Vec<HitRecord>, AuditDraft)>) -> Vec<(u64, Result<AuditEntry>)> {
+    if batch.len() > 1 {
+        let checks = batch.iter().map(|(_, hits, audit)| (hits.clone(), audit.clone())).collect();
+        if let Ok(entries) = store.record_checks(checks) {
+            return batch.iter().map(|(ticket, _, _)| *ticket).zip(entries.into_iter().map(Ok)).collect();
+        }
+    }
+    batch
+        .into_iter()
+        .map(|(ticket, hits, audit)| (ticket, store.record_check(&hits, audit).map_err(NodeError::from)))
+        .collect()
+}
+
 /// The index a node checks against, with the data version it holds.
 struct Snapshot {
     index: Index,
@@ -173,6 +254,8 @@ struct Snapshot {
 #[derive(Default)]
 pub(crate) struct Screening {
     current: OnceLock<arc_swap::ArcSwap<Snapshot>>,
+    /// Checks being recorded.
+    pub(crate) commits: GroupCommit,
     /// Held by every write and by the first build, so that none is missed or applied twice.
     writer: Mutex<()>,
 }
@@ -276,8 +359,7 @@ impl Node {
         self.sharing_table(agency)
     }
 
-    /// [`Node::check`] with the agency's sharing table already made (a manifest's travellers
-    /// share one).
+    /// [`Node::check`] with the agency's sharing table already made.
     pub(crate) fn check_with(
         &self,
         actor: &Actor,
@@ -285,6 +367,19 @@ impl Node {
         request: &CheckRequest,
         table: &SharingTable,
     ) -> Result<CheckOutcome> {
+        let prepared = self.prepare_check(actor, request, table)?;
+        let entry = self.screening.commits.record(self.store(), prepared.records.clone(), prepared.audit.clone())?;
+        Ok(prepared.finish(entry.seq, key))
+    }
+
+    /// A check searched and answered, not yet recorded: what it found, its hits as the store
+    /// keeps them and its audit entry to be.
+    pub(crate) fn prepare_check(
+        &self,
+        actor: &Actor,
+        request: &CheckRequest,
+        table: &SharingTable,
+    ) -> Result<PreparedCheck> {
         let agency = actor.agency()?.clone();
         let today = self.today();
         let (traveller, search) = traveller(request, today)?;
@@ -368,7 +463,6 @@ impl Node {
                 outcome: None,
             })
             .collect();
-        let entry = self.store.record_check(&records, audit)?;
         let receipt = Receipt {
             id: id.clone(),
             at: at.clone(),
@@ -378,14 +472,13 @@ impl Node {
             query_sha256,
             result_sha256,
             data_version,
-            audit_seq: entry.seq,
+            audit_seq: 0,
             node_key: String::new(),
             signature: String::new(),
-        }
-        .sign(key);
+        };
         let check =
             CheckReport { id, at, agency, user: actor.user.clone(), post: request.post.clone(), traveller, result };
-        Ok(CheckOutcome { check, receipt })
+        Ok(PreparedCheck { check, receipt, records, audit })
     }
 
     /// What the officer is told of a hit on alert `id`, at the level the agency may see.

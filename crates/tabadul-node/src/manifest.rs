@@ -8,7 +8,6 @@ use tabadul_domain::{Action, CountryCode};
 use tabadul_edifact::{Leg, Traveller};
 
 use crate::check::{CheckRequest, Hit};
-use crate::receipt::NodeKey;
 use crate::{Actor, Node, NodeError, Result, details};
 
 /// The most travellers screened from one interchange.
@@ -82,7 +81,7 @@ fn request(traveller: &Traveller, leg: Option<&Leg>) -> CheckRequest {
 impl Node {
     /// Screens the PAXLST manifests of an EDIFACT interchange for the actor's agency: each
     /// traveller is a check (audited, with its receipt), the manifest itself one more entry.
-    pub fn screen_manifest(&self, actor: &Actor, key: &NodeKey, data: &[u8]) -> Result<Vec<ManifestReport>> {
+    pub fn screen_manifest(&self, actor: &Actor, data: &[u8]) -> Result<Vec<ManifestReport>> {
         // One sharing table for every traveller of the interchange.
         let table = self.checking_table(actor)?;
         let interchange = tabadul_edifact::parse(data).map_err(|e| NodeError::Invalid(format!("EDIFACT: {e}")))?;
@@ -104,22 +103,26 @@ impl Node {
             let mut hits = Vec::new();
             let mut not_screened = Vec::new();
             let mut screened = 0;
+            // Every traveller is searched first, then all their checks are recorded at once
+            // with the manifest's own entry: one transaction, one write to disk.
+            let mut checked = Vec::new();
             for traveller in &manifest.travellers {
                 let request = request(traveller, leg);
                 if request.names.is_empty() && request.document_number.is_none() {
                     not_screened.push(format!("segment {}: no name and no document", traveller.segment));
                     continue;
                 }
-                let outcome = match self.check_with(actor, key, &request, &table) {
-                    Ok(outcome) => outcome,
-                    Err(NodeError::Invalid(why)) => {
-                        not_screened.push(format!("segment {}: {why}", traveller.segment));
-                        continue;
-                    }
+                match self.prepare_check(actor, &request, &table) {
+                    Ok(prepared) => checked.push((traveller, request, prepared)),
+                    Err(NodeError::Invalid(why)) => not_screened.push(format!("segment {}: {why}", traveller.segment)),
                     Err(error) => return Err(error),
-                };
-                screened += 1;
-                let result = outcome.check.result;
+                }
+            }
+            screened += checked.len();
+            let mut records = Vec::with_capacity(checked.len() + 1);
+            for (traveller, request, prepared) in checked {
+                records.push((prepared.records, prepared.audit));
+                let result = prepared.check.result;
                 let found: Vec<&Hit> = result.documents.iter().chain(&result.persons).collect();
                 let Some(action) = found.iter().map(|h| h.action).max_by_key(|a| severity(*a)) else { continue };
                 hits.push(TravellerHits {
@@ -132,7 +135,7 @@ impl Node {
                     nationality: traveller.nationality.clone(),
                     document: request.document_number.clone(),
                     action,
-                    check_id: outcome.check.id,
+                    check_id: prepared.check.id,
                     documents: result.documents,
                     persons: result.persons,
                 });
@@ -165,7 +168,11 @@ impl Node {
                     "problems": report.problems.len(),
                 })))
                 .result_count(report.hits.len() as u64);
-            self.store.append_audit(audit)?;
+            records.push((Vec::new(), audit));
+            while !records.is_empty() {
+                let rest = records.split_off(records.len().min(tabadul_store::CHECKS_PER_BATCH_MAX));
+                self.store.record_checks(std::mem::replace(&mut records, rest))?;
+            }
             reports.push(report);
         }
         Ok(reports)

@@ -333,7 +333,6 @@ fn a_confirmed_hit_reaches_the_owners_inbox_and_false_positives_are_counted() {
 #[test]
 fn a_manifest_is_screened_traveller_by_traveller_most_severe_first() {
     let node = summit();
-    let key = NodeKey::generate().unwrap();
     let iraq = officer("IQ-MOI");
     let wanted = wanted_shammari(&node);
     let mut at_risk = alert(Category::TraffickingRisk, person(&["نور عباس التميمي"], "2009-03-02", vec![]));
@@ -346,7 +345,7 @@ fn a_manifest_is_screened_traveller_by_traveller_most_severe_first() {
         NAD+FL+++ALSHAMMARI:ABDULAMEER:HASSAN'ATT+2++M'DTM+329:850101'NAT+2+IRQ'DOC+P+A12345678'DTM+36:310520'LOC+91+IRQ'\
         NAD+FL+++'\
         CNT+42:4'UNT+27+1'UNZ+1+9'";
-    let reports = node.screen_manifest(&officer("CZ-MV"), &key, paxlst.as_bytes()).unwrap();
+    let reports = node.screen_manifest(&officer("CZ-MV"), paxlst.as_bytes()).unwrap();
     assert_eq!(reports.len(), 1);
     let report = &reports[0];
     assert_eq!((report.travellers, report.screened, report.declared), (4, 3, Some(4)));
@@ -366,7 +365,7 @@ fn a_manifest_is_screened_traveller_by_traveller_most_severe_first() {
     assert_eq!(entries.iter().filter(|e| e.draft.operation == "check").count(), 3);
     assert_eq!(entries.iter().filter(|e| e.draft.operation == "manifest.screen").count(), 1);
     // Not EDIFACT, or no PAXLST: refused with a reason.
-    let error = node.screen_manifest(&officer("CZ-MV"), &key, b"hello").unwrap_err();
+    let error = node.screen_manifest(&officer("CZ-MV"), b"hello").unwrap_err();
     assert!(matches!(&error, NodeError::Invalid(m) if m.starts_with("EDIFACT")), "{error}");
 }
 
@@ -434,4 +433,43 @@ fn an_auditor_searches_the_log_by_operation_user_and_alert() {
     assert!(!family.is_empty() && family.iter().all(|e| e.draft.operation.starts_with("alert.")));
     let nobody = search(tabadul_node::AuditQuery { user: Some("nobody".into()), ..query });
     assert!(nobody.is_empty());
+}
+
+#[test]
+fn concurrent_checks_are_recorded_together_each_with_its_own_entry() {
+    let node = std::sync::Arc::new(summit());
+    let key = std::sync::Arc::new(NodeKey::generate().unwrap());
+    wanted_shammari(&node);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (node, key) = (node.clone(), key.clone());
+            std::thread::spawn(move || {
+                (0..15)
+                    .map(|_| {
+                        let agency = if t % 2 == 0 { "CZ-MV" } else { "IQ-MOI" };
+                        let outcome = check(&node, &key, agency, mrz(SHAMMARI_MRZ));
+                        let printed = serde_json::to_value(&outcome).unwrap();
+                        assert!(verify_receipt(&printed, &key.public_hex()).unwrap().is_valid());
+                        (outcome.receipt.audit_seq, outcome.check.id)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let receipts: Vec<(u64, String)> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let entries = node.store().audit_entries(0, 10_000).unwrap();
+    let mut verifier = tabadul_audit::ChainVerifier::default();
+    for entry in &entries {
+        verifier.push(entry).unwrap();
+    }
+    // Every receipt names its own entry, and that entry is its check.
+    let mut seqs: Vec<u64> = receipts.iter().map(|(seq, _)| *seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 120);
+    for (seq, check_id) in &receipts {
+        let entry = &entries[*seq as usize - 1];
+        assert_eq!(entry.draft.operation, ops::CHECK);
+        assert!(entry.draft.details.contains(check_id.as_str()), "entry {seq} is not check {check_id}");
+    }
 }

@@ -426,8 +426,7 @@ async fn screen_manifest(
     body: axum::body::Bytes,
 ) -> ApiResult<Vec<tabadul_node::ManifestReport>> {
     let permit = check_permit(&state).await?;
-    let key = state.key.clone();
-    let reports = blocking(&state, move |node| node.screen_manifest(&actor, &key, &body)).await;
+    let reports = blocking(&state, move |node| node.screen_manifest(&actor, &body)).await;
     drop(permit);
     if let Ok(reports) = &reports {
         use std::sync::atomic::Ordering;

@@ -25,8 +25,8 @@ use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
 use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
-    Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Record, RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
+    Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
+    RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks,
     check_loaded, check_outcome, check_restore, check_sources, plan_write,
 };
 use tokio_postgres::error::SqlState;
@@ -1014,19 +1014,26 @@ impl Store for PgStore {
         })
     }
 
-    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
-        if hits.len() > HITS_PER_CHECK_MAX {
-            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
-        }
-        let hits = hits
-            .iter()
-            .map(|hit| Ok((hit.id, id_bytes(hit.alert_id.0), hit.owner.as_str().to_owned(), json(hit)?)))
+    fn record_checks(&self, checks: Vec<(Vec<HitRecord>, AuditDraft)>) -> Result<Vec<AuditEntry>> {
+        check_checks(&checks)?;
+        let checks = checks
+            .into_iter()
+            .map(|(hits, audit)| {
+                let hits = hits
+                    .iter()
+                    .map(|hit| Ok((hit.id, id_bytes(hit.alert_id.0), hit.owner.as_str().to_owned(), json(hit)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((hits, audit))
+            })
             .collect::<Result<Vec<_>>>()?;
-        self.write(audit, move |tx| {
-            Box::pin(async move {
+        self.run(move |pool| async move {
+            let mut c = connection(&pool).await?;
+            let tx = begin(&mut c).await?;
+            let mut entries = Vec::with_capacity(checks.len());
+            for (hits, audit) in checks {
                 for (id, alert_id, owner, body) in &hits {
                     let inserted = execute(
-                        tx,
+                        &tx,
                         "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES ($1, $2, $3, NULL, $4)
                          ON CONFLICT DO NOTHING",
                         &[&id_bytes(id.0).as_slice(), &alert_id.as_slice(), owner, body],
@@ -1036,10 +1043,11 @@ impl Store for PgStore {
                         return Err(StoreError::AlreadyExists(format!("hit {id}")));
                     }
                 }
-                Ok(())
-            })
+                entries.push(append_audit(&tx, audit).await?);
+            }
+            commit(tx).await?;
+            Ok(entries)
         })
-        .map(|((), entry)| entry)
     }
 
     fn hit(&self, id: HitId) -> Result<Option<HitRecord>> {

@@ -27,9 +27,9 @@ use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
 use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
-    Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Record, RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord,
-    check_batch, check_loaded, check_outcome, check_restore, check_sources, plan_write,
+    Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
+    RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
+    check_checks, check_loaded, check_outcome, check_restore, check_sources, plan_write,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -831,25 +831,27 @@ impl Store for SqliteStore {
         self.transaction(|tx| append_audit(tx, audit))
     }
 
-    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
-        if hits.len() > HITS_PER_CHECK_MAX {
-            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
-        }
+    fn record_checks(&self, checks: Vec<(Vec<HitRecord>, AuditDraft)>) -> Result<Vec<AuditEntry>> {
+        check_checks(&checks)?;
         self.transaction(|tx| {
-            for hit in hits {
-                let inserted = tx
-                    .prepare_cached(
-                        "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, NULL, ?4)
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .map_err(backend)?
-                    .execute(params![id_bytes(hit.id.0), id_bytes(hit.alert_id.0), hit.owner.as_str(), json(hit)?])
-                    .map_err(backend)?;
-                if inserted == 0 {
-                    return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
+            let mut entries = Vec::with_capacity(checks.len());
+            for (hits, audit) in checks {
+                for hit in &hits {
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, NULL, ?4)
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .map_err(backend)?
+                        .execute(params![id_bytes(hit.id.0), id_bytes(hit.alert_id.0), hit.owner.as_str(), json(hit)?])
+                        .map_err(backend)?;
+                    if inserted == 0 {
+                        return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
+                    }
                 }
+                entries.push(append_audit(tx, audit)?);
             }
-            append_audit(tx, audit)
+            Ok(entries)
         })
     }
 

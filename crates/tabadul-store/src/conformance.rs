@@ -36,6 +36,7 @@ macro_rules! conformance_suite {
             every_write_is_audited_in_one_chain,
             hits_take_one_outcome_and_notify_the_owner,
             users_and_tokens_round_trip,
+            checks_are_recorded_together_or_not_at_all,
         );
         #[test]
         fn export_and_restore_keep_everything() {
@@ -620,4 +621,37 @@ pub fn export_and_restore_keep_everything(source: &dyn Store, target: &dyn Store
         target.alert_by_source(&code("CZ-MV"), "ftm-3").unwrap(),
         source.alert_by_source(&code("CZ-MV"), "ftm-3").unwrap()
     );
+}
+
+/// Several checks in one transaction: each with its own entry, in order, in one chain; a batch
+/// with a hit already recorded (or twice in it) records nothing.
+pub fn checks_are_recorded_together_or_not_at_all(store: &dyn Store) {
+    let check = |hits: Vec<crate::HitRecord>| (hits, audit(ops::CHECK));
+    let first = hit_record(1, 10, "IQ-MOI", "CZ-MV");
+    let entries = store
+        .record_checks(vec![
+            check(vec![first.clone()]),
+            check(vec![]),
+            check(vec![hit_record(2, 11, "IQ-MOI", "CZ-MV")]),
+        ])
+        .unwrap();
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(store.hit(first.id).unwrap(), Some(first.clone()));
+    assert!(store.record_checks(vec![]).unwrap().is_empty());
+
+    let again =
+        store.record_checks(vec![check(vec![hit_record(3, 10, "IQ-MOI", "CZ-MV")]), check(vec![first.clone()])]);
+    assert!(matches!(again, Err(StoreError::AlreadyExists(_))), "{again:?}");
+    let twice = store.record_checks(vec![
+        check(vec![hit_record(4, 10, "IQ-MOI", "CZ-MV")]),
+        check(vec![hit_record(4, 10, "IQ-MOI", "CZ-MV")]),
+    ]);
+    assert!(matches!(twice, Err(StoreError::AlreadyExists(_))), "{twice:?}");
+    assert!(
+        store.hit(tabadul_domain::HitId(3)).unwrap().is_none()
+            && store.hit(tabadul_domain::HitId(4)).unwrap().is_none()
+    );
+    let too_many = (0..=crate::CHECKS_PER_BATCH_MAX).map(|_| check(vec![])).collect();
+    assert!(matches!(store.record_checks(too_many), Err(StoreError::Invalid(_))));
+    assert_eq!(store.audit_entries(0, 100).unwrap().len(), 3);
 }

@@ -171,7 +171,13 @@ pub trait Store: Send + Sync {
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>>;
 
     /// Records the hits of a check together with the check's audit entry.
-    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry>;
+    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
+        let mut entries = self.record_checks(vec![(hits.to_vec(), audit)])?;
+        entries.pop().ok_or_else(|| StoreError::Backend("a recorded check has no audit entry".into()))
+    }
+    /// Records several checks in one transaction (one write to disk): each check's hits and its
+    /// audit entry, in order; the entries are returned in the same order. All or nothing.
+    fn record_checks(&self, checks: Vec<(Vec<HitRecord>, AuditDraft)>) -> Result<Vec<AuditEntry>>;
     fn hit(&self, id: HitId) -> Result<Option<HitRecord>>;
     /// Records the outcome of a hit that has none yet (else `AlreadyExists`), with the
     /// notification a confirmation sends its owner, and one audit entry.
@@ -242,6 +248,26 @@ pub fn check_restore(records: &[Record]) -> Result<()> {
                 .alert
                 .validate()
                 .map_err(|e| StoreError::Invalid(format!("alert {} does not validate: {e}", stored.alert.id)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Most checks recorded in one transaction.
+pub const CHECKS_PER_BATCH_MAX: usize = 2000;
+
+/// Checks a batch of checks to record: its size, each check's, and that no hit comes twice.
+pub fn check_checks(checks: &[(Vec<HitRecord>, AuditDraft)]) -> Result<()> {
+    if checks.len() > CHECKS_PER_BATCH_MAX {
+        return Err(StoreError::Invalid(format!("more than {CHECKS_PER_BATCH_MAX} checks in one batch")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (hits, _) in checks {
+        if hits.len() > HITS_PER_CHECK_MAX {
+            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
+        }
+        if let Some(hit) = hits.iter().find(|hit| !seen.insert(hit.id)) {
+            return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
         }
     }
     Ok(())

@@ -7,9 +7,9 @@ use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
 
 use crate::{
-    Acknowledgement, AlertFilter, AlertWrite, Change, HITS_PER_CHECK_MAX, HitRecord, Notification, Outcome,
-    OutcomeKind, Record, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_outcome,
-    check_restore, check_sources, plan_write,
+    Acknowledgement, AlertFilter, AlertWrite, Change, HitRecord, Notification, Outcome, OutcomeKind, Record, Result,
+    Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks, check_outcome, check_restore,
+    check_sources, plan_write,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -247,18 +247,20 @@ impl Store for MemStore {
         self.with(|state| Ok(state.audit.iter().skip(after_seq as usize).take(limit).cloned().collect()))
     }
 
-    fn record_check(&self, hits: &[HitRecord], audit: AuditDraft) -> Result<AuditEntry> {
-        if hits.len() > HITS_PER_CHECK_MAX {
-            return Err(StoreError::Invalid(format!("more than {HITS_PER_CHECK_MAX} hits in one check")));
-        }
+    fn record_checks(&self, checks: Vec<(Vec<HitRecord>, AuditDraft)>) -> Result<Vec<AuditEntry>> {
+        check_checks(&checks)?;
         self.with(|state| {
-            if let Some(hit) = hits.iter().find(|h| state.hits.contains_key(&h.id)) {
+            if let Some(hit) = checks.iter().flat_map(|(hits, _)| hits).find(|h| state.hits.contains_key(&h.id)) {
                 return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
             }
-            for hit in hits {
-                state.hits.insert(hit.id, hit.clone());
+            let mut entries = Vec::with_capacity(checks.len());
+            for (hits, audit) in checks {
+                for hit in hits {
+                    state.hits.insert(hit.id, hit);
+                }
+                entries.push(state.append_audit(audit));
             }
-            Ok(state.append_audit(audit))
+            Ok(entries)
         })
     }
 

@@ -299,8 +299,7 @@ pub fn screen(cx: &Session, args: &ScreenArgs) -> Result<ExitCode> {
     }
     let data = std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
     let node = cx.node()?;
-    let key = node_key(&cx.config.key_path)?;
-    let reports = node.screen_manifest(&cx.actor(&args.agency)?, &key, &data).context("screen the manifest")?;
+    let reports = node.screen_manifest(&cx.actor(&args.agency)?, &data).context("screen the manifest")?;
     if cx.json {
         output::json(&reports)?;
         return Ok(ExitCode::SUCCESS);
