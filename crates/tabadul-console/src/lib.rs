@@ -92,7 +92,7 @@ mod tests {
             keys.sort();
             keys
         };
-        let end = values.find("export const CATEGORIES").unwrap();
+        let end = ar + values[ar..].find("\n};").unwrap();
         assert_eq!(keys(en, ar), keys(ar, end));
     }
 
