@@ -1,0 +1,143 @@
+//! The origin's side: every change, for every partner, as the agreements allow; numbered per
+//! partner and kept for resending.
+
+use std::collections::BTreeMap;
+
+use tabadul_domain::{AgencyCode, Agreement, Alert, AlertId, SharingTable, Visibility};
+
+use crate::envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason};
+use crate::hitkeys::hit_keys;
+
+/// One partner's stream.
+#[derive(Debug, Clone, Default)]
+struct Stream {
+    /// Every envelope sent, in order (`log[i].seq == i + 1`): what a partner that missed some
+    /// asks for again. (A node keeps it in its store; here it is the logic's own copy.)
+    log: Vec<Envelope>,
+    /// What the partner holds now of each alert, as last sent.
+    shared: BTreeMap<AlertId, Visibility>,
+}
+
+/// The origin node's outbox.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    origin: AgencyCode,
+    streams: BTreeMap<AgencyCode, Stream>,
+}
+
+impl Outbox {
+    pub fn new(origin: AgencyCode, partners: impl IntoIterator<Item = AgencyCode>) -> Outbox {
+        let streams = partners.into_iter().filter(|p| *p != origin).map(|p| (p, Stream::default())).collect();
+        Outbox { origin, streams }
+    }
+
+    pub fn origin(&self) -> &AgencyCode {
+        &self.origin
+    }
+
+    pub fn partners(&self) -> impl Iterator<Item = &AgencyCode> {
+        self.streams.keys()
+    }
+
+    /// The last sequence number sent to `partner` (0 before the first): announced now and then
+    /// so that a partner notices what it never received at the end of a stream.
+    pub fn head(&self, partner: &AgencyCode) -> u64 {
+        self.streams.get(partner).map_or(0, |s| s.log.len() as u64)
+    }
+
+    /// The envelopes to `partner` from number `from` on, at most `limit`.
+    pub fn resend(&self, partner: &AgencyCode, from: u64, limit: usize) -> &[Envelope] {
+        let Some(stream) = self.streams.get(partner) else { return &[] };
+        let start = (from.max(1) - 1) as usize;
+        let end = start.saturating_add(limit).min(stream.log.len());
+        stream.log.get(start..end).unwrap_or(&[])
+    }
+
+    /// A change to one of the origin's alerts: `alert` as it is now (`None` once removed, for
+    /// `reason`) at `version`. Gives each partner what it may now hold of it, on `date` under
+    /// `agreements`; `secret` gives the hit-key secret shared with a partner.
+    #[allow(clippy::too_many_arguments)]
+    pub fn change(
+        &mut self,
+        id: AlertId,
+        version: u64,
+        alert: Option<&Alert>,
+        reason: RemoveReason,
+        date: time::Date,
+        agreements: &[Agreement],
+        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
+    ) -> Vec<Envelope> {
+        self.emit(id, version, alert, reason, date, agreements, secret, false)
+    }
+
+    /// Agreements changed (made, revoked, ended) or a day passed: every alert of the origin is
+    /// looked at again, with its version, and each partner whose level changed is told what it
+    /// gains or must forget.
+    pub fn reshare(
+        &mut self,
+        alerts: &[(Alert, u64)],
+        date: time::Date,
+        agreements: &[Agreement],
+        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
+    ) -> Vec<Envelope> {
+        let reason = RemoveReason::NoLongerShared;
+        alerts
+            .iter()
+            .flat_map(|(alert, version)| {
+                self.emit(alert.id, *version, Some(alert), reason, date, agreements, secret, true)
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        id: AlertId,
+        version: u64,
+        alert: Option<&Alert>,
+        reason: RemoveReason,
+        date: time::Date,
+        agreements: &[Agreement],
+        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
+        only_changed: bool,
+    ) -> Vec<Envelope> {
+        if alert.is_some_and(|a| a.owner != self.origin || a.id != id) {
+            return Vec::new();
+        }
+        let origin = self.origin.clone();
+        let mut sent = Vec::new();
+        for (partner, stream) in &mut self.streams {
+            let level = match alert {
+                Some(alert) => SharingTable::new(partner, date, agreements).visibility(alert.scope()),
+                None => Visibility::Hidden,
+            };
+            let held = stream.shared.get(&id).copied().unwrap_or(Visibility::Hidden);
+            if only_changed && level == held {
+                continue;
+            }
+            let payload = match (level, alert) {
+                (Visibility::Full, Some(alert)) => Payload::Full { alert: Box::new(alert.clone()) },
+                (Visibility::HitOnly, Some(alert)) => Payload::Hit { keys: hit_keys(alert, &secret(partner)) },
+                _ if held == Visibility::Hidden => continue,
+                _ => Payload::Remove { reason: if alert.is_some() { RemoveReason::NoLongerShared } else { reason } },
+            };
+            if level == Visibility::Hidden {
+                stream.shared.remove(&id);
+            } else {
+                stream.shared.insert(id, level);
+            }
+            let envelope = Envelope {
+                version: ENVELOPE_VERSION,
+                origin: origin.clone(),
+                partner: partner.clone(),
+                seq: stream.log.len() as u64 + 1,
+                alert_id: id,
+                alert_version: version,
+                payload,
+            };
+            stream.log.push(envelope.clone());
+            sent.push(envelope);
+        }
+        sent
+    }
+}
