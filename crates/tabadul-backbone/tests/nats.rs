@@ -1,0 +1,230 @@
+//! Envelopes between nodes over a real nats-server with JetStream, which this test starts
+//! itself (installed from Debian's packages when missing): delivered to the partner named and
+//! nobody else, once, verified, across a restart of the receiving node and of NATS itself.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use tabadul_backbone::{Backbone, Delivery};
+use tabadul_domain::{
+    AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, HandlingCode, NameKind, Person, PersonName,
+    SharingLevel, Subject,
+};
+use tabadul_federation::{Accepted, Envelope, Inbox, Outbox, Rejection, RemoveReason, open, seal};
+
+const DAY: time::Date = time::macros::date!(2026 - 11 - 29);
+const WAIT: Duration = Duration::from_millis(500);
+
+/// A nats-server with JetStream in a temporary folder, on a free port.
+struct Nats {
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Nats {
+    fn start() -> Nats {
+        let binary = nats_binary();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut nats = Nats { binary, dir: tempfile::tempdir().unwrap(), port, child: None };
+        nats.run();
+        nats
+    }
+
+    fn run(&mut self) {
+        let store = self.dir.path().join("jetstream");
+        let child = Command::new(&self.binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("nats-server did not listen on port {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn nats_binary() -> PathBuf {
+    let known = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].map(PathBuf::from);
+    if let Some(found) = known.iter().find(|p| p.exists()) {
+        return found.clone();
+    }
+    let lock = std::fs::File::create(std::env::temp_dir().join("tabadul-apt.lock")).unwrap();
+    lock.lock().unwrap();
+    if !Path::new("/usr/sbin/nats-server").exists() {
+        for args in [&["update"][..], &["install", "-y", "--no-install-recommends", "nats-server"][..]] {
+            let status = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status().unwrap();
+            assert!(status.success(), "apt-get {args:?} failed: install nats-server");
+        }
+    }
+    PathBuf::from("/usr/sbin/nats-server")
+}
+
+fn code(text: &str) -> AgencyCode {
+    AgencyCode::new(text).unwrap()
+}
+
+fn key_of(agency: &AgencyCode) -> SigningKey {
+    let mut seed = [3u8; 32];
+    seed[..agency.as_str().len()].copy_from_slice(agency.as_str().as_bytes());
+    SigningKey::from_bytes(&seed)
+}
+
+fn keys(agency: &AgencyCode) -> Option<ed25519_dalek::VerifyingKey> {
+    ["IQ-MOI", "CZ-MV", "GB-HO"].contains(&agency.as_str()).then(|| key_of(agency).verifying_key())
+}
+
+fn wanted(id: u128, name: &str) -> Alert {
+    Alert {
+        id: AlertId(id),
+        owner: code("IQ-MOI"),
+        category: Category::WantedForArrest,
+        subject: Subject::Person(Person { names: vec![PersonName::new(name, NameKind::Primary)], ..Person::default() }),
+        action: None,
+        handling: HandlingCode::H1,
+        review_date: None,
+        expires: None,
+        remarks: String::new(),
+        source_id: None,
+        refer_to: None,
+    }
+}
+
+fn agreements() -> Vec<Agreement> {
+    vec![Agreement {
+        id: AgreementId(1),
+        title: "Iraq-Czech memorandum".into(),
+        parties: [code("IQ-MOI"), code("CZ-MV")].into(),
+        levels: [(Category::WantedForArrest, SharingLevel::Full)].into(),
+        valid_from: time::macros::date!(2026 - 01 - 01),
+        valid_until: None,
+        legal_reference: "MoU".into(),
+        revoked_on: None,
+    }]
+}
+
+/// Iraq's node: its outbox, publishing what each change gives.
+struct Origin {
+    outbox: Outbox,
+    backbone: Backbone,
+}
+
+impl Origin {
+    async fn change(&mut self, id: u128, version: u64, alert: Option<&Alert>) -> Vec<Envelope> {
+        let envelopes =
+            self.outbox.change(AlertId(id), version, alert, RemoveReason::Deleted, DAY, &agreements(), &|_| [9; 32]);
+        for envelope in &envelopes {
+            let sealed = seal(envelope, &key_of(&code("IQ-MOI")));
+            self.backbone.publish(envelope, &sealed).await.unwrap();
+        }
+        envelopes
+    }
+}
+
+/// Fetches, verifies and applies what there is for `backbone`'s node; returns what happened.
+async fn drain(backbone: &Backbone, inbox: &mut Inbox) -> Vec<Result<Accepted, Rejection>> {
+    let mut outcomes = Vec::new();
+    loop {
+        let deliveries = backbone.fetch(50, WAIT).await.unwrap();
+        if deliveries.is_empty() {
+            return outcomes;
+        }
+        for delivery in deliveries {
+            let delivery: Delivery = delivery.unwrap();
+            let outcome = open(&delivery.sealed, &delivery.origin, &keys).and_then(|e| inbox.receive(e));
+            outcomes.push(outcome);
+            delivery.ack().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelopes_reach_their_partner_once_across_restarts_and_forgeries_are_refused() {
+    let mut nats = Nats::start();
+    let iraq = code("IQ-MOI");
+    let mut origin = Origin {
+        outbox: Outbox::new(iraq.clone(), [code("CZ-MV"), code("GB-HO")]),
+        backbone: Backbone::connect(&nats.url(), iraq.clone()).await.unwrap(),
+    };
+    let czech = Backbone::connect(&nats.url(), code("CZ-MV")).await.unwrap();
+    let british = Backbone::connect(&nats.url(), code("GB-HO")).await.unwrap();
+    let mut czech_inbox = Inbox::new(code("CZ-MV"));
+    let mut british_inbox = Inbox::new(code("GB-HO"));
+
+    let ali = wanted(1, "علي حسن الشمري");
+    let karim = wanted(2, "كريم جبار");
+    origin.change(1, 1, Some(&ali)).await;
+    let sent = origin.change(2, 1, Some(&karim)).await;
+    assert_eq!(sent.len(), 1, "the UK has no agreement: nothing is sent to it");
+    // A copy published again (a retry after a lost acknowledgement) is stored once.
+    let sealed = seal(&sent[0], &key_of(&iraq));
+    origin.backbone.publish(&sent[0], &sealed).await.unwrap();
+
+    let outcomes = drain(&czech, &mut czech_inbox).await;
+    assert_eq!(outcomes, [Ok(Accepted::Applied(1)), Ok(Accepted::Applied(1))]);
+    assert!(drain(&british, &mut british_inbox).await.is_empty());
+    assert_eq!(czech_inbox.alerts().count(), 2);
+
+    // The Czech node restarts: what it acknowledged does not come again.
+    drop(czech);
+    let czech = Backbone::connect(&nats.url(), code("CZ-MV")).await.unwrap();
+    origin.change(1, 2, None).await; // Iraq deletes Ali's alert
+    assert_eq!(drain(&czech, &mut czech_inbox).await, [Ok(Accepted::Applied(1))]);
+    assert_eq!(czech_inbox.alerts().count(), 1);
+
+    // NATS itself stops and starts again (a partition); what was stored survives, and what is
+    // published afterwards arrives.
+    nats.stop();
+    assert!(Backbone::connect(&nats.url(), code("CZ-MV")).await.is_err());
+    nats.run();
+    let origin_backbone = Backbone::connect(&nats.url(), iraq.clone()).await.unwrap();
+    origin.backbone = origin_backbone;
+    let mut karim_again = karim.clone();
+    karim_again.remarks = "seen at Zakho".into();
+    origin.change(2, 2, Some(&karim_again)).await;
+    let czech = Backbone::connect(&nats.url(), code("CZ-MV")).await.unwrap();
+    assert_eq!(drain(&czech, &mut czech_inbox).await, [Ok(Accepted::Applied(1))]);
+    assert_eq!(czech_inbox.position(&iraq), 5, "four envelopes applied, in order");
+
+    // A forged envelope: the United Kingdom signs Iraq's name on one; and an altered one.
+    let mut forged = sent[0].clone();
+    forged.seq = 5;
+    let forged_sealed = seal(&forged, &key_of(&code("GB-HO")));
+    origin.backbone.publish(&forged, &forged_sealed).await.unwrap();
+    let mut altered = seal(&Envelope { seq: 6, ..sent[0].clone() }, &key_of(&iraq));
+    let last = altered.bytes.len() - 5;
+    altered.bytes[last] ^= 1;
+    origin.backbone.publish(&Envelope { seq: 6, ..sent[0].clone() }, &altered).await.unwrap();
+    let outcomes = drain(&czech, &mut czech_inbox).await;
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().all(|o| matches!(o, Err(Rejection::BadSignature(_)))), "{outcomes:?}");
+    assert_eq!(czech_inbox.position(&iraq), 5, "nothing forged was applied");
+}
