@@ -30,7 +30,9 @@ pub struct HitKeys {
     pub refer_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<time::Date>,
-    /// Hex HMAC-SHA-256 digests, sorted (so their order tells nothing).
+    /// Hex HMAC-SHA-256 digests, each after the kind of key it hides (`n:` a name token, `p:` a
+    /// pair of tokens of one name, `y:` a birth year, `d:` a document), sorted (so their order
+    /// tells nothing).
     pub keys: Vec<String>,
 }
 
@@ -43,17 +45,15 @@ pub fn hit_keys(alert: &Alert, secret: &[u8; 32]) -> HitKeys {
                 name_keys(&name.full, &mut keys);
             }
             for birth in &person.birth_dates {
-                keys.push(format!("year:{}", birth.year_value()));
+                keys.push(year_key(i32::from(birth.year_value())));
             }
             for document in &person.documents {
                 let state = document.issuing_state.as_ref().map_or("", |s| s.as_str());
-                keys.push(format!("doc:{state}:{}", document.number.to_uppercase()));
+                keys.push(document_key(state, &document.number));
             }
         }
-        Subject::Document(document) => {
-            keys.push(format!("doc:{}:{}", document.issuing_state.as_str(), document.number.to_uppercase()))
-        }
-        Subject::Vehicle(vehicle) => keys.extend(vehicle.vin.iter().map(|vin| format!("vin:{}", vin.to_uppercase()))),
+        Subject::Document(document) => keys.push(document_key(document.issuing_state.as_str(), &document.number)),
+        Subject::Vehicle(vehicle) => keys.extend(vehicle.vin.iter().map(|vin| document_key("VIN", vin))),
     }
     HitKeys {
         owner: alert.owner.clone(),
@@ -64,32 +64,54 @@ pub fn hit_keys(alert: &Alert, secret: &[u8; 32]) -> HitKeys {
     }
 }
 
-/// The keys of a traveller, to look up in partners' hit keys under `secret`.
-pub fn traveller_keys(names: &[String], birth_years: &[i32], secret: &[u8; 32]) -> Vec<String> {
+/// A traveller as a partner's check sees it.
+#[derive(Debug, Clone, Default)]
+pub struct TravellerData {
+    pub names: Vec<String>,
+    pub birth_years: Vec<i32>,
+    /// Documents as issuing state (ICAO code) and number.
+    pub documents: Vec<(String, String)>,
+}
+
+/// The keys of a traveller, to look up in an origin's hit keys under the secret shared with it.
+pub fn traveller_keys(traveller: &TravellerData, secret: &[u8; 32]) -> Vec<String> {
     let mut keys = Vec::new();
-    for name in names {
+    for name in &traveller.names {
         name_keys(name, &mut keys);
     }
-    keys.extend(birth_years.iter().map(|year| format!("year:{year}")));
+    keys.extend(traveller.birth_years.iter().map(|year| year_key(*year)));
+    keys.extend(traveller.documents.iter().map(|(state, number)| document_key(state, number)));
     digests(keys, secret)
 }
 
-fn name_keys(name: &str, keys: &mut Vec<String>) {
+fn year_key(year: i32) -> (char, String) {
+    ('y', year.to_string())
+}
+
+fn document_key(state: &str, number: &str) -> (char, String) {
+    let number: String = number.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    ('d', format!("{}:{}", state.to_uppercase(), number.to_uppercase()))
+}
+
+fn name_keys(name: &str, keys: &mut Vec<(char, String)>) {
     let analysed = tabadul_names::analyze(name);
     let tokens: Vec<String> = analysed.tokens.iter().map(|t| hex::encode(&t.cross)).collect();
     for (i, token) in tokens.iter().enumerate() {
-        keys.push(format!("name:{token}"));
+        keys.push(('n', token.clone()));
         for other in &tokens[i + 1..] {
             let (a, b) = if token <= other { (token, other) } else { (other, token) };
-            keys.push(format!("pair:{a}:{b}"));
+            keys.push(('p', format!("{a}:{b}")));
         }
     }
 }
 
-fn digests(mut keys: Vec<String>, secret: &[u8; 32]) -> Vec<String> {
+fn digests(mut keys: Vec<(char, String)>, secret: &[u8; 32]) -> Vec<String> {
     keys.sort();
     keys.dedup();
-    let mut digests: Vec<String> = keys.iter().map(|key| hex::encode(hmac(secret, key.as_bytes()))).collect();
+    let mut digests: Vec<String> = keys
+        .iter()
+        .map(|(kind, key)| format!("{kind}:{}", hex::encode(hmac(secret, format!("{kind}:{key}").as_bytes()))))
+        .collect();
     digests.sort();
     digests
 }
@@ -125,14 +147,110 @@ mod tests {
         let mut keys = Vec::new();
         name_keys("علي حسن الشمري", &mut keys);
         let alert = digests(keys, &secret);
-        let traveller = traveller_keys(&["ALI HASSAN ALSHAMMARI".into()], &[1988], &secret);
+        let named = |name: &str, years: Vec<i32>| TravellerData {
+            names: vec![name.into()],
+            birth_years: years,
+            ..Default::default()
+        };
+        let traveller = traveller_keys(&named("ALI HASSAN ALSHAMMARI", vec![1988]), &secret);
         let shared = alert.iter().filter(|k| traveller.contains(k)).count();
         assert!(shared >= 3, "{shared} keys in common");
-        let other = traveller_keys(&["Jan Novak".into()], &[1988], &secret);
+        let other = traveller_keys(&named("Jan Novak", vec![1988]), &secret);
         assert_eq!(alert.iter().filter(|k| other.contains(k)).count(), 0);
         // Another secret, other keys: nothing in common.
-        let elsewhere = traveller_keys(&["ALI HASSAN ALSHAMMARI".into()], &[], &[8u8; 32]);
+        let elsewhere = traveller_keys(&named("ALI HASSAN ALSHAMMARI", vec![]), &[8u8; 32]);
         assert_eq!(alert.iter().filter(|k| elsewhere.contains(k)).count(), 0);
-        assert!(alert.iter().all(|k| k.len() == 64 && !k.contains("ali")));
+        assert!(alert.iter().all(|k| k.len() == 66 && !k.contains("ali")));
+    }
+}
+
+/// A `hit`-level alert a traveller may be, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PossibleHit {
+    pub origin: AgencyCode,
+    pub alert_id: tabadul_domain::AlertId,
+    pub action: Action,
+    pub refer_to: Option<String>,
+    /// `document` (a document key in common) or `name` (two tokens of one name in common, and
+    /// the birth year when both sides have one).
+    pub on: &'static str,
+}
+
+/// The hit keys a partner holds, by origin, for its checks.
+#[derive(Debug, Clone, Default)]
+pub struct HitIndex {
+    origins: std::collections::BTreeMap<AgencyCode, OriginKeys>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct OriginKeys {
+    alerts: std::collections::BTreeMap<tabadul_domain::AlertId, HitKeys>,
+    by_key: std::collections::HashMap<String, Vec<tabadul_domain::AlertId>>,
+}
+
+impl HitIndex {
+    /// Holds (or replaces) an origin's alert's keys.
+    pub fn insert(&mut self, origin: &AgencyCode, id: tabadul_domain::AlertId, keys: HitKeys) {
+        self.remove(origin, id);
+        let entry = self.origins.entry(origin.clone()).or_default();
+        for key in &keys.keys {
+            entry.by_key.entry(key.clone()).or_default().push(id);
+        }
+        entry.alerts.insert(id, keys);
+    }
+
+    pub fn remove(&mut self, origin: &AgencyCode, id: tabadul_domain::AlertId) {
+        let Some(entry) = self.origins.get_mut(origin) else { return };
+        if let Some(keys) = entry.alerts.remove(&id) {
+            for key in &keys.keys {
+                if let Some(ids) = entry.by_key.get_mut(key) {
+                    ids.retain(|other| *other != id);
+                }
+            }
+        }
+    }
+
+    /// The alerts `traveller` may be, on `date` (expired ones left out), computing the
+    /// traveller's keys with each origin's secret.
+    pub fn search(
+        &self,
+        traveller: &TravellerData,
+        date: time::Date,
+        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
+    ) -> Vec<PossibleHit> {
+        let mut found = Vec::new();
+        for (origin, entry) in &self.origins {
+            let keys = traveller_keys(traveller, &secret(origin));
+            let mut matched: std::collections::BTreeMap<tabadul_domain::AlertId, Vec<char>> = Default::default();
+            for key in &keys {
+                for id in entry.by_key.get(key).into_iter().flatten() {
+                    matched.entry(*id).or_default().push(key.chars().next().unwrap_or(' '));
+                }
+            }
+            let traveller_has_year = keys.iter().any(|k| k.starts_with('y'));
+            for (id, kinds) in matched {
+                let alert = &entry.alerts[&id];
+                if alert.expires.is_some_and(|expires| expires < date) {
+                    continue;
+                }
+                let alert_has_year = alert.keys.iter().any(|k| k.starts_with('y'));
+                let year_agrees = !(traveller_has_year && alert_has_year) || kinds.contains(&'y');
+                let on = if kinds.contains(&'d') {
+                    "document"
+                } else if kinds.contains(&'p') && year_agrees {
+                    "name"
+                } else {
+                    continue;
+                };
+                found.push(PossibleHit {
+                    origin: origin.clone(),
+                    alert_id: id,
+                    action: alert.action,
+                    refer_to: alert.refer_to.clone(),
+                    on,
+                });
+            }
+        }
+        found
     }
 }

@@ -21,6 +21,6 @@ mod inbox;
 mod outbox;
 
 pub use envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, Sealed, open, seal};
-pub use hitkeys::{HitKeys, hit_keys, traveller_keys};
+pub use hitkeys::{HitIndex, HitKeys, PossibleHit, TravellerData, hit_keys, traveller_keys};
 pub use inbox::{Accepted, Inbox, PENDING_MAX, Rejection, Replicated};
 pub use outbox::Outbox;

@@ -485,3 +485,37 @@ fn a_hit_level_partner_gets_digests_not_the_person() {
     // Nothing changes: nothing is sent.
     assert!(outbox.reshare(&[], DAY, &revoked, &|p| secret(&iraq, p)).is_empty());
 }
+
+#[test]
+fn a_hit_level_partner_finds_the_person_across_scripts_and_only_them() {
+    let iraq = code("IQ-MOI");
+    let mut world = World::new(5);
+    let mut alert = world.person(AlertId(11), &iraq);
+    alert.category = Category::TraffickingRisk;
+    if let Subject::Person(person) = &mut alert.subject {
+        person.names = vec![PersonName::new("نور عباس التميمي", NameKind::Primary)];
+        person.birth_dates = vec![tabadul_domain::PartialDate::parse("2009-03-02").unwrap()];
+    }
+    let czech = code("CZ-MV");
+    let mut index = tabadul_federation::HitIndex::default();
+    index.insert(&iraq, alert.id, hit_keys(&alert, &secret(&iraq, &czech)));
+    let search = |index: &tabadul_federation::HitIndex, names: &[&str], years: &[i32]| {
+        let traveller = tabadul_federation::TravellerData {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            birth_years: years.to_vec(),
+            ..Default::default()
+        };
+        index.search(&traveller, DAY, &|origin| secret(origin, &czech))
+    };
+    let found = search(&index, &["NOOR ABBAS ALTAMIMI"], &[2009]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].alert_id, found[0].on, found[0].action),
+        (alert.id, "name", tabadul_domain::Action::ProtectAndRefer)
+    );
+    assert!(search(&index, &["NOOR ABBAS ALTAMIMI"], &[1970]).is_empty(), "another generation");
+    assert!(search(&index, &["Noor Novak"], &[2009]).is_empty(), "one name in common is not enough");
+    assert!(search(&index, &["Jan Novak"], &[]).is_empty());
+    index.remove(&iraq, alert.id);
+    assert!(search(&index, &["NOOR ABBAS ALTAMIMI"], &[2009]).is_empty());
+}
