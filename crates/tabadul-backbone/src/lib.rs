@@ -55,6 +55,16 @@ pub fn subject(partner: &AgencyCode, origin: &AgencyCode) -> String {
     format!("{SUBJECT_PREFIX}.{partner}.{origin}")
 }
 
+/// The files of a node's mutual TLS with NATS (PEM).
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The authority that signed the NATS server's certificate.
+    pub ca: std::path::PathBuf,
+    /// The node's certificate and key, which the server verifies.
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
 /// An envelope received, not yet acknowledged.
 pub struct Delivery {
     /// The origin the message names (the receiver verifies the signature against its key).
@@ -81,9 +91,29 @@ impl Backbone {
     /// Connects to NATS at `url` as node `me`, making the stream and the node's consumer if
     /// they are missing.
     pub async fn connect(url: &str, me: AgencyCode) -> Result<Backbone> {
-        let client = async_nats::ConnectOptions::new()
-            .name(format!("tabadul {me}"))
-            .connection_timeout(Duration::from_secs(5))
+        Backbone::connect_with(url, me, None).await
+    }
+
+    /// [`Backbone::connect`] over mutual TLS when `tls` is given: the server's certificate must
+    /// chain to `tls.ca`, and the node shows its own.
+    pub async fn connect_with(url: &str, me: AgencyCode, tls: Option<&Tls>) -> Result<Backbone> {
+        let mut options =
+            async_nats::ConnectOptions::new().name(format!("tabadul {me}")).connection_timeout(Duration::from_secs(5));
+        if let Some(tls) = tls {
+            for path in [&tls.ca, &tls.cert, &tls.key] {
+                if !path.is_file() {
+                    return Err(BackboneError::Connect {
+                        url: url.to_string(),
+                        message: format!("no TLS file {}", path.display()),
+                    });
+                }
+            }
+            options = options
+                .require_tls(true)
+                .add_root_certificates(tls.ca.clone())
+                .add_client_certificate(tls.cert.clone(), tls.key.clone());
+        }
+        let client = options
             .connect(url)
             .await
             .map_err(|e| BackboneError::Connect { url: url.to_string(), message: e.to_string() })?;

@@ -228,3 +228,74 @@ async fn envelopes_reach_their_partner_once_across_restarts_and_forgeries_are_re
     assert!(outcomes.iter().all(|o| matches!(o, Err(Rejection::BadSignature(_)))), "{outcomes:?}");
     assert_eq!(czech_inbox.position(&iraq), 5, "nothing forged was applied");
 }
+
+/// A certificate authority, and certificates it signs, for the mutual TLS test.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "tabadul test CA");
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        for (name, san) in [("server", "127.0.0.1"), ("node", "iq-moi.tabadul.test")] {
+            let params = rcgen::CertificateParams::new(vec![san.to_string()]).unwrap();
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            std::fs::write(dir.path().join(format!("{name}.pem")), cert.pem()).unwrap();
+            std::fs::write(dir.path().join(format!("{name}-key.pem")), key.serialize_pem()).unwrap();
+        }
+        Pki { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_reaches_nats_over_mutual_tls_and_nothing_else_does() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.path().join("nats.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: {:?} }}\ntls {{\n  cert_file: {:?}\n  key_file: {:?}\n  ca_file: {:?}\n  verify: true\n}}\n",
+            dir.path().join("js"),
+            pki.path("server.pem"),
+            pki.path("server-key.pem"),
+            pki.path("ca.pem"),
+        ),
+    )
+    .unwrap();
+    let mut child =
+        Command::new(nats_binary()).arg("-c").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("tls://127.0.0.1:{port}");
+    let tls =
+        tabadul_backbone::Tls { ca: pki.path("ca.pem"), cert: pki.path("node.pem"), key: pki.path("node-key.pem") };
+    let node = Backbone::connect_with(&url, code("CZ-MV"), Some(&tls)).await;
+    // Without a client certificate, or without TLS at all: refused.
+    let plain = Backbone::connect(&format!("nats://127.0.0.1:{port}"), code("CZ-MV")).await;
+    let missing = tabadul_backbone::Tls { cert: pki.path("nothing.pem"), ..tls.clone() };
+    let no_file = Backbone::connect_with(&url, code("CZ-MV"), Some(&missing)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let node = node.expect("the node connects over mutual TLS");
+    assert_eq!(node.me().as_str(), "CZ-MV");
+    assert!(plain.is_err(), "a client without a certificate got in");
+    assert!(no_file.err().unwrap().to_string().contains("no TLS file"));
+}
