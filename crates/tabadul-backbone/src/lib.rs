@@ -14,6 +14,8 @@
 //! The backbone carries bytes and proves nothing: the receiver verifies every envelope
 //! ([`tabadul_federation::open`]) against the keys of its partner nodes.
 
+pub mod throwaway;
+
 use std::time::Duration;
 
 use async_nats::HeaderMap;
@@ -77,6 +79,12 @@ impl Delivery {
     /// Tells JetStream that the envelope was applied: it is not delivered again.
     pub async fn ack(self) -> Result<()> {
         self.message.ack().await.map_err(jetstream_error)
+    }
+
+    /// Tells JetStream that the envelope could not be applied yet (it came early): it is
+    /// delivered again.
+    pub async fn nak(self) -> Result<()> {
+        self.message.ack_with(jetstream::AckKind::Nak(Some(Duration::from_millis(200)))).await.map_err(jetstream_error)
     }
 }
 

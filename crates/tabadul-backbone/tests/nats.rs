@@ -3,11 +3,12 @@
 //! nobody else, once, verified, across a restart of the receiving node and of NATS itself.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
+use tabadul_backbone::throwaway::Nats;
 use tabadul_backbone::{Backbone, Delivery};
 use tabadul_domain::{
     AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, HandlingCode, NameKind, Person, PersonName,
@@ -17,76 +18,6 @@ use tabadul_federation::{Accepted, Envelope, Inbox, Outbox, Rejection, RemoveRea
 
 const DAY: time::Date = time::macros::date!(2026 - 11 - 29);
 const WAIT: Duration = Duration::from_millis(500);
-
-/// A nats-server with JetStream in a temporary folder, on a free port.
-struct Nats {
-    binary: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Nats {
-    fn start() -> Nats {
-        let binary = nats_binary();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut nats = Nats { binary, dir: tempfile::tempdir().unwrap(), port, child: None };
-        nats.run();
-        nats
-    }
-
-    fn run(&mut self) {
-        let store = self.dir.path().join("jetstream");
-        let child = Command::new(&self.binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(&store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("nats-server did not listen on port {}", self.port);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn nats_binary() -> PathBuf {
-    let known = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].map(PathBuf::from);
-    if let Some(found) = known.iter().find(|p| p.exists()) {
-        return found.clone();
-    }
-    let lock = std::fs::File::create(std::env::temp_dir().join("tabadul-apt.lock")).unwrap();
-    lock.lock().unwrap();
-    if !Path::new("/usr/sbin/nats-server").exists() {
-        for args in [&["update"][..], &["install", "-y", "--no-install-recommends", "nats-server"][..]] {
-            let status = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status().unwrap();
-            assert!(status.success(), "apt-get {args:?} failed: install nats-server");
-        }
-    }
-    PathBuf::from("/usr/sbin/nats-server")
-}
 
 fn code(text: &str) -> AgencyCode {
     AgencyCode::new(text).unwrap()
@@ -168,7 +99,7 @@ async fn drain(backbone: &Backbone, inbox: &mut Inbox) -> Vec<Result<Accepted, R
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn envelopes_reach_their_partner_once_across_restarts_and_forgeries_are_refused() {
-    let mut nats = Nats::start();
+    let mut nats = Nats::start().expect("start nats-server");
     let iraq = code("IQ-MOI");
     let mut origin = Origin {
         outbox: Outbox::new(iraq.clone(), [code("CZ-MV"), code("GB-HO")]),
@@ -204,7 +135,7 @@ async fn envelopes_reach_their_partner_once_across_restarts_and_forgeries_are_re
     // published afterwards arrives.
     nats.stop();
     assert!(Backbone::connect(&nats.url(), code("CZ-MV")).await.is_err());
-    nats.run();
+    nats.run().unwrap();
     let origin_backbone = Backbone::connect(&nats.url(), iraq.clone()).await.unwrap();
     origin.backbone = origin_backbone;
     let mut karim_again = karim.clone();
@@ -276,8 +207,13 @@ async fn a_node_reaches_nats_over_mutual_tls_and_nothing_else_does() {
         ),
     )
     .unwrap();
-    let mut child =
-        Command::new(nats_binary()).arg("-c").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(tabadul_backbone::throwaway::nats_binary().unwrap())
+        .arg("-c")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     for _ in 0..100 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use crate::{AgencyCode, Agreement, Alert, Category, SharingLevel};
 
 /// What a viewer sees of an alert. Ordered: `Hidden` < `HitOnly` < `Full`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Visibility {
     Hidden,
     HitOnly,

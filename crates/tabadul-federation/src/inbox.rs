@@ -27,10 +27,11 @@ pub enum Rejection {
 }
 
 /// What a partner holds of an origin's alert.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "level", rename_all = "kebab-case")]
 pub enum Replicated {
-    Full(Box<Alert>),
-    Hit(HitKeys),
+    Full { alert: Box<Alert> },
+    Hit { keys: HitKeys },
 }
 
 /// What became of an envelope that was accepted.
@@ -45,25 +46,30 @@ pub enum Accepted {
 }
 
 /// One origin's stream as the partner has applied it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct OriginState {
     /// The next number to apply (all before it are applied).
     next: u64,
     /// Early envelopes, by number. Not durable: lost on restart, asked for again.
+    #[serde(skip)]
     pending: BTreeMap<u64, Envelope>,
     alerts: BTreeMap<AlertId, (u64, Replicated)>,
 }
 
-/// The partner node's replicas of its origins' streams.
-#[derive(Debug, Clone)]
+/// The partner node's replicas of its origins' streams (serialisable without the early
+/// envelopes, which are not durable).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Inbox {
     me: AgencyCode,
     origins: BTreeMap<AgencyCode, OriginState>,
+    /// Envelopes applied since [`Inbox::take_applied`] was last called, in order.
+    #[serde(skip)]
+    applied: Vec<Envelope>,
 }
 
 impl Inbox {
     pub fn new(me: AgencyCode) -> Inbox {
-        Inbox { me, origins: BTreeMap::new() }
+        Inbox { me, origins: BTreeMap::new(), applied: Vec::new() }
     }
 
     /// Takes an opened (verified) envelope.
@@ -101,13 +107,16 @@ impl Inbox {
             }
             return Ok(Accepted::Early { missing_from: state.next });
         }
-        apply(state, envelope);
-        let mut applied = 1;
-        while let Some(next) = state.pending.remove(&state.next) {
-            apply(state, next);
-            applied += 1;
+        let mut applied = vec![envelope];
+        while let Some(next) = state.pending.remove(&(applied.last().map_or(0, |e| e.seq) + 1)) {
+            applied.push(next);
         }
-        Ok(Accepted::Applied(applied))
+        for envelope in &applied {
+            apply(state, envelope.clone());
+        }
+        let count = applied.len();
+        self.applied.extend(applied);
+        Ok(Accepted::Applied(count))
     }
 
     /// The origin announced the last number it sent: the number to ask again from, if this
@@ -121,6 +130,12 @@ impl Inbox {
     /// the state, with the alerts.
     pub fn position(&self, origin: &AgencyCode) -> u64 {
         self.origins.get(origin).map_or(1, |s| s.next)
+    }
+
+    /// The envelopes applied since the last call, in order: what the node mirrors into its
+    /// store (the alerts its checks search).
+    pub fn take_applied(&mut self) -> Vec<Envelope> {
+        std::mem::take(&mut self.applied)
     }
 
     /// Forgets what is not durable (a restart): the early envelopes.
@@ -151,10 +166,10 @@ fn apply(state: &mut OriginState, envelope: Envelope) {
     }
     match envelope.payload {
         Payload::Full { alert } => {
-            state.alerts.insert(id, (envelope.alert_version, Replicated::Full(alert)));
+            state.alerts.insert(id, (envelope.alert_version, Replicated::Full { alert }));
         }
         Payload::Hit { keys } => {
-            state.alerts.insert(id, (envelope.alert_version, Replicated::Hit(keys)));
+            state.alerts.insert(id, (envelope.alert_version, Replicated::Hit { keys }));
         }
         Payload::Remove { .. } => {
             state.alerts.remove(&id);

@@ -9,7 +9,7 @@ use crate::envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason};
 use crate::hitkeys::hit_keys;
 
 /// One partner's stream.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Stream {
     /// Every envelope sent, in order (`log[i].seq == i + 1`): what a partner that missed some
     /// asks for again. (A node keeps it in its store; here it is the logic's own copy.)
@@ -18,8 +18,8 @@ struct Stream {
     shared: BTreeMap<AlertId, Visibility>,
 }
 
-/// The origin node's outbox.
-#[derive(Debug, Clone)]
+/// The origin node's outbox (serialisable, so that a node keeps it between runs).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Outbox {
     origin: AgencyCode,
     streams: BTreeMap<AgencyCode, Stream>,
@@ -33,6 +33,13 @@ impl Outbox {
 
     pub fn origin(&self) -> &AgencyCode {
         &self.origin
+    }
+
+    /// Adds a partner (a new agreement party); an existing one keeps its stream.
+    pub fn add_partner(&mut self, partner: AgencyCode) {
+        if partner != self.origin {
+            self.streams.entry(partner).or_default();
+        }
     }
 
     pub fn partners(&self) -> impl Iterator<Item = &AgencyCode> {

@@ -316,8 +316,8 @@ impl World {
             .alerts()
             .map(|(origin, id, replicated)| {
                 let held = match replicated {
-                    Replicated::Full(alert) => format!("full {}", serde_json::to_string(alert).unwrap()),
-                    Replicated::Hit(keys) => format!("hit {}", serde_json::to_string(keys).unwrap()),
+                    Replicated::Full { alert } => format!("full {}", serde_json::to_string(alert).unwrap()),
+                    Replicated::Hit { keys } => format!("hit {}", serde_json::to_string(keys).unwrap()),
                 };
                 (origin.to_string(), id.0, held)
             })
