@@ -50,6 +50,11 @@ impl NodeKey {
     }
 
     /// The public key, 64 hexadecimal digits: what partners use to verify receipts.
+    /// The ed25519 key itself: the node signs its replication envelopes with it too.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
     pub fn public_hex(&self) -> String {
         hex::encode(self.signing.verifying_key().to_bytes())
     }

@@ -74,6 +74,9 @@ pub enum Command {
     /// lost: every record copied verbatim, then counts, sequence numbers and the audit chain
     /// verified on the copy.
     Migrate(MigrateArgs),
+    /// Exchange alert changes with the partner nodes of [federation] over NATS JetStream: publish
+    /// this node's, apply theirs (signed, in order, once).
+    Federate(FederateArgs),
     /// Measure the matcher on labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -411,6 +414,16 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct FederateArgs {
+    /// Print this node's public key (hex), for its partners' configuration, and stop.
+    #[arg(long)]
+    pub show_key: bool,
+    /// Keep exchanging, a round every two seconds, until stopped.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

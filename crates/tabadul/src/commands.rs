@@ -88,6 +88,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::User(command) => users(&cx, command),
         Command::Demo(args) => crate::commands::demo(&cx, args.alerts_per_agency),
         Command::Migrate(args) => crate::migrate::run(&cx, &args),
+        Command::Federate(args) => crate::federate::run(&cx, &args),
         Command::Eval(command) => crate::eval::run(command),
         Command::Bench(args) => crate::bench::run(args),
     }

@@ -14,6 +14,14 @@
 //!
 //! [import]
 //! batch_size = 1000        # alerts per transaction
+//!
+//! [federation]             # replication with partner nodes over NATS JetStream
+//! nats = "nats://nats.example:4222"
+//! # tls = { ca = "ca.pem", cert = "node.pem", key = "node-key.pem" }   # mutual TLS
+//! [[federation.partners]]
+//! agency = "CZ-MV"
+//! key = "<its node's public key, hex>"
+//! secret = "<32 bytes hex, shared with it: the hit keys' secret>"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -37,6 +45,84 @@ pub struct RawConfig {
     node: RawNode,
     #[serde(default)]
     import: RawImport,
+    #[serde(default)]
+    federation: Option<RawFederation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFederation {
+    nats: String,
+    #[serde(default)]
+    tls: Option<RawTls>,
+    #[serde(default)]
+    partners: Vec<RawPartner>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPartner {
+    agency: String,
+    key: String,
+    secret: String,
+}
+
+/// A partner node: its agency, the public key its envelopes are verified with, and the secret
+/// of the hit keys exchanged with it.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub agency: AgencyCode,
+    pub key: [u8; 32],
+    pub secret: [u8; 32],
+}
+
+/// The validated `[federation]` section.
+#[derive(Debug, Clone)]
+pub struct Federation {
+    pub nats: String,
+    pub tls: Option<tabadul_backbone::Tls>,
+    pub partners: Vec<Partner>,
+}
+
+impl Serialize for Federation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Never the secrets.
+        let partners: Vec<String> = self.partners.iter().map(|p| p.agency.to_string()).collect();
+        serde_json::json!({ "nats": self.nats, "tls": self.tls.is_some(), "partners": partners }).serialize(serializer)
+    }
+}
+
+fn hex32(what: &str, text: &str) -> Result<[u8; 32]> {
+    let bytes = hex::decode(text.trim()).with_context(|| format!("{what} is not hex"))?;
+    bytes.try_into().map_err(|_| anyhow::anyhow!("{what} must be 32 bytes (64 hex digits)"))
+}
+
+impl RawFederation {
+    fn validate(self) -> Result<Federation> {
+        if !(self.nats.starts_with("nats://") || self.nats.starts_with("tls://")) {
+            bail!("[federation] nats must be a nats:// or tls:// URL");
+        }
+        let partners = self
+            .partners
+            .into_iter()
+            .map(|p| {
+                let agency = AgencyCode::new(&p.agency).context("check [[federation.partners]] agency")?;
+                let key = hex32(&format!("the key of partner {agency}"), &p.key)?;
+                let secret = hex32(&format!("the secret shared with {agency}"), &p.secret)?;
+                Ok(Partner { agency, key, secret })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tls = self.tls.map(|t| tabadul_backbone::Tls { ca: t.ca, cert: t.cert, key: t.key });
+        Ok(Federation { nats: self.nats, tls, partners })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +158,8 @@ pub struct Config {
     /// The node's signing key (for check receipts): `[node] key`, else the store's path with
     /// `.key` added (`tabadul.key` for a database).
     pub key_path: PathBuf,
+    /// Replication with partner nodes, if configured.
+    pub federation: Option<Federation>,
 }
 
 impl RawConfig {
@@ -95,6 +183,7 @@ impl RawConfig {
             store: RawStore { path, url },
             node: RawNode { agency, key },
             import: RawImport { batch_size },
+            federation,
         } = self;
         let store = match (db_override, path, url) {
             (Some(db), _, _) => StoreLocation::parse(&db),
@@ -111,7 +200,8 @@ impl RawConfig {
             bail!("[import] batch_size must be from 1 to {}", tabadul_store::WRITES_PER_BATCH_MAX);
         }
         let key_path = key.unwrap_or_else(|| store.default_key_path());
-        Ok(Config { file, store, default_agency, import_batch_size, key_path })
+        let federation = federation.map(RawFederation::validate).transpose().context("check [federation]")?;
+        Ok(Config { file, store, default_agency, import_batch_size, key_path, federation })
     }
 }
 
@@ -158,5 +248,20 @@ mod tests {
         assert!(validate("[store]\npath = \"a.db\"\nurl = \"postgres://h/d\"").is_err());
         assert!(validate("[store]\nurl = \"mysql://h/d\"").is_err());
         assert!(validate("[store]\nurl = \"postgres://h:notaport/d\"").is_err());
+    }
+
+    #[test]
+    fn federation_names_partners_with_their_keys_and_never_shows_a_secret() {
+        let hex = "ab".repeat(32);
+        let text = format!(
+            "[federation]\nnats = \"nats://127.0.0.1:4222\"\n[[federation.partners]]\nagency = \"cz-mv\"\nkey = \"{hex}\"\nsecret = \"{}\"",
+            "cd".repeat(32)
+        );
+        let config = validate(&text).unwrap();
+        let federation = config.federation.as_ref().unwrap();
+        assert_eq!(federation.partners[0].agency.as_str(), "CZ-MV");
+        assert!(!serde_json::to_string(&config).unwrap().contains("cdcd"));
+        assert!(validate(&text.replace("nats://", "http://")).is_err());
+        assert!(validate(&text.replace(&hex, "abcd")).is_err());
     }
 }

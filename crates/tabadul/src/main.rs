@@ -18,6 +18,7 @@ mod cli;
 mod commands;
 mod config;
 mod eval;
+mod federate;
 mod generate;
 mod migrate;
 mod output;

@@ -1,0 +1,291 @@
+//! `tabadul federate`: replication with the partner nodes of `[federation]`, over NATS
+//! JetStream. One round publishes this node's changes since the last round (and, when the
+//! agreements changed, what partners gain or must forget), then applies what partners sent:
+//! their alerts shared in full go into this node's store (read-only to its users: they belong
+//! to another agency), so that its checks find them; hit-level keys are kept in the state.
+//!
+//! The state between rounds (the outbox streams, the replica positions, how far the change
+//! log was published) is kept in a file beside the node key, `<key>.federation.json`, written
+//! whole and renamed into place. A round that stops half-way publishes again what it had
+//! published (JetStream keeps one copy) and applies again nothing twice (the replica's
+//! positions are saved only with what was written to the store).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use tabadul_audit::AuditDraft;
+use tabadul_backbone::Backbone;
+use tabadul_domain::{AgencyCode, Alert};
+use tabadul_federation::{Accepted, Inbox, Outbox, Payload, Rejection, RemoveReason, open, seal};
+use tabadul_node::{Node, NodeKey};
+use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store};
+
+use crate::cli::FederateArgs;
+use crate::commands::Session;
+use crate::config::Federation;
+use crate::output;
+
+/// The operation of the audit entries of what replication writes.
+const FEDERATION_APPLY: &str = "federation.apply";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    agency: AgencyCode,
+    /// The change-log number of this node's agency published through.
+    published_through: u64,
+    /// The agreements as last shared by (their JSON), to notice a change.
+    agreements: String,
+    outbox: Outbox,
+    inbox: Inbox,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Round {
+    published: usize,
+    applied: usize,
+    duplicates: usize,
+    waiting: usize,
+    rejected: Vec<String>,
+}
+
+fn state_path(key_path: &Path) -> PathBuf {
+    let mut name = key_path.as_os_str().to_owned();
+    name.push(".federation.json");
+    PathBuf::from(name)
+}
+
+fn load(path: &Path, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<State> {
+    let mut state = if path.exists() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let state: State = serde_json::from_str(&text).with_context(|| format!("read {}", path.display()))?;
+        if &state.agency != agency {
+            bail!("{} is the federation state of {}, not of {agency}", path.display(), state.agency);
+        }
+        state
+    } else {
+        State {
+            agency: agency.clone(),
+            published_through: 0,
+            agreements: String::new(),
+            outbox: Outbox::new(agency.clone(), []),
+            inbox: Inbox::new(agency.clone()),
+        }
+    };
+    for partner in partners {
+        state.outbox.add_partner(partner.clone());
+    }
+    Ok(state)
+}
+
+fn save(path: &Path, state: &State) -> Result<()> {
+    let temporary = path.with_extension("json.tmp");
+    let text = serde_json::to_vec(state)?;
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&temporary).with_context(|| format!("write {}", temporary.display()))?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path).with_context(|| format!("write {}", path.display()))
+}
+
+pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
+    let key = crate::check::node_key(&cx.config.key_path)?;
+    if args.show_key {
+        say!("{}", key.public_hex());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let federation = cx.config.federation.clone().context("there is no [federation] section in the configuration")?;
+    let agency = cx.config.default_agency.clone().context("the node's agency is [node] agency in the configuration")?;
+    let node = cx.node()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("start the federation runtime")?;
+    let path = state_path(&cx.config.key_path);
+    let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
+    let mut state = load(&path, &agency, &partners)?;
+    let rounds = if args.follow { u64::MAX } else { 1 };
+    for round_number in 0..rounds {
+        let round = runtime.block_on(round(&node, &key, &federation, &mut state, &path))?;
+        if cx.json {
+            output::json(&round)?;
+        } else if !args.follow || round.published + round.applied + round.rejected.len() > 0 {
+            say!(
+                "published {} envelopes; applied {} ({} already had, {} waiting for earlier ones); refused {}",
+                round.published,
+                round.applied,
+                round.duplicates,
+                round.waiting,
+                round.rejected.len()
+            );
+            for why in &round.rejected {
+                say!("  refused: {why}");
+            }
+        }
+        if args.follow && round_number + 1 < rounds {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut State, path: &Path) -> Result<Round> {
+    let backbone = Backbone::connect_with(&federation.nats, state.agency.clone(), federation.tls.as_ref())
+        .await
+        .context("connect to the backbone")?;
+    let secrets: BTreeMap<AgencyCode, [u8; 32]> =
+        federation.partners.iter().map(|p| (p.agency.clone(), p.secret)).collect();
+    let secret = |partner: &AgencyCode| secrets.get(partner).copied().unwrap_or([0; 32]);
+    let store = node.store();
+    let today = node.today();
+    let agreements = store.agreements()?;
+    let mut round = Round::default();
+
+    // This node's changes since the last round.
+    loop {
+        let changes = store.changes(&state.agency, state.published_through, 500)?;
+        let Some(last) = changes.last().map(|c| c.seq) else { break };
+        for change in &changes {
+            let reason = if change.op == ChangeOp::Expire { RemoveReason::Expired } else { RemoveReason::Deleted };
+            let envelopes = state.outbox.change(
+                change.alert_id,
+                change.version,
+                change.alert.as_ref(),
+                reason,
+                today,
+                &agreements,
+                &secret,
+            );
+            round.published += publish(&backbone, key, &envelopes).await?;
+        }
+        state.published_through = last;
+        save(path, state)?;
+    }
+    // Agreements made or revoked since: what partners gain or must forget.
+    let fingerprint = format!("{today}:{}", serde_json::to_string(&agreements)?);
+    if fingerprint != state.agreements {
+        let alerts = own_alerts(store, &state.agency)?;
+        let envelopes = state.outbox.reshare(&alerts, today, &agreements, &secret);
+        round.published += publish(&backbone, key, &envelopes).await?;
+        state.agreements = fingerprint;
+        save(path, state)?;
+    }
+
+    // What partners sent.
+    let keys: BTreeMap<AgencyCode, ed25519_dalek::VerifyingKey> = federation
+        .partners
+        .iter()
+        .filter_map(|p| Some((p.agency.clone(), ed25519_dalek::VerifyingKey::from_bytes(&p.key).ok()?)))
+        .collect();
+    loop {
+        let deliveries = backbone.fetch(200, Duration::from_millis(500)).await.context("fetch from the backbone")?;
+        if deliveries.is_empty() {
+            break;
+        }
+        for delivery in deliveries {
+            let delivery = match delivery {
+                Ok(delivery) => delivery,
+                Err(error) => {
+                    round.rejected.push(error.to_string());
+                    continue;
+                }
+            };
+            let outcome = open(&delivery.sealed, &delivery.origin, &|agency| keys.get(agency).copied())
+                .and_then(|envelope| state.inbox.receive(envelope));
+            match outcome {
+                Ok(Accepted::Applied(_)) => {
+                    let applied = state.inbox.take_applied();
+                    round.applied += applied.len();
+                    mirror(store, node, &applied)?;
+                    save(path, state)?;
+                    delivery.ack().await?;
+                }
+                Ok(Accepted::Duplicate) => {
+                    round.duplicates += 1;
+                    delivery.ack().await?;
+                }
+                Ok(Accepted::Early { .. }) => {
+                    round.waiting += 1;
+                    delivery.nak().await?;
+                }
+                Err(rejection) => {
+                    log_rejection(store, node, &rejection)?;
+                    round.rejected.push(rejection.to_string());
+                    delivery.ack().await?;
+                }
+            }
+        }
+    }
+    Ok(round)
+}
+
+async fn publish(backbone: &Backbone, key: &NodeKey, envelopes: &[tabadul_federation::Envelope]) -> Result<usize> {
+    for envelope in envelopes {
+        let sealed = seal(envelope, key.signing_key());
+        backbone.publish(envelope, &sealed).await.context("publish to the backbone")?;
+    }
+    Ok(envelopes.len())
+}
+
+fn own_alerts(store: &dyn Store, agency: &AgencyCode) -> Result<Vec<(Alert, u64)>> {
+    let mut alerts = Vec::new();
+    let mut filter = AlertFilter { owner: Some(agency.clone()), ..AlertFilter::default() };
+    loop {
+        let page = store.alerts(&filter)?;
+        let Some(last) = page.last().map(|s| s.alert.id) else { break };
+        alerts.extend(page.into_iter().map(|s| (s.alert, s.version)));
+        filter.after = Some(last);
+    }
+    Ok(alerts)
+}
+
+/// Writes applied envelopes into the node's store: a partner's alert shared in full is kept
+/// as it is (its owner stays the partner's agency, so that only the owner may change it), a
+/// removal removes it. Each write is audited.
+fn mirror(store: &dyn Store, node: &Node, applied: &[tabadul_federation::Envelope]) -> Result<()> {
+    for envelope in applied {
+        let held = store.alert(envelope.alert_id)?;
+        let write = match (&envelope.payload, held) {
+            (Payload::Full { alert }, None) => AlertWrite::Create((**alert).clone()),
+            (Payload::Full { alert }, Some(held)) => {
+                AlertWrite::Update { alert: (**alert).clone(), expected_version: held.version }
+            }
+            (Payload::Hit { .. } | Payload::Remove { .. }, Some(held)) => AlertWrite::Remove {
+                owner: held.alert.owner.clone(),
+                id: envelope.alert_id,
+                expected_version: None,
+                op: ChangeOp::Delete,
+            },
+            (Payload::Hit { .. } | Payload::Remove { .. }, None) => continue,
+        };
+        let audit = draft(node, FEDERATION_APPLY, &envelope.origin).targets([envelope.alert_id]).details(
+            serde_json::json!({ "origin": envelope.origin, "seq": envelope.seq, "version": envelope.alert_version })
+                .to_string(),
+        );
+        let at = tabadul_domain::unix_us(node.now());
+        store.write_alerts(&[write], at, audit).with_context(|| format!("apply alert {}", envelope.alert_id))?;
+    }
+    Ok(())
+}
+
+fn log_rejection(store: &dyn Store, node: &Node, rejection: &Rejection) -> Result<()> {
+    let origin = match rejection {
+        Rejection::UnknownOrigin(origin) | Rejection::BadSignature(origin) => origin.to_string(),
+        Rejection::NotOwner { origin, .. } => origin.to_string(),
+        Rejection::NotForUs(_) | Rejection::Malformed(_) => String::new(),
+    };
+    let audit = AuditDraft::new(node.now(), "federation", None, "federation.refuse")
+        .details(serde_json::json!({ "origin": origin, "why": rejection.to_string() }).to_string());
+    store.append_audit(audit)?;
+    Ok(())
+}
+
+fn draft(node: &Node, operation: &str, origin: &AgencyCode) -> AuditDraft {
+    AuditDraft::new(node.now(), "federation", Some(origin.as_str()), operation)
+}

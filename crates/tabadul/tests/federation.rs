@@ -1,0 +1,109 @@
+//! Two nodes, Iraq's and the Czech Republic's, each with its own store, exchange alerts over a
+//! real nats-server (started here, installed from Debian when missing) with `tabadul federate`:
+//! what the memorandum shares in full reaches the Czech node and its border checks, across
+//! scripts; only Iraq changes it; a deletion reaches the partner; nothing is applied twice.
+
+mod common;
+
+use common::Node;
+use tabadul_backbone::throwaway::Nats;
+
+const SECRET: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+fn set_up(node: &Node) {
+    node.ok(&["init"]);
+    node.ok(&["agency", "add", "IQ-MOI", "--country", "IQ", "--name", "Ministry of Interior"]);
+    node.ok(&["agency", "add", "CZ-MV", "--country", "CZ", "--name", "Ministerstvo vnitra"]);
+    let share = "wanted-for-arrest=full,trafficking-risk=hit";
+    node.ok(&["agreement", "add", "--title", "Iraq-Czech MoU", "--party", "IQ-MOI", "--party", "CZ-MV"]
+        .into_iter()
+        .chain(["--share", share, "--from", "2026-01-01", "--legal-ref", "MoU 2026/4"])
+        .collect::<Vec<_>>());
+}
+
+fn configure(node: &Node, me: &str, nats: &str, partner: &str, partner_key: &str) {
+    let text = format!(
+        "[node]\nagency = \"{me}\"\n[federation]\nnats = \"{nats}\"\n[[federation.partners]]\nagency = \"{partner}\"\nkey = \"{partner_key}\"\nsecret = \"{SECRET}\"\n"
+    );
+    std::fs::write(node.dir.path().join("tabadul.toml"), text).unwrap();
+}
+
+fn czech_check(node: &Node) -> serde_json::Value {
+    let answer = node.json(&[
+        "check",
+        "--agency",
+        "CZ-MV",
+        "--post",
+        "PRG-AIRPORT",
+        "--name",
+        "Ali Hassan al-Shammari",
+        "--birth-date",
+        "1988-03-15",
+    ]);
+    answer["check"]["result"]["persons"].clone()
+}
+
+#[test]
+fn two_nodes_share_what_their_memorandum_says_over_nats() {
+    let nats = Nats::start().expect("start nats-server");
+    let (iraq, czech) = (Node::new(), Node::new());
+    set_up(&iraq);
+    set_up(&czech);
+    let iraq_key = iraq.ok(&["federate", "--show-key"]).trim().to_string();
+    let czech_key = czech.ok(&["federate", "--show-key"]).trim().to_string();
+    assert_eq!(iraq_key.len(), 64);
+    configure(&iraq, "IQ-MOI", &nats.url(), "CZ-MV", &czech_key);
+    configure(&czech, "CZ-MV", &nats.url(), "IQ-MOI", &iraq_key);
+
+    let added = iraq.json(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "wanted-for-arrest",
+        "--name",
+        "علي حسن الشمري",
+        "--birth-date",
+        "1988-03-15",
+        "--nationality",
+        "IQ",
+        "--marker",
+        "armed",
+    ]);
+    let id = added["alert"]["id"].as_str().unwrap().to_string();
+    iraq.ok(&["alert", "add", "--agency", "IQ-MOI", "--category", "trafficking-risk", "--name", "نور عباس التميمي"]);
+    // Before replication, the Czech node knows nothing of it.
+    assert_eq!(czech_check(&czech).as_array().unwrap().len(), 0);
+
+    let published = iraq.json(&["federate"]);
+    assert_eq!(published["published"], 2, "{published}");
+    let applied = czech.json(&["federate"]);
+    assert_eq!(
+        (applied["applied"].as_u64(), applied["rejected"].as_array().map(Vec::len)),
+        (Some(2), Some(0)),
+        "{applied}"
+    );
+
+    // The Czech officer's check finds Iraq's wanted man, written in Arabic script.
+    let persons = czech_check(&czech);
+    assert_eq!(persons.as_array().unwrap().len(), 1, "{persons:#}");
+    assert_eq!((persons[0]["owner"].as_str(), persons[0]["alert_id"].as_str()), (Some("IQ-MOI"), Some(id.as_str())));
+    assert_eq!(persons[0]["level"], "full");
+    // It stays Iraq's: the Czech node cannot change it.
+    let refused = czech.fails(&["alert", "delete", &id, "--agency", "CZ-MV"]);
+    assert!(refused.contains("IQ-MOI"), "{refused}");
+    // Another round brings nothing new.
+    assert_eq!(czech.json(&["federate"])["applied"], 0);
+
+    // Iraq deletes the alert: gone from the Czech node after the next rounds.
+    iraq.ok(&["alert", "delete", &id, "--agency", "IQ-MOI"]);
+    assert_eq!(iraq.json(&["federate"])["published"], 1);
+    assert_eq!(czech.json(&["federate"])["applied"], 1);
+    assert_eq!(czech_check(&czech).as_array().unwrap().len(), 0);
+    // Every write of replication is in the Czech audit log, which verifies.
+    let entries = czech.json(&["audit", "list", "--limit", "1000"]);
+    let applies = entries.as_array().unwrap().iter().filter(|e| e["operation"] == "federation.apply").count();
+    assert_eq!(applies, 2);
+    assert!(czech.ok(&["audit", "verify"]).starts_with("audit log intact"));
+}
