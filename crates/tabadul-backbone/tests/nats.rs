@@ -14,7 +14,7 @@ use tabadul_domain::{
     AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, HandlingCode, NameKind, Person, PersonName,
     SharingLevel, Subject,
 };
-use tabadul_federation::{Accepted, Envelope, Inbox, Outbox, Rejection, RemoveReason, open, seal};
+use tabadul_federation::{Accepted, Envelope, Inbox, Outbox, Rejection, RemoveReason, Sharing, open, seal};
 
 const DAY: time::Date = time::macros::date!(2026 - 11 - 29);
 const WAIT: Duration = Duration::from_millis(500);
@@ -70,8 +70,13 @@ struct Origin {
 
 impl Origin {
     async fn change(&mut self, id: u128, version: u64, alert: Option<&Alert>) -> Vec<Envelope> {
-        let envelopes =
-            self.outbox.change(AlertId(id), version, alert, RemoveReason::Deleted, DAY, &agreements(), &|_| [9; 32]);
+        let envelopes = self.outbox.change(
+            AlertId(id),
+            version,
+            alert,
+            RemoveReason::Deleted,
+            &Sharing { date: DAY, agreements: &agreements(), secret: &|_| [9; 32] },
+        );
         for envelope in &envelopes {
             let sealed = seal(envelope, &key_of(&code("IQ-MOI")));
             self.backbone.publish(envelope, &sealed).await.unwrap();

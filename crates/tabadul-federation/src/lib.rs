@@ -23,4 +23,4 @@ mod outbox;
 pub use envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, Sealed, open, seal};
 pub use hitkeys::{HitIndex, HitKeys, PossibleHit, TravellerData, hit_keys, traveller_keys};
 pub use inbox::{Accepted, Inbox, PENDING_MAX, Rejection, Replicated};
-pub use outbox::Outbox;
+pub use outbox::{Outbox, Sharing};

@@ -8,6 +8,15 @@ use tabadul_domain::{AgencyCode, Agreement, Alert, AlertId, SharingTable, Visibi
 use crate::envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason};
 use crate::hitkeys::hit_keys;
 
+/// What decides what a partner may hold: the day, the agreements in force, and the secret of
+/// the hit keys shared with each partner.
+#[derive(Clone, Copy)]
+pub struct Sharing<'a> {
+    pub date: time::Date,
+    pub agreements: &'a [Agreement],
+    pub secret: &'a dyn Fn(&AgencyCode) -> [u8; 32],
+}
+
 /// One partner's stream.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Stream {
@@ -61,53 +70,39 @@ impl Outbox {
     }
 
     /// A change to one of the origin's alerts: `alert` as it is now (`None` once removed, for
-    /// `reason`) at `version`. Gives each partner what it may now hold of it, on `date` under
-    /// `agreements`; `secret` gives the hit-key secret shared with a partner.
-    #[allow(clippy::too_many_arguments)]
+    /// `reason`) at `version`. Gives each partner what it may now hold of it under `sharing`.
     pub fn change(
         &mut self,
         id: AlertId,
         version: u64,
         alert: Option<&Alert>,
         reason: RemoveReason,
-        date: time::Date,
-        agreements: &[Agreement],
-        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
+        sharing: &Sharing<'_>,
     ) -> Vec<Envelope> {
-        self.emit(id, version, alert, reason, date, agreements, secret, false)
+        self.emit(id, version, alert, reason, sharing, false)
     }
 
     /// Agreements changed (made, revoked, ended) or a day passed: every alert of the origin is
     /// looked at again, with its version, and each partner whose level changed is told what it
     /// gains or must forget.
-    pub fn reshare(
-        &mut self,
-        alerts: &[(Alert, u64)],
-        date: time::Date,
-        agreements: &[Agreement],
-        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
-    ) -> Vec<Envelope> {
+    pub fn reshare(&mut self, alerts: &[(Alert, u64)], sharing: &Sharing<'_>) -> Vec<Envelope> {
         let reason = RemoveReason::NoLongerShared;
         alerts
             .iter()
-            .flat_map(|(alert, version)| {
-                self.emit(alert.id, *version, Some(alert), reason, date, agreements, secret, true)
-            })
+            .flat_map(|(alert, version)| self.emit(alert.id, *version, Some(alert), reason, sharing, true))
             .collect()
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn emit(
         &mut self,
         id: AlertId,
         version: u64,
         alert: Option<&Alert>,
         reason: RemoveReason,
-        date: time::Date,
-        agreements: &[Agreement],
-        secret: &dyn Fn(&AgencyCode) -> [u8; 32],
+        sharing: &Sharing<'_>,
         only_changed: bool,
     ) -> Vec<Envelope> {
+        let Sharing { date, agreements, secret } = *sharing;
         if alert.is_some_and(|a| a.owner != self.origin || a.id != id) {
             return Vec::new();
         }

@@ -14,7 +14,8 @@ use tabadul_domain::{
     SharingLevel, SharingTable, Subject, Visibility,
 };
 use tabadul_federation::{
-    Accepted, Envelope, Inbox, Outbox, Payload, Rejection, RemoveReason, Replicated, Sealed, hit_keys, open, seal,
+    Accepted, Envelope, Inbox, Outbox, Payload, Rejection, RemoveReason, Replicated, Sealed, Sharing, hit_keys, open,
+    seal,
 };
 
 struct Dice(u64);
@@ -175,15 +176,8 @@ impl World {
             None => self.alerts.get_mut(&origin).unwrap().remove(&id),
         };
         let agreements = self.agreements.clone();
-        let envelopes = self.outboxes.get_mut(&origin).unwrap().change(
-            id,
-            version,
-            alert.as_ref(),
-            reason,
-            DAY,
-            &agreements,
-            &|partner| secret(&origin, partner),
-        );
+        let sharing = Sharing { date: DAY, agreements: &agreements, secret: &|partner| secret(&origin, partner) };
+        let envelopes = self.outboxes.get_mut(&origin).unwrap().change(id, version, alert.as_ref(), reason, &sharing);
         self.ship(envelopes);
     }
 
@@ -214,11 +208,10 @@ impl World {
         let agreements = self.agreements.clone();
         for origin in ORIGINS.map(code) {
             let alerts: Vec<(Alert, u64)> = self.alerts[&origin].values().cloned().collect();
-            let envelopes = self
-                .outboxes
-                .get_mut(&origin)
-                .unwrap()
-                .reshare(&alerts, DAY, &agreements, &|partner| secret(&origin, partner));
+            let envelopes = self.outboxes.get_mut(&origin).unwrap().reshare(
+                &alerts,
+                &Sharing { date: DAY, agreements: &agreements, secret: &|partner| secret(&origin, partner) },
+            );
             self.ship(envelopes);
         }
     }
@@ -392,7 +385,16 @@ fn sample_envelope() -> Envelope {
     let mut world = World::new(1);
     let alert = Alert { category: Category::WantedForArrest, ..world.person(AlertId(5), &iraq) };
     let agreements = world.agreements.clone();
-    outbox.change(AlertId(5), 1, Some(&alert), RemoveReason::Deleted, DAY, &agreements, &|_| [0; 32]).pop().unwrap()
+    outbox
+        .change(
+            AlertId(5),
+            1,
+            Some(&alert),
+            RemoveReason::Deleted,
+            &Sharing { date: DAY, agreements: &agreements, secret: &|_| [0; 32] },
+        )
+        .pop()
+        .unwrap()
 }
 
 #[test]
@@ -464,8 +466,13 @@ fn a_hit_level_partner_gets_digests_not_the_person() {
     alert.remarks = "seen in Mosul".into();
     let agreements = world.agreements.clone();
     let mut outbox = Outbox::new(iraq.clone(), NODES.map(code));
-    let envelopes =
-        outbox.change(AlertId(9), 1, Some(&alert), RemoveReason::Deleted, DAY, &agreements, &|p| secret(&iraq, p));
+    let envelopes = outbox.change(
+        AlertId(9),
+        1,
+        Some(&alert),
+        RemoveReason::Deleted,
+        &Sharing { date: DAY, agreements: &agreements, secret: &|p| secret(&iraq, p) },
+    );
     assert_eq!(envelopes.len(), 3, "the summit shares trafficking risk with every partner at hit level");
     for envelope in &envelopes {
         let Payload::Hit { keys } = &envelope.payload else { panic!("{envelope:?}") };
@@ -478,12 +485,13 @@ fn a_hit_level_partner_gets_digests_not_the_person() {
     // Revoking the summit's agreement: every partner is told to forget it.
     let mut revoked = agreements.clone();
     revoked[1].revoked_on = Some(DAY);
-    let removals = outbox.reshare(&[(alert, 1)], DAY, &revoked, &|p| secret(&iraq, p));
+    let revoked_sharing = Sharing { date: DAY, agreements: &revoked, secret: &|p| secret(&iraq, p) };
+    let removals = outbox.reshare(&[(alert, 1)], &revoked_sharing);
     assert_eq!(removals.len(), 3);
     assert!(removals.iter().all(|e| e.payload == Payload::Remove { reason: RemoveReason::NoLongerShared }));
     assert!(removals.iter().all(|e| e.seq == 2));
     // Nothing changes: nothing is sent.
-    assert!(outbox.reshare(&[], DAY, &revoked, &|p| secret(&iraq, p)).is_empty());
+    assert!(outbox.reshare(&[], &revoked_sharing).is_empty());
 }
 
 #[test]

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tabadul_audit::AuditDraft;
 use tabadul_backbone::Backbone;
 use tabadul_domain::{AgencyCode, Alert};
-use tabadul_federation::{Accepted, Inbox, Outbox, Payload, Rejection, RemoveReason, open, seal};
+use tabadul_federation::{Accepted, Inbox, Outbox, Payload, Rejection, RemoveReason, Sharing, open, seal};
 use tabadul_node::{Node, NodeKey};
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store};
 
@@ -145,6 +145,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     let store = node.store();
     let today = node.today();
     let agreements = store.agreements()?;
+    let sharing = Sharing { date: today, agreements: &agreements, secret: &secret };
     let mut round = Round::default();
 
     // This node's changes since the last round.
@@ -153,15 +154,8 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         let Some(last) = changes.last().map(|c| c.seq) else { break };
         for change in &changes {
             let reason = if change.op == ChangeOp::Expire { RemoveReason::Expired } else { RemoveReason::Deleted };
-            let envelopes = state.outbox.change(
-                change.alert_id,
-                change.version,
-                change.alert.as_ref(),
-                reason,
-                today,
-                &agreements,
-                &secret,
-            );
+            let envelopes =
+                state.outbox.change(change.alert_id, change.version, change.alert.as_ref(), reason, &sharing);
             round.published += publish(&backbone, key, &envelopes).await?;
         }
         state.published_through = last;
@@ -171,7 +165,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     let fingerprint = format!("{today}:{}", serde_json::to_string(&agreements)?);
     if fingerprint != state.agreements {
         let alerts = own_alerts(store, &state.agency)?;
-        let envelopes = state.outbox.reshare(&alerts, today, &agreements, &secret);
+        let envelopes = state.outbox.reshare(&alerts, &sharing);
         round.published += publish(&backbone, key, &envelopes).await?;
         state.agreements = fingerprint;
         save(path, state)?;
