@@ -182,6 +182,11 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         if deliveries.is_empty() {
             break;
         }
+        // Applied to the store and the state first, saved, then acknowledged: an envelope
+        // acknowledged is one this node will never need again.
+        let mut acks = Vec::new();
+        let mut naks = Vec::new();
+        let mut to_mirror = Vec::new();
         for delivery in deliveries {
             let delivery = match delivery {
                 Ok(delivery) => delivery,
@@ -196,24 +201,31 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
                 Ok(Accepted::Applied(_)) => {
                     let applied = state.inbox.take_applied();
                     round.applied += applied.len();
-                    mirror(store, node, &applied)?;
-                    save(path, state)?;
-                    delivery.ack().await?;
+                    to_mirror.extend(applied);
+                    acks.push(delivery);
                 }
                 Ok(Accepted::Duplicate) => {
                     round.duplicates += 1;
-                    delivery.ack().await?;
+                    acks.push(delivery);
                 }
                 Ok(Accepted::Early { .. }) => {
                     round.waiting += 1;
-                    delivery.nak().await?;
+                    naks.push(delivery);
                 }
                 Err(rejection) => {
                     log_rejection(store, node, &rejection)?;
                     round.rejected.push(rejection.to_string());
-                    delivery.ack().await?;
+                    acks.push(delivery);
                 }
             }
+        }
+        mirror(store, node, &to_mirror)?;
+        save(path, state)?;
+        for delivery in acks {
+            delivery.ack().await?;
+        }
+        for delivery in naks {
+            delivery.nak().await?;
         }
     }
     Ok(round)
@@ -239,31 +251,40 @@ fn own_alerts(store: &dyn Store, agency: &AgencyCode) -> Result<Vec<(Alert, u64)
     Ok(alerts)
 }
 
-/// Writes applied envelopes into the node's store: a partner's alert shared in full is kept
-/// as it is (its owner stays the partner's agency, so that only the owner may change it), a
-/// removal removes it. Each write is audited.
+/// Writes applied envelopes into the node's store, in one transaction: a partner's alert shared
+/// in full is kept as it is (its owner stays the partner's agency, so that only the owner may
+/// change it), a removal (or a downgrade to hit level) removes it. One audit entry names them.
 fn mirror(store: &dyn Store, node: &Node, applied: &[tabadul_federation::Envelope]) -> Result<()> {
+    // What the store holds of each alert as the batch goes: its local version, or none.
+    let mut held: BTreeMap<tabadul_domain::AlertId, Option<(AgencyCode, u64)>> = BTreeMap::new();
+    let mut writes = Vec::new();
     for envelope in applied {
-        let held = store.alert(envelope.alert_id)?;
-        let write = match (&envelope.payload, held) {
-            (Payload::Full { alert }, None) => AlertWrite::Create((**alert).clone()),
-            (Payload::Full { alert }, Some(held)) => {
-                AlertWrite::Update { alert: (**alert).clone(), expected_version: held.version }
+        let id = envelope.alert_id;
+        let current = match held.get(&id) {
+            Some(known) => known.clone(),
+            None => store.alert(id)?.map(|s| (s.alert.owner, s.version)),
+        };
+        let (write, next) = match (&envelope.payload, current) {
+            (Payload::Full { alert }, None) => (AlertWrite::Create((**alert).clone()), Some((alert.owner.clone(), 1))),
+            (Payload::Full { alert }, Some((owner, version))) => {
+                (AlertWrite::Update { alert: (**alert).clone(), expected_version: version }, Some((owner, version + 1)))
             }
-            (Payload::Hit { .. } | Payload::Remove { .. }, Some(held)) => AlertWrite::Remove {
-                owner: held.alert.owner.clone(),
-                id: envelope.alert_id,
-                expected_version: None,
-                op: ChangeOp::Delete,
-            },
+            (Payload::Hit { .. } | Payload::Remove { .. }, Some((owner, _))) => {
+                (AlertWrite::Remove { owner, id, expected_version: None, op: ChangeOp::Delete }, None)
+            }
             (Payload::Hit { .. } | Payload::Remove { .. }, None) => continue,
         };
-        let audit = draft(node, FEDERATION_APPLY, &envelope.origin).targets([envelope.alert_id]).details(
-            serde_json::json!({ "origin": envelope.origin, "seq": envelope.seq, "version": envelope.alert_version })
-                .to_string(),
-        );
+        held.insert(id, next);
+        writes.push(write);
+    }
+    let origins: std::collections::BTreeSet<String> = applied.iter().map(|e| e.origin.to_string()).collect();
+    for chunk in writes.chunks(tabadul_store::WRITES_PER_BATCH_MAX) {
+        let audit = AuditDraft::new(node.now(), "federation", None, FEDERATION_APPLY)
+            .targets(chunk.iter().map(AlertWrite::id))
+            .details(serde_json::json!({ "origins": origins, "writes": chunk.len() }).to_string())
+            .result_count(chunk.len() as u64);
         let at = tabadul_domain::unix_us(node.now());
-        store.write_alerts(&[write], at, audit).with_context(|| format!("apply alert {}", envelope.alert_id))?;
+        store.write_alerts(chunk, at, audit).context("apply partners' alerts")?;
     }
     Ok(())
 }
@@ -278,8 +299,4 @@ fn log_rejection(store: &dyn Store, node: &Node, rejection: &Rejection) -> Resul
         .details(serde_json::json!({ "origin": origin, "why": rejection.to_string() }).to_string());
     store.append_audit(audit)?;
     Ok(())
-}
-
-fn draft(node: &Node, operation: &str, origin: &AgencyCode) -> AuditDraft {
-    AuditDraft::new(node.now(), "federation", Some(origin.as_str()), operation)
 }
