@@ -29,6 +29,11 @@ use crate::commands::Session;
 use crate::config::Federation;
 use crate::output;
 
+/// Changes published between two saves of the state.
+const SAVE_EVERY: usize = 5000;
+/// Envelopes fetched, applied in one transaction and acknowledged together.
+const FETCH_BATCH: usize = 1000;
+
 /// The operation of the audit entries of what replication writes.
 const FEDERATION_APPLY: &str = "federation.apply";
 
@@ -148,10 +153,14 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     let sharing = Sharing { date: today, agreements: &agreements, secret: &secret };
     let mut round = Round::default();
 
-    // This node's changes since the last round.
+    // This node's changes since the last round. The state is saved now and then, not after
+    // every page: after a crash the same envelopes are made and published again, and
+    // JetStream keeps one copy of each.
+    let mut unsaved = 0;
     loop {
         let changes = store.changes(&state.agency, state.published_through, 500)?;
         let Some(last) = changes.last().map(|c| c.seq) else { break };
+        unsaved += changes.len();
         for change in &changes {
             let reason = if change.op == ChangeOp::Expire { RemoveReason::Expired } else { RemoveReason::Deleted };
             let envelopes =
@@ -159,6 +168,12 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             round.published += publish(&backbone, key, &envelopes).await?;
         }
         state.published_through = last;
+        if unsaved >= SAVE_EVERY {
+            save(path, state)?;
+            unsaved = 0;
+        }
+    }
+    if unsaved > 0 {
         save(path, state)?;
     }
     // Agreements made or revoked since: what partners gain or must forget.
@@ -178,7 +193,8 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         .filter_map(|p| Some((p.agency.clone(), ed25519_dalek::VerifyingKey::from_bytes(&p.key).ok()?)))
         .collect();
     loop {
-        let deliveries = backbone.fetch(200, Duration::from_millis(500)).await.context("fetch from the backbone")?;
+        let deliveries =
+            backbone.fetch(FETCH_BATCH, Duration::from_millis(500)).await.context("fetch from the backbone")?;
         if deliveries.is_empty() {
             break;
         }
