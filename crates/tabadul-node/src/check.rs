@@ -254,13 +254,26 @@ struct Snapshot {
 #[derive(Default)]
 pub(crate) struct Screening {
     current: OnceLock<arc_swap::ArcSwap<Snapshot>>,
+    /// Partners' alerts shared with this node at `hit` level, by their hit keys.
+    federated: std::sync::RwLock<Option<Arc<FederatedHits>>>,
     /// Checks being recorded.
     pub(crate) commits: GroupCommit,
     /// Held by every write and by the first build, so that none is missed or applied twice.
     writer: Mutex<()>,
 }
 
+/// The hit keys partners shared with this node, and the secret shared with each.
+#[derive(Debug, Default)]
+pub struct FederatedHits {
+    pub index: tabadul_federation::HitIndex,
+    pub secrets: BTreeMap<AgencyCode, [u8; 32]>,
+}
+
 impl Screening {
+    fn federated(&self) -> Option<Arc<FederatedHits>> {
+        self.federated.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -344,6 +357,11 @@ impl Node {
         Ok(current.load_full())
     }
 
+    /// The partners' hit keys that checks also search from now on (replaced whole).
+    pub fn set_federated_hits(&self, hits: FederatedHits) {
+        *self.screening.federated.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(hits));
+    }
+
     /// Checks a traveller for the actor's agency at a border post: every alert the agency may
     /// see, at the level it may see it; the check is audited and its receipt signed with `key`.
     pub fn check(&self, actor: &Actor, key: &NodeKey, request: &CheckRequest) -> Result<CheckOutcome> {
@@ -405,6 +423,9 @@ impl Node {
                 persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), explanation)?);
             }
         }
+        let found: Vec<&Hit> = documents.iter().chain(&persons).collect();
+        let federated = self.federated_hits(&mut owners, &traveller, today, &found)?;
+        persons.extend(federated);
         let mut vehicles = Vec::new();
         if let Some(vehicle) = &traveller.vehicle {
             for hit in index.search_vehicle(vehicle.vin.as_deref(), vehicle.plate.as_deref(), table, today) {
@@ -481,6 +502,70 @@ impl Node {
         Ok(PreparedCheck { check, receipt, records, audit })
     }
 
+    /// An agency's name, read once per check.
+    fn owner_name(&self, owners: &mut BTreeMap<AgencyCode, String>, owner: &AgencyCode) -> Result<String> {
+        if let Some(name) = owners.get(owner) {
+            return Ok(name.clone());
+        }
+        let name = self.store.agency(owner)?.map_or_else(|| owner.to_string(), |a| a.name);
+        owners.insert(owner.clone(), name.clone());
+        Ok(name)
+    }
+
+    /// The partners' alerts shared with this node at `hit` level that the traveller may be
+    /// (found by their hit keys), as hits that say whom to contact and what to do, nothing more.
+    fn federated_hits(
+        &self,
+        owners: &mut BTreeMap<AgencyCode, String>,
+        traveller: &Traveller,
+        today: time::Date,
+        found: &[&Hit],
+    ) -> Result<Vec<Hit>> {
+        let Some(federated) = self.screening.federated() else { return Ok(Vec::new()) };
+        let data = tabadul_federation::TravellerData {
+            names: traveller.names.clone(),
+            birth_years: traveller.birth_dates.iter().filter_map(|d| d.get(..4)?.parse().ok()).collect(),
+            documents: traveller
+                .document
+                .iter()
+                .map(|d| (d.issuing_state.clone().unwrap_or_default(), d.number.clone()))
+                .collect(),
+        };
+        let secret = |origin: &AgencyCode| federated.secrets.get(origin).copied().unwrap_or([0; 32]);
+        let mut hits = Vec::new();
+        for possible in federated.index.search(&data, today, &secret) {
+            if found.iter().any(|hit| hit.alert_id == possible.alert_id) {
+                continue;
+            }
+            let owner_name = self.owner_name(owners, &possible.origin)?;
+            let refer_to = (possible.action == Action::ProtectAndRefer).then(|| {
+                possible.refer_to.clone().unwrap_or_else(|| format!("the protection service named by {owner_name}"))
+            });
+            let what = instruction_for(possible.action, "document", &owner_name, refer_to.as_deref());
+            hits.push(Hit {
+                hit_id: HitId(new_id()),
+                alert_id: possible.alert_id,
+                owner: possible.origin.clone(),
+                level: "hit",
+                action: possible.action,
+                instruction: format!(
+                    "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {}. {what}",
+                    possible.alert_id
+                ),
+                refer_to,
+                score: None,
+                category: None,
+                explanation: Vec::new(),
+                markers: Vec::new(),
+                handling: None,
+                names: Vec::new(),
+                status: None,
+                remarks: String::new(),
+            });
+        }
+        Ok(hits)
+    }
+
     /// What the officer is told of a hit on alert `id`, at the level the agency may see.
     fn hit(
         &self,
@@ -492,14 +577,7 @@ impl Node {
     ) -> Result<Hit> {
         let stored = self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))?;
         let alert = &stored.alert;
-        let owner_name = match owners.get(&alert.owner) {
-            Some(name) => name.clone(),
-            None => {
-                let name = self.store.agency(&alert.owner)?.map_or_else(|| alert.owner.to_string(), |a| a.name);
-                owners.insert(alert.owner.clone(), name.clone());
-                name
-            }
-        };
+        let owner_name = self.owner_name(owners, &alert.owner)?;
         let action = alert.effective_action();
         let refer_to = alert
             .category
@@ -549,6 +627,15 @@ impl Node {
 
 /// What to do on a hit, in words. A person to protect is never to be arrested.
 fn instruction(action: Action, alert: &Alert, owner: &str, refer_to: Option<&str>) -> String {
+    let what = match alert.subject {
+        Subject::Vehicle(_) => "vehicle",
+        _ => "document",
+    };
+    instruction_for(action, what, owner, refer_to)
+}
+
+/// What to do on a hit, in words; `what` is the thing to seize (`document`, `vehicle`).
+fn instruction_for(action: Action, what: &str, owner: &str, refer_to: Option<&str>) -> String {
     match action {
         Action::Arrest => format!("Arrest: detain the person and contact {owner} to confirm the warrant."),
         Action::RefuseEntry => format!("Refuse entry as {owner} asks, and record the refusal."),
@@ -560,13 +647,7 @@ fn instruction(action: Action, alert: &Alert, owner: &str, refer_to: Option<&str
             format!("Do not let the person know. Let them proceed and report the encounter to {owner}.")
         }
         Action::Question => format!("Question the person and report the encounter to {owner}."),
-        Action::Seize => {
-            let what = match alert.subject {
-                Subject::Vehicle(_) => "vehicle",
-                _ => "document",
-            };
-            format!("Seize the {what} and report to {owner}.")
-        }
+        Action::Seize => format!("Seize the {what} and report to {owner}."),
     }
 }
 

@@ -25,8 +25,8 @@ use tabadul_domain::{
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
 pub use check::{
-    CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, Hit, MrzSeen,
-    NAMES_PER_CHECK_MAX, Traveller, VehicleSeen,
+    CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, FederatedHits, Hit,
+    MrzSeen, NAMES_PER_CHECK_MAX, Traveller, VehicleSeen,
 };
 pub use dashboard::{DASHBOARD_DAYS_MAX, Dashboard, DayCount, Tally};
 pub use error::{NodeError, Result};

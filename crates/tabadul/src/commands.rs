@@ -45,7 +45,9 @@ impl Session {
         if !location.exists() {
             bail!("there is no store at {location}: run `tabadul init` first (or give --db)");
         }
-        Ok(node_on(&location.open()?))
+        let node = node_on(&location.open()?);
+        crate::federate::attach(self, &node)?;
+        Ok(node)
     }
 }
 
@@ -673,6 +675,7 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let node = node_on(&opened);
+    crate::federate::attach(cx, &node)?;
     let key = crate::check::node_key(&cx.config.key_path)?;
     say!("serving the API on {scheme}://{} (node key {}); stop with Ctrl-C", args.listen, key.public_hex());
     say!("  curl -s -X POST {scheme}://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);

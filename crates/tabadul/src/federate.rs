@@ -98,6 +98,27 @@ fn save(path: &Path, state: &State) -> Result<()> {
     std::fs::rename(&temporary, path).with_context(|| format!("write {}", path.display()))
 }
 
+/// Lets `node`'s checks search the hit keys partners shared with it (as of the last round), if
+/// this node federates.
+pub fn attach(cx: &Session, node: &Node) -> Result<()> {
+    let Some(federation) = &cx.config.federation else { return Ok(()) };
+    let path = state_path(&cx.config.key_path);
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let state: State = serde_json::from_str(&text).with_context(|| format!("read {}", path.display()))?;
+    let mut index = tabadul_federation::HitIndex::default();
+    for (origin, id, replicated) in state.inbox.alerts() {
+        if let tabadul_federation::Replicated::Hit { keys } = replicated {
+            index.insert(origin, *id, keys.clone());
+        }
+    }
+    let secrets = federation.partners.iter().map(|p| (p.agency.clone(), p.secret)).collect();
+    node.set_federated_hits(tabadul_node::FederatedHits { index, secrets });
+    Ok(())
+}
+
 pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
     let key = crate::check::node_key(&cx.config.key_path)?;
     if args.show_key {

@@ -90,6 +90,16 @@ fn two_nodes_share_what_their_memorandum_says_over_nats() {
     assert_eq!(persons.as_array().unwrap().len(), 1, "{persons:#}");
     assert_eq!((persons[0]["owner"].as_str(), persons[0]["alert_id"].as_str()), (Some("IQ-MOI"), Some(id.as_str())));
     assert_eq!(persons[0]["level"], "full");
+    // The girl at risk, shared at hit level: the Czech check finds that Iraq has an alert, whom
+    // to call and what to do — protect, not arrest — and nothing else, across scripts.
+    let answer = czech.json(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--name", "NOOR ABBAS ALTAMIMI"]);
+    let persons = &answer["check"]["result"]["persons"];
+    assert_eq!(persons.as_array().unwrap().len(), 1, "{answer:#}");
+    assert_eq!((persons[0]["level"].as_str(), persons[0]["action"].as_str()), (Some("hit"), Some("protect-and-refer")));
+    assert_eq!(persons[0]["owner"], "IQ-MOI");
+    let text = answer.to_string();
+    assert!(!text.contains("التميمي") && !text.contains("trafficking-risk"), "{text}");
+    assert!(persons[0]["instruction"].as_str().unwrap().contains("not an arrest"));
     // It stays Iraq's: the Czech node cannot change it.
     let refused = czech.fails(&["alert", "delete", &id, "--agency", "CZ-MV"]);
     assert!(refused.contains("IQ-MOI"), "{refused}");
