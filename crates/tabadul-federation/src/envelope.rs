@@ -42,6 +42,9 @@ pub enum Payload {
     Hit { keys: HitKeys },
     /// The partner must forget the alert.
     Remove { reason: RemoveReason },
+    /// The other way: a hit on one of the partner's alerts was confirmed at this node's border
+    /// (the partner owns the alert, this node the hit).
+    Notification { notification: Box<tabadul_store::Notification> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -91,6 +91,11 @@ impl Inbox {
         {
             return Err(Rejection::NotOwner { origin: envelope.origin, claimed: keys.owner.clone() });
         }
+        if let Payload::Notification { notification } = &envelope.payload
+            && (notification.owner != self.me || notification.agency != envelope.origin)
+        {
+            return Err(Rejection::NotOwner { origin: envelope.origin, claimed: notification.agency.clone() });
+        }
         if envelope.seq == 0 {
             return Err(Rejection::Malformed("envelope number 0".into()));
         }
@@ -174,5 +179,7 @@ fn apply(state: &mut OriginState, envelope: Envelope) {
         Payload::Remove { .. } => {
             state.alerts.remove(&id);
         }
+        // Not about what this node holds of the origin's alerts: the node keeps it itself.
+        Payload::Notification { .. } => {}
     }
 }

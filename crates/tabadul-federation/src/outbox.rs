@@ -69,6 +69,23 @@ impl Outbox {
         stream.log.get(start..end).unwrap_or(&[])
     }
 
+    /// A hit confirmed at this node on an alert of `notification.owner`: the notification, to
+    /// that partner, in its stream.
+    pub fn notify(&mut self, notification: &tabadul_store::Notification) -> Option<Envelope> {
+        let stream = self.streams.get_mut(&notification.owner)?;
+        let envelope = Envelope {
+            version: ENVELOPE_VERSION,
+            origin: self.origin.clone(),
+            partner: notification.owner.clone(),
+            seq: stream.log.len() as u64 + 1,
+            alert_id: notification.alert_id,
+            alert_version: 0,
+            payload: Payload::Notification { notification: Box::new(notification.clone()) },
+        };
+        stream.log.push(envelope.clone());
+        Some(envelope)
+    }
+
     /// A change to one of the origin's alerts: `alert` as it is now (`None` once removed, for
     /// `reason`) at `version`. Gives each partner what it may now hold of it under `sharing`.
     pub fn change(

@@ -1079,6 +1079,22 @@ impl Store for PgStore {
         .map(|(hit, _)| hit)
     }
 
+    fn receive_notification(&self, notification: &Notification, audit: AuditDraft) -> Result<()> {
+        let (id, owner, acknowledged, body) =
+            (notification.id, notification.owner.clone(), notification.acknowledged.is_some(), json(notification)?);
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let sql = "INSERT INTO notifications (id, owner, acknowledged, body) VALUES ($1, $2, $3, $4)
+                           ON CONFLICT DO NOTHING";
+                if execute(tx, sql, &[&id_bytes(id.0).as_slice(), &owner.as_str(), &acknowledged, &body]).await? == 0 {
+                    return Err(StoreError::AlreadyExists(format!("notification {id}")));
+                }
+                Ok(())
+            })
+        })
+        .map(drop)
+    }
+
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         let owner = owner.clone();
         let limit = limit as i64;

@@ -885,6 +885,29 @@ impl Store for SqliteStore {
         })
     }
 
+    fn receive_notification(&self, notification: &Notification, audit: AuditDraft) -> Result<()> {
+        self.transaction(|tx| {
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT DO NOTHING",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    id_bytes(notification.id.0),
+                    notification.owner.as_str(),
+                    notification.acknowledged.is_some(),
+                    json(notification)?
+                ])
+                .map_err(backend)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!("notification {}", notification.id)));
+            }
+            append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         self.with(|c| {
             let mut statement = c

@@ -461,9 +461,25 @@ pub fn hits_take_one_outcome_and_notify_the_owner(store: &dyn Store) {
     assert_eq!(store.notifications(&code("IQ-MOI"), false, 10).unwrap(), [acknowledged]);
     let twice = store.acknowledge(note.id, &code("IQ-MOI"), &ack, audit(ops::HIT_ACKNOWLEDGE));
     assert!(matches!(twice, Err(StoreError::AlreadyExists(_))));
+    // A notification a partner node sends about a hit at its border: kept, once.
+    let from_partner = crate::Notification { id: tabadul_domain::NotificationId(200), ..notification(200, &hits[2]) };
+    store.receive_notification(&from_partner, audit("federation.notification")).unwrap();
+    let again = store.receive_notification(&from_partner, audit("federation.notification"));
+    assert!(matches!(again, Err(StoreError::AlreadyExists(_))));
+    assert!(store.notifications(&code("IQ-MOI"), true, 10).unwrap().contains(&from_partner));
     // Check, confirm, two rejections, acknowledgement: each with its entry, in one chain.
     let operations: Vec<String> = store.audit_entries(0, 100).unwrap().into_iter().map(|e| e.draft.operation).collect();
-    assert_eq!(operations, [ops::CHECK, ops::HIT_CONFIRM, ops::HIT_REJECT, ops::HIT_REJECT, ops::HIT_ACKNOWLEDGE]);
+    assert_eq!(
+        operations,
+        [
+            ops::CHECK,
+            ops::HIT_CONFIRM,
+            ops::HIT_REJECT,
+            ops::HIT_REJECT,
+            ops::HIT_ACKNOWLEDGE,
+            "federation.notification"
+        ]
+    );
 }
 
 pub fn users_and_tokens_round_trip(store: &dyn Store) {

@@ -190,6 +190,9 @@ pub trait Store: Send + Sync {
     ) -> Result<HitRecord>;
     /// The notifications to `owner`, newest first, those not acknowledged only if `pending`.
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>>;
+    /// Keeps a notification a partner node sent about a hit on one of this node's alerts (the
+    /// hit itself is the partner's), with its audit entry; `AlreadyExists` if it is here.
+    fn receive_notification(&self, notification: &Notification, audit: AuditDraft) -> Result<()>;
     /// Acknowledges a notification to `owner` (`NotFound` for another owner's).
     fn acknowledge(
         &self,

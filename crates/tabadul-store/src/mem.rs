@@ -289,6 +289,17 @@ impl Store for MemStore {
         })
     }
 
+    fn receive_notification(&self, notification: &Notification, audit: AuditDraft) -> Result<()> {
+        self.with(|state| {
+            if state.notifications.contains_key(&notification.id) {
+                return Err(StoreError::AlreadyExists(format!("notification {}", notification.id)));
+            }
+            state.notifications.insert(notification.id, notification.clone());
+            state.append_audit(audit);
+            Ok(())
+        })
+    }
+
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         self.with(|state| {
             Ok(state

@@ -36,6 +36,8 @@ const FETCH_BATCH: usize = 1000;
 
 /// The operation of the audit entries of what replication writes.
 const FEDERATION_APPLY: &str = "federation.apply";
+/// The operation of the audit entry of a notification received from a partner.
+const FEDERATION_NOTIFY: &str = "federation.notification";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
@@ -46,6 +48,9 @@ struct State {
     agreements: String,
     outbox: Outbox,
     inbox: Inbox,
+    /// The last notification sent to each partner (of hits on its alerts confirmed here).
+    #[serde(default)]
+    notified_through: BTreeMap<AgencyCode, u128>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -78,6 +83,7 @@ fn load(path: &Path, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<Sta
             agreements: String::new(),
             outbox: Outbox::new(agency.clone(), []),
             inbox: Inbox::new(agency.clone()),
+            notified_through: BTreeMap::new(),
         }
     };
     for partner in partners {
@@ -197,6 +203,24 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     if unsaved > 0 {
         save(path, state)?;
     }
+    // Hits on partners' alerts confirmed here since: their owners are told.
+    for partner in federation.partners.iter().map(|p| &p.agency) {
+        let through = state.notified_through.get(partner).copied().unwrap_or(0);
+        let mut new: Vec<_> = store
+            .notifications(partner, false, tabadul_node::INBOX_LIMIT_MAX)?
+            .into_iter()
+            .filter(|n| n.id.0 > through && n.agency == state.agency)
+            .collect();
+        new.sort_by_key(|n| n.id.0);
+        for notification in &new {
+            let envelopes: Vec<_> = state.outbox.notify(notification).into_iter().collect();
+            round.published += publish(&backbone, key, &envelopes).await?;
+            state.notified_through.insert(partner.clone(), notification.id.0);
+        }
+        if !new.is_empty() {
+            save(path, state)?;
+        }
+    }
     // Agreements made or revoked since: what partners gain or must forget.
     let fingerprint = format!("{today}:{}", serde_json::to_string(&agreements)?);
     if fingerprint != state.agreements {
@@ -310,6 +334,20 @@ fn mirror(store: &dyn Store, node: &Node, applied: &[tabadul_federation::Envelop
                 (AlertWrite::Remove { owner, id, expected_version: None, op: ChangeOp::Delete }, None)
             }
             (Payload::Hit { .. } | Payload::Remove { .. }, None) => continue,
+            (Payload::Notification { notification }, _) => {
+                let audit =
+                    AuditDraft::new(node.now(), "federation", Some(notification.agency.as_str()), FEDERATION_NOTIFY)
+                        .targets([notification.alert_id])
+                        .details(
+                            serde_json::json!({ "origin": envelope.origin, "post": notification.post }).to_string(),
+                        )
+                        .result_count(1);
+                match store.receive_notification(notification, audit) {
+                    Ok(()) | Err(tabadul_store::StoreError::AlreadyExists(_)) => {}
+                    Err(error) => return Err(error).context("keep a partner's notification"),
+                }
+                continue;
+            }
         };
         held.insert(id, next);
         writes.push(write);

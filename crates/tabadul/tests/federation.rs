@@ -106,11 +106,25 @@ fn two_nodes_share_what_their_memorandum_says_over_nats() {
     // Another round brings nothing new.
     assert_eq!(czech.json(&["federate"])["applied"], 0);
 
+    // The Czech officer confirms the hit: the notification reaches Iraq's inbox over the
+    // backbone.
+    let hit = persons[0]["hit_id"].as_str().unwrap().to_string();
+    czech.ok(&["hits", "confirm", &hit, "--agency", "CZ-MV", "--action-taken", "detained at PRG, gate B4"]);
+    assert_eq!(czech.json(&["federate"])["published"], 1);
+    assert_eq!(iraq.json(&["federate"])["applied"], 1);
+    let inbox = iraq.json(&["hits", "inbox", "--agency", "IQ-MOI"]);
+    assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox:#}");
+    assert_eq!((inbox[0]["agency"].as_str(), inbox[0]["post"].as_str()), (Some("CZ-MV"), Some("PRG-AIRPORT")));
+    assert_eq!(inbox[0]["action_taken"], "detained at PRG, gate B4");
+    // Sent once.
+    assert_eq!(czech.json(&["federate"])["published"], 0);
+
     // Iraq deletes the alert: gone from the Czech node after the next rounds.
     iraq.ok(&["alert", "delete", &id, "--agency", "IQ-MOI"]);
     assert_eq!(iraq.json(&["federate"])["published"], 1);
     assert_eq!(czech.json(&["federate"])["applied"], 1);
     assert_eq!(czech_check(&czech).as_array().unwrap().len(), 0);
+    assert!(iraq.ok(&["audit", "verify"]).starts_with("audit log intact"));
     // Every write of replication is in the Czech audit log, which verifies.
     let entries = czech.json(&["audit", "list", "--limit", "1000"]);
     let applies = entries.as_array().unwrap().iter().filter(|e| e["operation"] == "federation.apply").count();
