@@ -93,14 +93,32 @@ fn document_key(state: &str, number: &str) -> (char, String) {
     ('d', format!("{}:{}", state.to_uppercase(), number.to_uppercase()))
 }
 
+/// Name keys on the coarse consonant skeleton of each reading of each token (the index's own
+/// blocking space: two spellings of one name across scripts nearly always share it), and on
+/// each pair of tokens of the name.
 fn name_keys(name: &str, keys: &mut Vec<(char, String)>) {
     let analysed = tabadul_names::analyze(name);
-    let tokens: Vec<String> = analysed.tokens.iter().map(|t| hex::encode(&t.cross)).collect();
-    for (i, token) in tokens.iter().enumerate() {
-        keys.push(('n', token.clone()));
-        for other in &tokens[i + 1..] {
-            let (a, b) = if token <= other { (token, other) } else { (other, token) };
-            keys.push(('p', format!("{a}:{b}")));
+    let tokens: Vec<Vec<String>> = analysed
+        .tokens
+        .iter()
+        .map(|token| {
+            let mut readings: Vec<String> = std::iter::once(token.cross.as_slice())
+                .chain(token.alternative.as_ref().map(|(_, cross)| cross.as_slice()))
+                .map(|cross| hex::encode(tabadul_names::coarse_skeleton_of(cross)))
+                .filter(|skeleton| !skeleton.is_empty())
+                .collect();
+            readings.sort();
+            readings.dedup();
+            readings
+        })
+        .collect();
+    for (i, readings) in tokens.iter().enumerate() {
+        for token in readings {
+            keys.push(('n', token.clone()));
+            for other in tokens[i + 1..].iter().flatten() {
+                let (a, b) = if token <= other { (token, other) } else { (other, token) };
+                keys.push(('p', format!("{a}:{b}")));
+            }
         }
     }
 }

@@ -131,3 +131,111 @@ fn two_nodes_share_what_their_memorandum_says_over_nats() {
     assert_eq!(applies, 2);
     assert!(czech.ok(&["audit", "verify"]).starts_with("audit log intact"));
 }
+
+/// A node of `me` among Iraq, France and the Czech Republic, with the agreements all three
+/// record: Iraq–Czech (wanted persons, in full), Iraq–France (suspected smugglers, in full),
+/// and the summit (trafficking risk and smuggling, at hit level, among all).
+fn summit_node(me: &str) -> Node {
+    let node = Node::new();
+    node.ok(&["init"]);
+    for (code, country) in [("IQ-MOI", "IQ"), ("FR-MI", "FR"), ("CZ-MV", "CZ")] {
+        node.ok(&["agency", "add", code, "--country", country, "--name", code]);
+    }
+    let agreement = |title: &str, parties: &[&str], share: &str| {
+        let mut args =
+            vec!["agreement", "add", "--title", title, "--share", share, "--from", "2026-01-01", "--legal-ref", "MoU"];
+        for party in parties {
+            args.extend(["--party", party]);
+        }
+        node.ok(&args);
+    };
+    agreement("Iraq-Czech MoU", &["IQ-MOI", "CZ-MV"], "wanted-for-arrest=full");
+    agreement("Iraq-France MoU", &["IQ-MOI", "FR-MI"], "suspected-smuggler=full");
+    agreement("Summit", &["IQ-MOI", "FR-MI", "CZ-MV"], "trafficking-risk=hit,suspected-smuggler=hit");
+    let _ = me;
+    node
+}
+
+fn configure_many(node: &Node, me: &str, nats: &str, partners: &[(&str, &str)]) {
+    let mut text = format!("[node]\nagency = \"{me}\"\n[federation]\nnats = \"{nats}\"\n");
+    for (agency, key) in partners {
+        text.push_str(&format!(
+            "[[federation.partners]]\nagency = \"{agency}\"\nkey = \"{key}\"\nsecret = \"{SECRET}\"\n"
+        ));
+    }
+    std::fs::write(node.dir.path().join("tabadul.toml"), text).unwrap();
+}
+
+fn persons(node: &Node, agency: &str, name: &str) -> Vec<serde_json::Value> {
+    let answer = node.json(&["check", "--agency", agency, "--post", "BORDER", "--name", name]);
+    answer["check"]["result"]["persons"].as_array().unwrap().clone()
+}
+
+#[test]
+fn three_nodes_share_as_their_agreements_say_through_revocation_and_a_partition() {
+    let mut nats = Nats::start().expect("start nats-server");
+    let nodes: Vec<(&str, Node)> = ["IQ-MOI", "FR-MI", "CZ-MV"].into_iter().map(|me| (me, summit_node(me))).collect();
+    let keys: Vec<(&str, String)> =
+        nodes.iter().map(|(me, node)| (*me, node.ok(&["federate", "--show-key"]).trim().to_string())).collect();
+    for (me, node) in &nodes {
+        let partners: Vec<(&str, &str)> =
+            keys.iter().filter(|(agency, _)| agency != me).map(|(agency, key)| (*agency, key.as_str())).collect();
+        configure_many(node, me, &nats.url(), &partners);
+    }
+    let (iraq, france, czech) = (&nodes[0].1, &nodes[1].1, &nodes[2].1);
+    let round = || {
+        for (_, node) in &nodes {
+            node.ok(&["federate"]);
+        }
+    };
+
+    iraq.ok(&["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "كريم جبار الساعدي"]);
+    iraq.ok(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "suspected-smuggler",
+        "--name",
+        "حيدر عبد الرحمن الزبيدي",
+    ]);
+    round();
+    // The wanted man: in full to the Czech Republic, not at all to France.
+    let wanted = persons(czech, "CZ-MV", "Karim Jabbar al-Saadi");
+    assert_eq!((wanted.len(), wanted[0]["level"].as_str()), (1, Some("full")));
+    assert!(persons(france, "FR-MI", "Karim Jabbar al-Saadi").is_empty());
+    // The smuggler: in full to France, at hit level to the Czech Republic.
+    let smuggler = "Haidar Abdulrahman al-Zubaidi";
+    let found = persons(france, "FR-MI", smuggler);
+    assert_eq!(found.len(), 1, "{}", france.ok(&["alert", "list", "--agency", "FR-MI"]));
+    assert_eq!(found[0]["level"], "full");
+    let hit = persons(czech, "CZ-MV", smuggler);
+    assert_eq!((hit.len(), hit[0]["level"].as_str()), (1, Some("hit")), "{hit:?}");
+    assert!(hit[0]["names"].is_null() && hit[0]["category"].is_null());
+
+    // Iraq revokes the Iraq-Czech memorandum: the wanted man is gone from the Czech node.
+    let agreements = iraq.json(&["agreement", "list"]);
+    let memorandum = agreements.as_array().unwrap().iter().find(|a| a["title"] == "Iraq-Czech MoU").unwrap();
+    iraq.ok(&["agreement", "revoke", memorandum["id"].as_str().unwrap()]);
+    round();
+    assert!(persons(czech, "CZ-MV", "Karim Jabbar al-Saadi").is_empty());
+    assert_eq!(persons(france, "FR-MI", smuggler)[0]["level"], "full", "what France holds is untouched");
+
+    // A partition: NATS is down; Iraq's round fails and says why, nothing is lost.
+    nats.stop();
+    iraq.ok(&["alert", "add", "--agency", "IQ-MOI", "--category", "suspected-smuggler", "--name", "مصطفى كاظم"]);
+    let error = iraq.fails(&["federate"]);
+    assert!(error.contains("backbone"), "{error}");
+    nats.run().unwrap();
+    round();
+    assert_eq!(persons(france, "FR-MI", "Mustafa Kadhim")[0]["level"], "full");
+    // Nothing twice: another round applies nothing anywhere.
+    for (_, node) in &nodes {
+        let quiet = node.json(&["federate"]);
+        assert_eq!((quiet["applied"].as_u64(), quiet["published"].as_u64()), (Some(0), Some(0)), "{quiet}");
+    }
+    for (_, node) in &nodes {
+        assert!(node.ok(&["audit", "verify"]).starts_with("audit log intact"));
+    }
+}
