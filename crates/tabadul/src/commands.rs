@@ -676,6 +676,10 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let node = node_on(&opened);
     crate::federate::attach(cx, &node)?;
+    if cx.config.federation.is_some() {
+        crate::federate::spawn_background(cx, node.clone(), std::time::Duration::from_secs(2))?;
+        say!("federating with the partners of [federation], a round every 2 s");
+    }
     let key = crate::check::node_key(&cx.config.key_path)?;
     say!("serving the API on {scheme}://{} (node key {}); stop with Ctrl-C", args.listen, key.public_hex());
     say!("  curl -s -X POST {scheme}://{}/api/v1/sessions -H 'Content-Type: application/json' \\", args.listen);

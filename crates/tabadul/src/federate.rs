@@ -114,6 +114,47 @@ pub fn attach(cx: &Session, node: &Node) -> Result<()> {
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
     let state: State = serde_json::from_str(&text).with_context(|| format!("read {}", path.display()))?;
+    node.set_federated_hits(hits_of(&state, federation));
+    Ok(())
+}
+
+/// Federates in the background of a running server: a round every `interval`, the hit keys
+/// handed to the node's checks after each; a failed round (NATS away) is reported and tried
+/// again.
+pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<()> {
+    let Some(federation) = cx.config.federation.clone() else { return Ok(()) };
+    let agency = cx.config.default_agency.clone().context("the node's agency is [node] agency in the configuration")?;
+    let key = crate::check::node_key(&cx.config.key_path)?;
+    let path = state_path(&cx.config.key_path);
+    let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
+    let mut state = load(&path, &agency, &partners)?;
+    std::thread::Builder::new()
+        .name("federation".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                eprintln!("federation: no runtime; not federating");
+                return;
+            };
+            loop {
+                match runtime.block_on(round(&node, &key, &federation, &mut state, &path)) {
+                    Ok(done) if done.published + done.applied + done.rejected.len() > 0 => eprintln!(
+                        "federation: published {}, applied {}, refused {}",
+                        done.published,
+                        done.applied,
+                        done.rejected.len()
+                    ),
+                    Ok(_) => {}
+                    Err(error) => eprintln!("federation: {error:#} (trying again)"),
+                }
+                node.set_federated_hits(hits_of(&state, &federation));
+                std::thread::sleep(interval);
+            }
+        })
+        .context("start the federation thread")?;
+    Ok(())
+}
+
+fn hits_of(state: &State, federation: &Federation) -> tabadul_node::FederatedHits {
     let mut index = tabadul_federation::HitIndex::default();
     for (origin, id, replicated) in state.inbox.alerts() {
         if let tabadul_federation::Replicated::Hit { keys } = replicated {
@@ -121,8 +162,7 @@ pub fn attach(cx: &Session, node: &Node) -> Result<()> {
         }
     }
     let secrets = federation.partners.iter().map(|p| (p.agency.clone(), p.secret)).collect();
-    node.set_federated_hits(tabadul_node::FederatedHits { index, secrets });
-    Ok(())
+    tabadul_node::FederatedHits { index, secrets }
 }
 
 pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
@@ -358,8 +398,7 @@ fn mirror(store: &dyn Store, node: &Node, applied: &[tabadul_federation::Envelop
             .targets(chunk.iter().map(AlertWrite::id))
             .details(serde_json::json!({ "origins": origins, "writes": chunk.len() }).to_string())
             .result_count(chunk.len() as u64);
-        let at = tabadul_domain::unix_us(node.now());
-        store.write_alerts(chunk, at, audit).context("apply partners' alerts")?;
+        node.write_replicated(chunk, audit).context("apply partners' alerts")?;
     }
     Ok(())
 }

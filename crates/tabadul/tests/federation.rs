@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Node;
+use common::{Node, free_port, http};
 use tabadul_backbone::throwaway::Nats;
 
 const SECRET: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -237,5 +237,86 @@ fn three_nodes_share_as_their_agreements_say_through_revocation_and_a_partition(
     }
     for (_, node) in &nodes {
         assert!(node.ok(&["audit", "verify"]).starts_with("audit log intact"));
+    }
+}
+
+/// A server of `node` on a free port, federating in the background; killed when dropped.
+struct Server(std::process::Child, u16);
+
+impl Server {
+    fn start(node: &Node) -> Server {
+        let port = free_port();
+        let child = node
+            .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while http_ready(port).is_none() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "the server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Server(child, port)
+    }
+}
+
+fn http_ready(port: u16) -> Option<()> {
+    std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    (http(port, "GET", "/ready", None, None).0 == 200).then_some(())
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn add_user(node: &Node, name: &str, agency: &str, role: &str) {
+    use std::io::Write;
+    let mut child = node
+        .command(&["user", "add", name, "--agency", agency, "--role", role])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "a long enough password").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn running_servers_federate_in_the_background_and_checks_see_it_at_once() {
+    let nats = Nats::start().expect("start nats-server");
+    let (iraq, czech) = (Node::new(), Node::new());
+    set_up(&iraq);
+    set_up(&czech);
+    let iraq_key = iraq.ok(&["federate", "--show-key"]).trim().to_string();
+    let czech_key = czech.ok(&["federate", "--show-key"]).trim().to_string();
+    configure(&iraq, "IQ-MOI", &nats.url(), "CZ-MV", &czech_key);
+    configure(&czech, "CZ-MV", &nats.url(), "IQ-MOI", &iraq_key);
+    add_user(&czech, "officer@cz", "CZ-MV", "officer");
+    let _iraq_server = Server::start(&iraq);
+    let czech_server = Server::start(&czech);
+
+    // Iraq records a wanted man (at its node, here from the command line); its server publishes
+    // it, the Czech server applies it, and a Czech check over the API finds it.
+    iraq.ok(&["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "علي حسن الشمري"]);
+    let login = r#"{"user": "officer@cz", "password": "a long enough password"}"#;
+    let (status, body) = http(czech_server.1, "POST", "/api/v1/sessions", None, Some(login));
+    assert_eq!(status, 201, "{body}");
+    let token = serde_json::from_str::<serde_json::Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
+    let check = r#"{"post": "PRG-AIRPORT", "names": ["Ali Hassan al-Shammari"]}"#;
+    let started = std::time::Instant::now();
+    loop {
+        let (status, body) = http(czech_server.1, "POST", "/api/v1/checks", Some(&token), Some(check));
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if answer["check"]["result"]["persons"].as_array().is_some_and(|p| !p.is_empty()) {
+            assert_eq!(answer["check"]["result"]["persons"][0]["owner"], "IQ-MOI");
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "not replicated in 30 s: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
     }
 }
