@@ -130,6 +130,36 @@ pub struct Hit {
     pub remarks: String,
 }
 
+impl Hit {
+    /// A hit as a `hit`-level partner is told it: whom to contact, the reference, what to do.
+    fn at_hit_level(
+        alert_id: AlertId,
+        owner: AgencyCode,
+        action: Action,
+        instruction: String,
+        refer_to: Option<String>,
+        score: Option<f64>,
+    ) -> Hit {
+        Hit {
+            hit_id: HitId(new_id()),
+            alert_id,
+            owner,
+            level: "hit",
+            action,
+            instruction,
+            refer_to,
+            score,
+            category: None,
+            explanation: Vec::new(),
+            markers: Vec::new(),
+            handling: None,
+            names: Vec::new(),
+            status: None,
+            remarks: String::new(),
+        }
+    }
+}
+
 /// The answer of a check: document first, then persons (ranked), then vehicles.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
@@ -542,26 +572,18 @@ impl Node {
                 possible.refer_to.clone().unwrap_or_else(|| format!("the protection service named by {owner_name}"))
             });
             let what = instruction_for(possible.action, "document", &owner_name, refer_to.as_deref());
-            hits.push(Hit {
-                hit_id: HitId(new_id()),
-                alert_id: possible.alert_id,
-                owner: possible.origin.clone(),
-                level: "hit",
-                action: possible.action,
-                instruction: format!(
-                    "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {}. {what}",
-                    possible.alert_id
-                ),
+            let instruction = format!(
+                "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {}. {what}",
+                possible.alert_id
+            );
+            hits.push(Hit::at_hit_level(
+                possible.alert_id,
+                possible.origin.clone(),
+                possible.action,
+                instruction,
                 refer_to,
-                score: None,
-                category: None,
-                explanation: Vec::new(),
-                markers: Vec::new(),
-                handling: None,
-                names: Vec::new(),
-                status: None,
-                remarks: String::new(),
-            });
+                None,
+            ));
         }
         Ok(hits)
     }
@@ -590,24 +612,9 @@ impl Node {
                 "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {id}. {instruction}"
             );
         }
-        let mut hit = Hit {
-            hit_id: HitId(new_id()),
-            alert_id: id,
-            owner: alert.owner.clone(),
-            level: if full { "full" } else { "hit" },
-            action,
-            instruction,
-            refer_to,
-            score,
-            category: None,
-            explanation: Vec::new(),
-            markers: Vec::new(),
-            handling: None,
-            names: Vec::new(),
-            status: None,
-            remarks: String::new(),
-        };
+        let mut hit = Hit::at_hit_level(id, alert.owner.clone(), action, instruction, refer_to, score);
         if full {
+            hit.level = "full";
             hit.category = Some(alert.category);
             hit.explanation = explanation;
             hit.handling = Some(alert.handling.describe());

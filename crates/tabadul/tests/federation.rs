@@ -28,6 +28,19 @@ fn configure(node: &Node, me: &str, nats: &str, partner: &str, partner_key: &str
     std::fs::write(node.dir.path().join("tabadul.toml"), text).unwrap();
 }
 
+/// Iraq's node and the Czech node, set up alike, each configured with the other as partner.
+fn two_nodes(nats: &Nats) -> (Node, Node) {
+    let (iraq, czech) = (Node::new(), Node::new());
+    set_up(&iraq);
+    set_up(&czech);
+    let iraq_key = iraq.ok(&["federate", "--show-key"]).trim().to_string();
+    let czech_key = czech.ok(&["federate", "--show-key"]).trim().to_string();
+    assert_eq!(iraq_key.len(), 64);
+    configure(&iraq, "IQ-MOI", &nats.url(), "CZ-MV", &czech_key);
+    configure(&czech, "CZ-MV", &nats.url(), "IQ-MOI", &iraq_key);
+    (iraq, czech)
+}
+
 fn czech_check(node: &Node) -> serde_json::Value {
     let answer = node.json(&[
         "check",
@@ -46,14 +59,7 @@ fn czech_check(node: &Node) -> serde_json::Value {
 #[test]
 fn two_nodes_share_what_their_memorandum_says_over_nats() {
     let nats = Nats::start().expect("start nats-server");
-    let (iraq, czech) = (Node::new(), Node::new());
-    set_up(&iraq);
-    set_up(&czech);
-    let iraq_key = iraq.ok(&["federate", "--show-key"]).trim().to_string();
-    let czech_key = czech.ok(&["federate", "--show-key"]).trim().to_string();
-    assert_eq!(iraq_key.len(), 64);
-    configure(&iraq, "IQ-MOI", &nats.url(), "CZ-MV", &czech_key);
-    configure(&czech, "CZ-MV", &nats.url(), "IQ-MOI", &iraq_key);
+    let (iraq, czech) = two_nodes(&nats);
 
     let added = iraq.json(&[
         "alert",
@@ -288,13 +294,7 @@ fn add_user(node: &Node, name: &str, agency: &str, role: &str) {
 #[test]
 fn running_servers_federate_in_the_background_and_checks_see_it_at_once() {
     let nats = Nats::start().expect("start nats-server");
-    let (iraq, czech) = (Node::new(), Node::new());
-    set_up(&iraq);
-    set_up(&czech);
-    let iraq_key = iraq.ok(&["federate", "--show-key"]).trim().to_string();
-    let czech_key = czech.ok(&["federate", "--show-key"]).trim().to_string();
-    configure(&iraq, "IQ-MOI", &nats.url(), "CZ-MV", &czech_key);
-    configure(&czech, "CZ-MV", &nats.url(), "IQ-MOI", &iraq_key);
+    let (iraq, czech) = two_nodes(&nats);
     add_user(&czech, "officer@cz", "CZ-MV", "officer");
     let _iraq_server = Server::start(&iraq);
     let czech_server = Server::start(&czech);
