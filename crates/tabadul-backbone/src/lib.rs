@@ -6,8 +6,10 @@
 //!   in files, for [`RETENTION`] (limits retention: a partner that is away longer catches up by
 //!   asking its origins, not the stream). Each message carries the origin and the signature in
 //!   headers and the envelope's exact bytes as payload; its `Nats-Msg-Id` is
-//!   `<origin>.<partner>.<seq>`, so JetStream drops a re-published copy within
-//!   [`DUPLICATE_WINDOW`].
+//!   `<origin>.<partner>.<seq>.<signature prefix>`, so JetStream drops a re-published copy within
+//!   [`DUPLICATE_WINDOW`] while a forgery with the same number cannot suppress the genuine one.
+//!   Who may publish on which subjects is NATS's own configuration (accounts and permissions:
+//!   a node publishes only on `tabadul.v1.env.*.<its agency>` and reads only its own).
 //! - Each node reads its own subjects through a durable pull consumer `node-<agency>`, acks an
 //!   envelope once applied, and so resumes where it stopped after a restart or a partition.
 //!
@@ -166,9 +168,13 @@ impl Backbone {
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN_HEADER, envelope.origin.as_str());
         headers.insert(SIGNATURE_HEADER, hex::encode(sealed.signature).as_str());
+        // The signature is part of the id: a genuine envelope published again (the same bytes,
+        // the same deterministic signature) is stored once, but a forgery with the same number
+        // cannot make JetStream drop the genuine one as its duplicate.
+        let tag = hex::encode(&sealed.signature[..8]);
         headers.insert(
             async_nats::header::NATS_MESSAGE_ID,
-            format!("{}.{}.{}", envelope.origin, envelope.partner, envelope.seq).as_str(),
+            format!("{}.{}.{}.{tag}", envelope.origin, envelope.partner, envelope.seq).as_str(),
         );
         let subject = subject(&envelope.partner, &envelope.origin);
         let ack = self

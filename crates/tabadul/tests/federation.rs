@@ -28,6 +28,29 @@ fn configure(node: &Node, me: &str, nats: &str, partner: &str, partner_key: &str
     std::fs::write(node.dir.path().join("tabadul.toml"), text).unwrap();
 }
 
+/// Publishes, as Iraq, an envelope deleting alert `id` for the Czech node, signed with a key that
+/// is not Iraq's node key.
+fn forge(nats: &Nats, id: &str) {
+    use tabadul_domain::{AgencyCode, AlertId};
+    use tabadul_federation::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, seal};
+    let envelope = Envelope {
+        version: ENVELOPE_VERSION,
+        origin: AgencyCode::new("IQ-MOI").unwrap(),
+        partner: AgencyCode::new("CZ-MV").unwrap(),
+        seq: 3,
+        alert_id: AlertId::parse(id).unwrap(),
+        alert_version: 9,
+        payload: Payload::Remove { reason: RemoveReason::Deleted },
+    };
+    let sealed = seal(&envelope, &ed25519_dalek::SigningKey::from_bytes(&[42; 32]));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let backbone =
+            tabadul_backbone::Backbone::connect(&nats.url(), AgencyCode::new("GB-HO").unwrap()).await.unwrap();
+        backbone.publish(&envelope, &sealed).await.unwrap();
+    });
+}
+
 /// Iraq's node and the Czech node, set up alike, each configured with the other as partner.
 fn two_nodes(nats: &Nats) -> (Node, Node) {
     let (iraq, czech) = (Node::new(), Node::new());
@@ -111,6 +134,15 @@ fn two_nodes_share_what_their_memorandum_says_over_nats() {
     assert!(refused.contains("IQ-MOI"), "{refused}");
     // Another round brings nothing new.
     assert_eq!(czech.json(&["federate"])["applied"], 0);
+    // Somebody on the backbone signs an envelope with a key of their own and says it is Iraq's:
+    // the Czech node refuses it, logs it, applies nothing.
+    forge(&nats, &id);
+    let round = czech.json(&["federate"]);
+    assert_eq!((round["applied"].as_u64(), round["rejected"].as_array().map(Vec::len)), (Some(0), Some(1)), "{round}");
+    assert!(round["rejected"][0].as_str().unwrap().contains("signature"), "{round}");
+    let refusals = czech.json(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(refusals.as_array().unwrap().iter().filter(|e| e["operation"] == "federation.refuse").count(), 1);
+    assert_eq!(czech_check(&czech).as_array().unwrap().len(), 1, "the real alert is untouched");
 
     // The Czech officer confirms the hit: the notification reaches Iraq's inbox over the
     // backbone.
