@@ -30,8 +30,14 @@ pub enum Rejection {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "level", rename_all = "kebab-case")]
 pub enum Replicated {
-    Full { alert: Box<Alert> },
-    Hit { keys: HitKeys },
+    Full {
+        alert: Box<Alert>,
+    },
+    Hit {
+        keys: HitKeys,
+    },
+    /// Held in full, in the node's store (see [`Inbox::compact`]): only its version is kept here.
+    Stored,
 }
 
 /// What became of an envelope that was accepted.
@@ -141,6 +147,18 @@ impl Inbox {
     /// store (the alerts its checks search).
     pub fn take_applied(&mut self) -> Vec<Envelope> {
         std::mem::take(&mut self.applied)
+    }
+
+    /// Drops the copies of full alerts once the node has written them to its own store, which
+    /// keeps them: the replica keeps their versions, and the hit keys.
+    pub fn compact(&mut self) {
+        for state in self.origins.values_mut() {
+            for (_, replicated) in state.alerts.values_mut() {
+                if matches!(replicated, Replicated::Full { .. }) {
+                    *replicated = Replicated::Stored;
+                }
+            }
+        }
     }
 
     /// Forgets what is not durable (a restart): the early envelopes.

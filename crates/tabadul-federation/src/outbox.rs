@@ -20,8 +20,11 @@ pub struct Sharing<'a> {
 /// One partner's stream.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Stream {
-    /// Every envelope sent, in order (`log[i].seq == i + 1`): what a partner that missed some
-    /// asks for again. (A node keeps it in its store; here it is the logic's own copy.)
+    /// Envelopes sent before `log` begins (dropped by [`Outbox::compact`]).
+    #[serde(default)]
+    base: u64,
+    /// The envelopes sent since, in order (`log[i].seq == base + i + 1`): what a partner that
+    /// missed some asks for again.
     log: Vec<Envelope>,
     /// What the partner holds now of each alert, as last sent.
     shared: BTreeMap<AlertId, Visibility>,
@@ -58,13 +61,22 @@ impl Outbox {
     /// The last sequence number sent to `partner` (0 before the first): announced now and then
     /// so that a partner notices what it never received at the end of a stream.
     pub fn head(&self, partner: &AgencyCode) -> u64 {
-        self.streams.get(partner).map_or(0, |s| s.log.len() as u64)
+        self.streams.get(partner).map_or(0, |s| s.base + s.log.len() as u64)
+    }
+
+    /// Forgets the envelopes sent so far (the backbone keeps them for as long as partners need
+    /// them): only the numbering and what each partner holds remain.
+    pub fn compact(&mut self) {
+        for stream in self.streams.values_mut() {
+            stream.base += stream.log.len() as u64;
+            stream.log.clear();
+        }
     }
 
     /// The envelopes to `partner` from number `from` on, at most `limit`.
     pub fn resend(&self, partner: &AgencyCode, from: u64, limit: usize) -> &[Envelope] {
         let Some(stream) = self.streams.get(partner) else { return &[] };
-        let start = (from.max(1) - 1) as usize;
+        let start = from.max(stream.base + 1).saturating_sub(stream.base + 1) as usize;
         let end = start.saturating_add(limit).min(stream.log.len());
         stream.log.get(start..end).unwrap_or(&[])
     }
@@ -77,7 +89,7 @@ impl Outbox {
             version: ENVELOPE_VERSION,
             origin: self.origin.clone(),
             partner: notification.owner.clone(),
-            seq: stream.log.len() as u64 + 1,
+            seq: stream.base + stream.log.len() as u64 + 1,
             alert_id: notification.alert_id,
             alert_version: 0,
             payload: Payload::Notification { notification: Box::new(notification.clone()) },
@@ -149,7 +161,7 @@ impl Outbox {
                 version: ENVELOPE_VERSION,
                 origin: origin.clone(),
                 partner: partner.clone(),
-                seq: stream.log.len() as u64 + 1,
+                seq: stream.base + stream.log.len() as u64 + 1,
                 alert_id: id,
                 alert_version: version,
                 payload,

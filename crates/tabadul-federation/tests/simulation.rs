@@ -311,6 +311,7 @@ impl World {
                 let held = match replicated {
                     Replicated::Full { alert } => format!("full {}", serde_json::to_string(alert).unwrap()),
                     Replicated::Hit { keys } => format!("hit {}", serde_json::to_string(keys).unwrap()),
+                    Replicated::Stored => "stored".into(),
                 };
                 (origin.to_string(), id.0, held)
             })
@@ -526,4 +527,25 @@ fn a_hit_level_partner_finds_the_person_across_scripts_and_only_them() {
     assert!(search(&index, &["Jan Novak"], &[]).is_empty());
     index.remove(&iraq, alert.id);
     assert!(search(&index, &["NOOR ABBAS ALTAMIMI"], &[2009]).is_empty());
+}
+
+#[test]
+fn a_compacted_outbox_keeps_its_numbering() {
+    let iraq = code("IQ-MOI");
+    let czech = code("CZ-MV");
+    let mut world = World::new(11);
+    let agreements = world.agreements.clone();
+    let sharing = Sharing { date: DAY, agreements: &agreements, secret: &|_| [1; 32] };
+    let mut outbox = Outbox::new(iraq.clone(), [czech.clone()]);
+    let wanted =
+        |world: &mut World, id: u128| Alert { category: Category::WantedForArrest, ..world.person(AlertId(id), &iraq) };
+    let first = wanted(&mut world, 1);
+    outbox.change(AlertId(1), 1, Some(&first), RemoveReason::Deleted, &sharing);
+    outbox.compact();
+    assert_eq!(outbox.head(&czech), 1);
+    assert!(outbox.resend(&czech, 1, 10).is_empty(), "compacted away: the backbone keeps it");
+    let second = wanted(&mut world, 2);
+    let sent = outbox.change(AlertId(2), 1, Some(&second), RemoveReason::Deleted, &sharing);
+    assert_eq!(sent[0].seq, 2);
+    assert_eq!(outbox.resend(&czech, 1, 10).iter().map(|e| e.seq).collect::<Vec<_>>(), [2]);
 }

@@ -235,6 +235,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             round.published += publish(&backbone, key, &envelopes).await?;
         }
         state.published_through = last;
+        state.outbox.compact();
         if unsaved >= SAVE_EVERY {
             save(path, state)?;
             unsaved = 0;
@@ -255,6 +256,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         for notification in &new {
             let envelopes: Vec<_> = state.outbox.notify(notification).into_iter().collect();
             round.published += publish(&backbone, key, &envelopes).await?;
+            state.outbox.compact();
             state.notified_through.insert(partner.clone(), notification.id.0);
         }
         if !new.is_empty() {
@@ -267,6 +269,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         let alerts = own_alerts(store, &state.agency)?;
         let envelopes = state.outbox.reshare(&alerts, &sharing);
         round.published += publish(&backbone, key, &envelopes).await?;
+        state.outbox.compact();
         state.agreements = fingerprint;
         save(path, state)?;
     }
@@ -321,6 +324,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             }
         }
         mirror(store, node, &to_mirror)?;
+        state.inbox.compact();
         save(path, state)?;
         for delivery in acks {
             delivery.ack().await?;
@@ -332,6 +336,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     Ok(round)
 }
 
+/// Publishes envelopes; the stream keeps them for partners, so the outbox need not.
 async fn publish(backbone: &Backbone, key: &NodeKey, envelopes: &[tabadul_federation::Envelope]) -> Result<usize> {
     for envelope in envelopes {
         let sealed = seal(envelope, key.signing_key());
