@@ -39,7 +39,8 @@ const WRITE_LOCK: i64 = 0x0074_6162_6164_756c;
 /// Connections kept open to the server at most.
 pub const POOL_SIZE: usize = 16;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE agencies (
     code TEXT PRIMARY KEY,
     body TEXT NOT NULL
@@ -124,7 +125,14 @@ CREATE TABLE tokens (
     body TEXT NOT NULL
 );
 CREATE INDEX tokens_by_user ON tokens (user_name);
-"#];
+"#,
+    r#"
+CREATE TABLE federation (
+    name TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+"#,
+];
 
 /// The schema version this build writes and reads.
 pub const PG_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -462,6 +470,7 @@ fn export_sql(kind: RecordKind) -> String {
         RecordKind::Link => "SELECT body FROM links ORDER BY id".into(),
         RecordKind::Hit => "SELECT body FROM hits ORDER BY id".into(),
         RecordKind::Notification => "SELECT body FROM notifications ORDER BY id".into(),
+        RecordKind::Federation => "SELECT body FROM federation WHERE name = 'state'".into(),
         RecordKind::Audit => format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY seq"),
     }
 }
@@ -479,6 +488,7 @@ fn export_record(kind: RecordKind, row: &Row) -> Result<Record> {
         RecordKind::Link => Record::Link(parse("link", text())?),
         RecordKind::Hit => Record::Hit(parse("hit", text())?),
         RecordKind::Notification => Record::Notification(parse("notification", text())?),
+        RecordKind::Federation => Record::Federation(text().to_string()),
         RecordKind::Audit => Record::Audit(audit_entry(row)?),
     })
 }
@@ -561,6 +571,9 @@ async fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
             let sql = "INSERT INTO notifications (id, owner, acknowledged, body) VALUES ($1, $2, $3, $4)";
             execute(tx, sql, &[&id_bytes(n.id.0).as_slice(), &n.owner.as_str(), &n.acknowledged.is_some(), &json(n)?])
                 .await
+        }
+        Record::Federation(document) => {
+            execute(tx, "INSERT INTO federation (name, body) VALUES ('state', $1)", &[document]).await
         }
         Record::Audit(entry) => insert_audit(tx, entry).await.map(|()| 1),
     };
@@ -1227,6 +1240,25 @@ impl Store for PgStore {
             })
         })
         .map(drop)
+    }
+
+    fn federation_state(&self) -> Result<Option<String>> {
+        self.run(|pool| async move {
+            let c = connection(&pool).await?;
+            let found = row(&c, "SELECT body FROM federation WHERE name = 'state'", &[]).await?;
+            Ok(found.map(|row| row.get::<_, String>(0)))
+        })
+    }
+
+    fn save_federation_state(&self, state: &str) -> Result<()> {
+        let state = state.to_string();
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            let sql = "INSERT INTO federation (name, body) VALUES ('state', $1)
+                       ON CONFLICT (name) DO UPDATE SET body = excluded.body";
+            execute(&c, sql, &[&state]).await?;
+            Ok(())
+        })
     }
 
     fn export(&self, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {

@@ -18,6 +18,7 @@
 //!   confirmed hits told to their owners, with the owner's acknowledgement.
 //! - `users` (with the argon2id hash of their password) and `tokens` (only the SHA-256 of
 //!   each token) (schema 3).
+//! - `federation`: the node's federation state, one document (schema 4).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -122,6 +123,12 @@ CREATE TABLE tokens (
     body TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tokens_by_user ON tokens (user);
+"#,
+    r#"
+CREATE TABLE federation (
+    name TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -478,6 +485,9 @@ fn export_kind(c: &Connection, kind: RecordKind, visit: &mut dyn FnMut(Record) -
         RecordKind::Hit => {
             each(c, "SELECT body FROM hits ORDER BY id", text, |b| Ok(Record::Hit(parse("hit", &b)?)), visit)
         }
+        RecordKind::Federation => {
+            each(c, "SELECT body FROM federation WHERE name = 'state'", text, |b| Ok(Record::Federation(b)), visit)
+        }
         RecordKind::Notification => each(
             c,
             "SELECT body FROM notifications ORDER BY id",
@@ -575,6 +585,9 @@ fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
             "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, ?3, ?4)",
             params![id_bytes(n.id.0), n.owner.as_str(), n.acknowledged.is_some(), json(n)?],
         ),
+        Record::Federation(document) => {
+            insert("INSERT INTO federation (name, body) VALUES ('state', ?1)", params![document])
+        }
         Record::Audit(entry) => {
             let sql = format!("INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
             insert(
@@ -1089,6 +1102,29 @@ impl Store for SqliteStore {
                 .execute(params![hash, json(&token)?])
                 .map_err(backend)?;
             append_audit(tx, audit)?;
+            Ok(())
+        })
+    }
+
+    fn federation_state(&self) -> Result<Option<String>> {
+        self.with(|c| {
+            c.prepare_cached("SELECT body FROM federation WHERE name = 'state'")
+                .map_err(backend)?
+                .query_row([], |row| row.get(0))
+                .optional()
+                .map_err(backend)
+        })
+    }
+
+    fn save_federation_state(&self, state: &str) -> Result<()> {
+        self.transaction(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO federation (name, body) VALUES ('state', ?1)
+                 ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+            )
+            .map_err(backend)?
+            .execute([state])
+            .map_err(backend)?;
             Ok(())
         })
     }

@@ -51,6 +51,7 @@ pub fn record_key(record: &Record) -> String {
         Record::Link(l) => format!("{} {} {}", l.kind, l.from, l.to),
         Record::Hit(h) => h.id.to_string(),
         Record::Notification(n) => n.id.to_string(),
+        Record::Federation(_) => "(the federation state)".into(),
         Record::Audit(e) => e.seq.to_string(),
     }
 }

@@ -586,6 +586,10 @@ pub fn fill_with_every_kind(store: &dyn Store) {
         revoked: false,
     };
     store.create_token(&token, audit("auth.token.create")).unwrap();
+    assert_eq!(store.federation_state().unwrap(), None);
+    store.save_federation_state(r#"{"agency":"IQ-MOI","old":true}"#).unwrap();
+    store.save_federation_state(r#"{"agency":"IQ-MOI","published_through":4}"#).unwrap();
+    assert_eq!(store.federation_state().unwrap().as_deref(), Some(r#"{"agency":"IQ-MOI","published_through":4}"#));
 }
 
 fn export_all(store: &dyn Store) -> Vec<crate::Record> {

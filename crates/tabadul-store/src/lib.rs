@@ -36,7 +36,7 @@ pub use users::{StoredUser, TokenKind, TokenRecord};
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The version of the data layout that this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Most hits one check records.
 pub const HITS_PER_CHECK_MAX: usize = 1000;
 /// Most alerts one read returns.
@@ -218,6 +218,13 @@ pub trait Store: Send + Sync {
     fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>>;
     /// Revokes a token (`NotFound` if none).
     fn revoke_token(&self, hash: &str, audit: AuditDraft) -> Result<()>;
+
+    /// The node's federation state (what it sent each partner, how far it applied each
+    /// partner's stream), as the federation code writes it: one JSON document, none before the
+    /// first round.
+    fn federation_state(&self) -> Result<Option<String>>;
+    /// Replaces the federation state.
+    fn save_federation_state(&self, state: &str) -> Result<()>;
 
     /// Gives every record to `visit`, verbatim, kind by kind in the order of
     /// [`RecordKind::ALL`] and within a kind in key order, from one consistent state. Stops at

@@ -26,6 +26,7 @@ struct State {
     notifications: BTreeMap<NotificationId, Notification>,
     users: BTreeMap<String, StoredUser>,
     tokens: BTreeMap<String, TokenRecord>,
+    federation: Option<String>,
 }
 
 impl State {
@@ -418,6 +419,17 @@ impl Store for MemStore {
         })
     }
 
+    fn federation_state(&self) -> Result<Option<String>> {
+        self.with(|state| Ok(state.federation.clone()))
+    }
+
+    fn save_federation_state(&self, document: &str) -> Result<()> {
+        self.with(|state| {
+            state.federation = Some(document.to_string());
+            Ok(())
+        })
+    }
+
     fn export(&self, visit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
         let state = self.with(|state| Ok(state.clone()))?;
         let mut heads: Vec<_> = state.last_seq.into_iter().collect();
@@ -432,6 +444,7 @@ impl Store for MemStore {
             .chain(state.links.into_iter().map(Record::Link))
             .chain(state.hits.into_values().map(Record::Hit))
             .chain(state.notifications.into_values().map(Record::Notification))
+            .chain(state.federation.into_iter().map(Record::Federation))
             .chain(state.audit.into_iter().map(Record::Audit));
         records.into_iter().try_for_each(visit)
     }
@@ -491,6 +504,11 @@ impl Store for MemStore {
                     Record::Notification(n) => {
                         if state.notifications.insert(n.id, n.clone()).is_some() {
                             return taken(format!("notification {}", n.id));
+                        }
+                    }
+                    Record::Federation(document) => {
+                        if state.federation.replace(document).is_some() {
+                            return taken("the federation state".into());
                         }
                     }
                     Record::Audit(entry) => {

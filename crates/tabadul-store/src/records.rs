@@ -26,6 +26,8 @@ pub enum Record {
     Link(Link),
     Hit(HitRecord),
     Notification(Notification),
+    /// The federation state document.
+    Federation(String),
     Audit(AuditEntry),
 }
 
@@ -43,11 +45,12 @@ pub enum RecordKind {
     Link,
     Hit,
     Notification,
+    Federation,
     Audit,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 11] = [
+    pub const ALL: [RecordKind; 12] = [
         RecordKind::Agency,
         RecordKind::Agreement,
         RecordKind::User,
@@ -58,6 +61,7 @@ impl RecordKind {
         RecordKind::Link,
         RecordKind::Hit,
         RecordKind::Notification,
+        RecordKind::Federation,
         RecordKind::Audit,
     ];
 
@@ -74,6 +78,7 @@ impl RecordKind {
             RecordKind::Link => "links",
             RecordKind::Hit => "hits",
             RecordKind::Notification => "notifications",
+            RecordKind::Federation => "federation states",
             RecordKind::Audit => "audit entries",
         }
     }
@@ -92,6 +97,7 @@ impl Record {
             Record::Link(_) => RecordKind::Link,
             Record::Hit(_) => RecordKind::Hit,
             Record::Notification(_) => RecordKind::Notification,
+            Record::Federation(_) => RecordKind::Federation,
             Record::Audit(_) => RecordKind::Audit,
         }
     }

@@ -4,14 +4,14 @@
 //! their alerts shared in full go into this node's store (read-only to its users: they belong
 //! to another agency), so that its checks find them; hit-level keys are kept in the state.
 //!
-//! The state between rounds (the outbox streams, the replica positions, how far the change
-//! log was published) is kept in a file beside the node key, `<key>.federation.json`, written
-//! whole and renamed into place. A round that stops half-way publishes again what it had
-//! published (JetStream keeps one copy) and applies again nothing twice (the replica's
-//! positions are saved only with what was written to the store).
+//! The state between rounds (the outbox numbering and what each partner holds, the replica
+//! positions and hit keys, how far the change log was published) is kept in the store
+//! (`Store::federation_state`), so that it moves with the node (`tabadul migrate`) and lives in
+//! PostgreSQL on a national node. A round that stops half-way publishes again what it had
+//! published (JetStream keeps one copy) and applies nothing twice (the replica's positions are
+//! saved after what was written to the store, and before it is acknowledged).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -62,29 +62,23 @@ struct Round {
     rejected: Vec<String>,
 }
 
-fn state_path(key_path: &Path) -> PathBuf {
-    let mut name = key_path.as_os_str().to_owned();
-    name.push(".federation.json");
-    PathBuf::from(name)
-}
-
-fn load(path: &Path, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<State> {
-    let mut state = if path.exists() {
-        let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
-        let state: State = serde_json::from_str(&text).with_context(|| format!("read {}", path.display()))?;
-        if &state.agency != agency {
-            bail!("{} is the federation state of {}, not of {agency}", path.display(), state.agency);
+fn load(store: &dyn Store, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<State> {
+    let mut state = match store.federation_state()? {
+        Some(text) => {
+            let state: State = serde_json::from_str(&text).context("read the federation state")?;
+            if &state.agency != agency {
+                bail!("the store's federation state is {}'s, not {agency}'s", state.agency);
+            }
+            state
         }
-        state
-    } else {
-        State {
+        None => State {
             agency: agency.clone(),
             published_through: 0,
             agreements: String::new(),
             outbox: Outbox::new(agency.clone(), []),
             inbox: Inbox::new(agency.clone()),
             notified_through: BTreeMap::new(),
-        }
+        },
     };
     for partner in partners {
         state.outbox.add_partner(partner.clone());
@@ -92,28 +86,16 @@ fn load(path: &Path, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<Sta
     Ok(state)
 }
 
-fn save(path: &Path, state: &State) -> Result<()> {
-    let temporary = path.with_extension("json.tmp");
-    let text = serde_json::to_vec(state)?;
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&temporary).with_context(|| format!("write {}", temporary.display()))?;
-        file.write_all(&text)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temporary, path).with_context(|| format!("write {}", path.display()))
+fn save(store: &dyn Store, state: &State) -> Result<()> {
+    store.save_federation_state(&serde_json::to_string(state)?).context("save the federation state")
 }
 
 /// Lets `node`'s checks search the hit keys partners shared with it (as of the last round), if
 /// this node federates.
 pub fn attach(cx: &Session, node: &Node) -> Result<()> {
     let Some(federation) = &cx.config.federation else { return Ok(()) };
-    let path = state_path(&cx.config.key_path);
-    if !path.exists() {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
-    let state: State = serde_json::from_str(&text).with_context(|| format!("read {}", path.display()))?;
+    let Some(text) = node.store().federation_state()? else { return Ok(()) };
+    let state: State = serde_json::from_str(&text).context("read the federation state")?;
     node.set_federated_hits(hits_of(&state, federation));
     Ok(())
 }
@@ -125,9 +107,8 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
     let Some(federation) = cx.config.federation.clone() else { return Ok(()) };
     let agency = cx.config.default_agency.clone().context("the node's agency is [node] agency in the configuration")?;
     let key = crate::check::node_key(&cx.config.key_path)?;
-    let path = state_path(&cx.config.key_path);
     let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
-    let mut state = load(&path, &agency, &partners)?;
+    let mut state = load(node.store(), &agency, &partners)?;
     std::thread::Builder::new()
         .name("federation".into())
         .spawn(move || {
@@ -136,7 +117,7 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
                 return;
             };
             loop {
-                match runtime.block_on(round(&node, &key, &federation, &mut state, &path)) {
+                match runtime.block_on(round(&node, &key, &federation, &mut state)) {
                     Ok(done) if done.published + done.applied + done.rejected.len() > 0 => eprintln!(
                         "federation: published {}, applied {}, refused {}",
                         done.published,
@@ -179,12 +160,11 @@ pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("start the federation runtime")?;
-    let path = state_path(&cx.config.key_path);
     let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
-    let mut state = load(&path, &agency, &partners)?;
+    let mut state = load(node.store(), &agency, &partners)?;
     let rounds = if args.follow { u64::MAX } else { 1 };
     for round_number in 0..rounds {
-        let round = runtime.block_on(round(&node, &key, &federation, &mut state, &path))?;
+        let round = runtime.block_on(round(&node, &key, &federation, &mut state))?;
         if cx.json {
             output::json(&round)?;
         } else if !args.follow || round.published + round.applied + round.rejected.len() > 0 {
@@ -207,7 +187,7 @@ pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut State, path: &Path) -> Result<Round> {
+async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut State) -> Result<Round> {
     let backbone = Backbone::connect_with(&federation.nats, state.agency.clone(), federation.tls.as_ref())
         .await
         .context("connect to the backbone")?;
@@ -237,12 +217,12 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         state.published_through = last;
         state.outbox.compact();
         if unsaved >= SAVE_EVERY {
-            save(path, state)?;
+            save(store, state)?;
             unsaved = 0;
         }
     }
     if unsaved > 0 {
-        save(path, state)?;
+        save(store, state)?;
     }
     // Hits on partners' alerts confirmed here since: their owners are told.
     for partner in federation.partners.iter().map(|p| &p.agency) {
@@ -260,7 +240,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             state.notified_through.insert(partner.clone(), notification.id.0);
         }
         if !new.is_empty() {
-            save(path, state)?;
+            save(store, state)?;
         }
     }
     // Agreements made or revoked since: what partners gain or must forget.
@@ -271,7 +251,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         round.published += publish(&backbone, key, &envelopes).await?;
         state.outbox.compact();
         state.agreements = fingerprint;
-        save(path, state)?;
+        save(store, state)?;
     }
 
     // What partners sent.
@@ -325,7 +305,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         }
         mirror(store, node, &to_mirror)?;
         state.inbox.compact();
-        save(path, state)?;
+        save(store, state)?;
         for delivery in acks {
             delivery.ack().await?;
         }
