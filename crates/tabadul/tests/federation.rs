@@ -352,3 +352,24 @@ fn running_servers_federate_in_the_background_and_checks_see_it_at_once() {
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
 }
+
+#[test]
+fn a_national_node_on_postgres_federates_like_any_other() {
+    let nats = Nats::start().expect("start nats-server");
+    let cluster = tabadul_store_postgres::throwaway::Cluster::start().expect("start PostgreSQL");
+    let iraq = Node::new();
+    let czech = Node::on(&cluster.create_database().unwrap());
+    set_up(&iraq);
+    set_up(&czech);
+    let iraq_key = iraq.ok(&["federate", "--show-key"]).trim().to_string();
+    let czech_key = czech.ok(&["federate", "--show-key"]).trim().to_string();
+    configure(&iraq, "IQ-MOI", &nats.url(), "CZ-MV", &czech_key);
+    configure(&czech, "CZ-MV", &nats.url(), "IQ-MOI", &iraq_key);
+    iraq.ok(&["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "علي حسن الشمري"]);
+    iraq.ok(&["federate"]);
+    assert_eq!(czech.json(&["federate"])["applied"], 1);
+    let persons = czech_check(&czech);
+    assert_eq!((persons.as_array().unwrap().len(), persons[0]["owner"].as_str()), (1, Some("IQ-MOI")));
+    // The replica's state is in the database: a second round, a new process, applies nothing.
+    assert_eq!(czech.json(&["federate"])["applied"], 0);
+}
