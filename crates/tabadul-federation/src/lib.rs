@@ -19,8 +19,10 @@ pub mod envelope;
 mod hitkeys;
 mod inbox;
 mod outbox;
+mod state;
 
 pub use envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, Sealed, open, seal};
 pub use hitkeys::{HitIndex, HitKeys, PossibleHit, TravellerData, hit_keys, traveller_keys};
 pub use inbox::{Accepted, Inbox, PENDING_MAX, Rejection, Replicated};
 pub use outbox::{Outbox, Sharing};
+pub use state::{NodeState, PartnerStatus, Status};

@@ -661,17 +661,27 @@ async fn verify_audit(State(state): Shared, Caller(actor): Caller) -> ApiResult<
 struct NodeStatus {
     node_key: String,
     alerts: u64,
+    /// How far replication is with each partner node, if this node federates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    federation: Option<tabadul_federation::Status>,
     user: String,
     agency: Option<AgencyCode>,
     roles: Vec<tabadul_domain::Role>,
 }
 
-#[utoipa::path(get, path = "/api/v1/node", tag = "node", summary = "Who you are; the node's key; the number of alerts", responses((status = 200, description = "the status", body = serde_json::Value), Errors), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/node", tag = "node", summary = "Who you are; the node's key; the number of alerts; replication with partner nodes", responses((status = 200, description = "the status", body = serde_json::Value), Errors), security(("bearer" = [])))]
 async fn node_status(State(state): Shared, Caller(actor): Caller) -> ApiResult<NodeStatus> {
-    let alerts = blocking(&state, |node| Ok(node.store().alert_count()?)).await?;
+    let (alerts, federation) = blocking(&state, |node| {
+        let federation = node.store().federation_state()?.and_then(|text| {
+            serde_json::from_str::<tabadul_federation::NodeState>(&text).ok().map(|state| state.status())
+        });
+        Ok((node.store().alert_count()?, federation))
+    })
+    .await?;
     Ok(Json(NodeStatus {
         node_key: state.key.public_hex(),
         alerts,
+        federation,
         user: actor.user,
         agency: actor.agency,
         roles: actor.roles,

@@ -424,6 +424,9 @@ pub struct FederateArgs {
     /// Keep exchanging, a round every two seconds, until stopped.
     #[arg(long)]
     pub follow: bool,
+    /// Print how far replication is with each partner (from the store), and stop.
+    #[arg(long)]
+    pub status: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,11 +16,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tabadul_audit::AuditDraft;
 use tabadul_backbone::Backbone;
 use tabadul_domain::{AgencyCode, Alert};
-use tabadul_federation::{Accepted, Inbox, Outbox, Payload, Rejection, RemoveReason, Sharing, open, seal};
+use tabadul_federation::{Accepted, NodeState, Payload, Rejection, RemoveReason, Sharing, open, seal};
 use tabadul_node::{Node, NodeKey};
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store};
 
@@ -39,19 +39,7 @@ const FEDERATION_APPLY: &str = "federation.apply";
 /// The operation of the audit entry of a notification received from a partner.
 const FEDERATION_NOTIFY: &str = "federation.notification";
 
-#[derive(Debug, Serialize, Deserialize)]
-struct State {
-    agency: AgencyCode,
-    /// The change-log number of this node's agency published through.
-    published_through: u64,
-    /// The agreements as last shared by (their JSON), to notice a change.
-    agreements: String,
-    outbox: Outbox,
-    inbox: Inbox,
-    /// The last notification sent to each partner (of hits on its alerts confirmed here).
-    #[serde(default)]
-    notified_through: BTreeMap<AgencyCode, u128>,
-}
+type State = NodeState;
 
 #[derive(Debug, Default, Serialize)]
 struct Round {
@@ -71,14 +59,7 @@ fn load(store: &dyn Store, agency: &AgencyCode, partners: &[AgencyCode]) -> Resu
             }
             state
         }
-        None => State {
-            agency: agency.clone(),
-            published_through: 0,
-            agreements: String::new(),
-            outbox: Outbox::new(agency.clone(), []),
-            inbox: Inbox::new(agency.clone()),
-            notified_through: BTreeMap::new(),
-        },
+        None => NodeState::new(agency.clone()),
     };
     for partner in partners {
         state.outbox.add_partner(partner.clone());
@@ -155,6 +136,22 @@ pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
     let federation = cx.config.federation.clone().context("there is no [federation] section in the configuration")?;
     let agency = cx.config.default_agency.clone().context("the node's agency is [node] agency in the configuration")?;
     let node = cx.node()?;
+    if args.status {
+        let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
+        let status = load(node.store(), &agency, &partners)?.status();
+        if cx.json {
+            output::json(&status)?;
+        } else {
+            say!("{}: own changes published through number {}", status.agency, status.published_through);
+            let rows: Vec<Vec<String>> = status
+                .partners
+                .iter()
+                .map(|p| vec![p.agency.to_string(), p.sent.to_string(), p.applied.to_string(), p.held.to_string()])
+                .collect();
+            output::table(&["PARTNER", "SENT", "APPLIED", "HELD"], &rows);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

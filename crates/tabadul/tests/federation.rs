@@ -351,6 +351,12 @@ fn running_servers_federate_in_the_background_and_checks_see_it_at_once() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30), "not replicated in 30 s: {body}");
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
+    // The node's status says how far replication is.
+    let (status, body) = http(czech_server.1, "GET", "/api/v1/node", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    let node: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(node["federation"]["partners"][0]["agency"], "IQ-MOI", "{node}");
+    assert!(node["federation"]["partners"][0]["applied"].as_u64().unwrap() >= 1, "{node}");
 }
 
 #[test]
@@ -372,4 +378,8 @@ fn a_national_node_on_postgres_federates_like_any_other() {
     assert_eq!((persons.as_array().unwrap().len(), persons[0]["owner"].as_str()), (1, Some("IQ-MOI")));
     // The replica's state is in the database: a second round, a new process, applies nothing.
     assert_eq!(czech.json(&["federate"])["applied"], 0);
+    let status = czech.json(&["federate", "--status"]);
+    assert_eq!(status["partners"][0]["agency"], "IQ-MOI");
+    assert_eq!((status["partners"][0]["applied"].as_u64(), status["partners"][0]["held"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(iraq.json(&["federate", "--status"])["partners"][0]["sent"], 1);
 }
