@@ -140,6 +140,7 @@ pub mod ops {
     pub const AUTH_REVOKE: &str = "auth.revoke";
     pub const STORE_MIGRATE: &str = "store.migrate";
     pub const DASHBOARD_READ: &str = "dashboard.read";
+    pub const AGREEMENT_CONSENT: &str = "agreement.consent";
 }
 
 /// An entry of the log, sealed into the chain.

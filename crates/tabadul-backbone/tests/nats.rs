@@ -59,6 +59,7 @@ fn agreements() -> Vec<Agreement> {
         valid_until: None,
         legal_reference: "MoU".into(),
         revoked_on: None,
+        awaiting: Default::default(),
     }]
 }
 

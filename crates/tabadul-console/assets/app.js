@@ -1012,6 +1012,13 @@ function agreementsView() {
               h(
                 "td",
                 {},
+                ag.awaiting?.length ? h("p", { class: "awaiting" }, `${t("agreements.awaiting")}: ${ag.awaiting.join(", ")}`) : null,
+                ag.awaiting?.includes(state.session.agency)
+                  ? h("button", { type: "button", class: "primary", onclick: (e) => busy(e.target, out, async () => {
+                      await api("POST", `/api/v1/agreements/${ag.id}/consent`);
+                      await load();
+                    }) }, t("agreements.consent"))
+                  : null,
                 ag.revoked_on
                   ? `${t("agreements.revoked")} ${ag.revoked_on}`
                   : h("button", { type: "button", class: "link danger", onclick: (e) => {

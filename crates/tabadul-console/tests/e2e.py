@@ -179,10 +179,18 @@ def steps(page, base, shot):
     shot(page, "manifest-en")
     page.get_by_role("button", name="Sign out").click()
 
-    # The supervisor sees the agreements and adds an officer, then disables the account.
+    # The supervisor sees the agreements, proposes one to Iraq (which shares nothing until Iraq
+    # consents), and adds an officer, then disables the account.
     sign_in(page, "supervisor@cz-mv", PASSWORD)
     page.get_by_role("link", name="Agreements").click()
     expect(page.locator("table.list")).to_contain_text("Iraq-Czech memorandum")
+    page.get_by_label("Title", exact=True).fill("Czech-Iraqi exchange on missing persons")
+    page.get_by_label(re.compile("Parties")).fill("CZ-MV, IQ-MOI")
+    page.get_by_label("Legal reference").fill("Draft MoU 2026/11")
+    page.get_by_label(re.compile("What is shared")).fill("missing-person=full")
+    page.get_by_role("button", name="Save").click()
+    proposal = page.locator("table.list tr", has_text="missing persons")
+    expect(proposal).to_contain_text("Awaiting the consent of: IQ-MOI")
     page.get_by_role("link", name="Users").click()
     page.get_by_label("Login name").fill("gate4@cz-mv")
     page.get_by_label("Full name").fill("Jana Dvořáková")

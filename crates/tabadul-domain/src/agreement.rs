@@ -71,7 +71,8 @@ impl fmt::Display for SharingLevel {
 
 /// An agreement between two or more agencies. Every party shares its alerts of the covered
 /// categories with every other party, at the level set per category, from `valid_from` to
-/// `valid_until` (inclusive) unless revoked earlier.
+/// `valid_until` (inclusive) unless revoked earlier — once every party has consented: an
+/// agreement one party proposes shares nothing while others are still `awaiting`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Agreement {
@@ -88,6 +89,9 @@ pub struct Agreement {
     /// From this day on the agreement no longer applies.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
     pub revoked_on: Option<time::Date>,
+    /// The parties that have not consented yet; the agreement applies only when none is left.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub awaiting: BTreeSet<AgencyCode>,
 }
 
 impl Agreement {
@@ -115,12 +119,17 @@ impl Agreement {
         {
             return Err(DomainError::new("an agreement cannot end before it starts"));
         }
+        if !self.awaiting.is_subset(&self.parties) {
+            return Err(DomainError::new("only a party can be awaited to consent to an agreement"));
+        }
         Ok(())
     }
 
-    /// Whether the agreement applies on `date`.
+    /// Whether the agreement applies on `date`: every party consented, within its dates, not
+    /// revoked.
     pub fn is_active_on(&self, date: time::Date) -> bool {
-        self.valid_from <= date
+        self.awaiting.is_empty()
+            && self.valid_from <= date
             && self.valid_until.is_none_or(|until| date <= until)
             && self.revoked_on.is_none_or(|revoked| date < revoked)
     }

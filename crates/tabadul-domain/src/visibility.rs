@@ -136,11 +136,12 @@ mod tests {
             from in 0i64..40,
             length in proptest::option::of(0i64..40),
             revoked in proptest::option::of(0i64..60),
+            awaited in proptest::option::of(0usize..4),
         ) -> Agreement {
             Agreement {
                 id: AgreementId(1),
                 title: "t".into(),
-                parties: parties.into_iter().map(agency).collect::<BTreeSet<_>>(),
+                parties: parties.iter().copied().map(agency).collect::<BTreeSet<_>>(),
                 levels: levels
                     .into_iter()
                     .map(|(c, full)| (Category::ALL[c], if full { SharingLevel::Full } else { SharingLevel::Hit }))
@@ -149,6 +150,8 @@ mod tests {
                 valid_until: length.map(|l| day(from + l)),
                 legal_reference: "MoU".into(),
                 revoked_on: revoked.map(day),
+                // Now and then a party has not consented yet (if it is a party at all).
+                awaiting: awaited.filter(|a| parties.contains(a)).map(agency).into_iter().collect(),
             }
         }
     }
@@ -248,6 +251,7 @@ mod tests {
             valid_until: None,
             legal_reference: "MoU 2026/1".into(),
             revoked_on: None,
+            awaiting: Default::default(),
         };
         let multilateral = Agreement {
             id: AgreementId(2),
@@ -265,5 +269,9 @@ mod tests {
         let expired = Scope { expires: Some(day(3)), ..smuggler };
         assert_eq!(visibility(expired, &cz, day(5), &agreements), Visibility::Hidden);
         assert_eq!(visibility(expired, &iq, day(5), &agreements), Visibility::Full);
+        // A proposal still awaiting the Czech consent shares nothing, with anybody.
+        let proposed = [Agreement { awaiting: [cz.clone()].into(), ..agreements[0].clone() }];
+        assert_eq!(visibility(smuggler, &cz, day(5), &proposed), Visibility::Hidden);
+        assert_eq!(visibility(smuggler, &gb, day(5), &proposed), Visibility::Hidden);
     }
 }

@@ -58,6 +58,7 @@ fn agreement(id: u128, parties: &[&str], levels: &[(Category, SharingLevel)]) ->
         valid_until: None,
         legal_reference: "MoU".into(),
         revoked_on: None,
+        awaiting: Default::default(),
     }
 }
 

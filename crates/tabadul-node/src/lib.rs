@@ -254,6 +254,12 @@ impl Node {
                 return Err(NodeError::Invalid(format!("category {category} is given twice")));
             }
         }
+        // The proposing agency consents by proposing; the node's operator (no agency) speaks for
+        // every party.
+        let awaiting = match &actor.agency {
+            Some(proposer) => draft.parties.iter().filter(|p| *p != proposer).cloned().collect(),
+            None => Default::default(),
+        };
         let agreement = Agreement {
             id: AgreementId(new_id()),
             title: draft.title.trim().to_string(),
@@ -263,6 +269,7 @@ impl Node {
             valid_until: draft.valid_until,
             legal_reference: draft.legal_reference.trim().to_string(),
             revoked_on: None,
+            awaiting,
         };
         agreement.validate()?;
         let audit = self
@@ -272,6 +279,22 @@ impl Node {
             .result_count(1);
         self.store.create_agreement(&agreement, audit)?;
         Ok(agreement)
+    }
+
+    /// A party consents to an agreement another party proposed; once every party has, it applies.
+    pub fn consent_to_agreement(&self, actor: &Actor, id: AgreementId) -> Result<Agreement> {
+        actor.require(&[Role::Supervisor, Role::Administrator])?;
+        let agency = actor.agency()?.clone();
+        let agreement = self.agreement_for(actor, id)?;
+        if !agreement.awaiting.contains(&agency) {
+            return Err(NodeError::Conflict(format!("agreement {id} does not await the consent of {agency}")));
+        }
+        let audit = self
+            .audit(actor, ops::AGREEMENT_CONSENT)
+            .targets([id])
+            .details(details(serde_json::json!({ "party": agency })))
+            .result_count(1);
+        Ok(self.store.consent_to_agreement(id, &agency, audit)?)
     }
 
     pub fn revoke_agreement(&self, actor: &Actor, id: AgreementId, on: Option<time::Date>) -> Result<Agreement> {

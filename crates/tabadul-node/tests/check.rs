@@ -473,3 +473,36 @@ fn concurrent_checks_are_recorded_together_each_with_its_own_entry() {
         assert!(entry.draft.details.contains(check_id.as_str()), "entry {seq} is not check {check_id}");
     }
 }
+
+#[test]
+fn an_agreement_one_party_proposes_shares_nothing_until_the_others_consent() {
+    let node = summit();
+    let supervisor = |agency: &str| Actor {
+        user: format!("supervisor@{agency}"),
+        agency: Some(code(agency)),
+        roles: vec![tabadul_domain::Role::Supervisor],
+    };
+    // The UK's smuggler alert; Iraq proposes to see the UK's smugglers in full.
+    let uk = officer("GB-HO");
+    node.create_alert(&uk, alert(Category::SuspectedSmuggler, person(&["Karim Jabbar"], "1970", vec![]))).unwrap();
+    let draft = AgreementDraft {
+        title: "Iraq-UK proposal".into(),
+        parties: vec![code("IQ-MOI"), code("GB-HO")],
+        levels: vec![(Category::SuspectedSmuggler, SharingLevel::Full)],
+        valid_from: Some(time::macros::date!(2026 - 01 - 01)),
+        valid_until: None,
+        legal_reference: "draft MoU".into(),
+    };
+    let proposed = node.add_agreement(&supervisor("IQ-MOI"), draft).unwrap();
+    assert_eq!(proposed.awaiting.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["GB-HO"]);
+    let key = NodeKey::generate().unwrap();
+    let karim = CheckRequest { names: vec!["Karim Jabbar".into()], ..CheckRequest::default() };
+    assert_eq!(check(&node, &key, "IQ-MOI", karim.clone()).check.result.hit_count(), 0, "nothing before consent");
+    // Iraq cannot consent for the UK; France is no party.
+    let error = node.consent_to_agreement(&supervisor("IQ-MOI"), proposed.id).unwrap_err();
+    assert!(matches!(error, NodeError::Conflict(_)), "{error}");
+    assert!(node.consent_to_agreement(&supervisor("FR-MI"), proposed.id).is_err());
+    let agreed = node.consent_to_agreement(&supervisor("GB-HO"), proposed.id).unwrap();
+    assert!(agreed.awaiting.is_empty());
+    assert_eq!(check(&node, &key, "IQ-MOI", karim).check.result.persons[0].level, "full");
+}

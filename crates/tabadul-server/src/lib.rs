@@ -189,7 +189,7 @@ fn query_error(rejection: QueryRejection) -> ApiError {
         login, logout, create_token, check, check_batch, alerts, alert, agreements, inbox, false_positives, confirm,
         reject, acknowledge, verify_receipt, verify_audit, node_status, metrics_text, health, ready,
         manage::agencies, manage::add_agency, manage::users, manage::add_user, manage::add_agreement,
-        manage::agreement, manage::revoke_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
+        manage::agreement, manage::revoke_agreement, manage::consent_to_agreement, manage::add_alert, manage::update_alert, manage::delete_alert,
         manage::link_alert, manage::audit_entries, manage::dashboard, yente::match_entities,
         imports::start, imports::status, manage::update_user, manage::tokens, manage::revoke_token, screen_manifest,
     ),
@@ -226,6 +226,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/agreements", get(agreements).post(manage::add_agreement))
         .route("/agreements/{id}", get(manage::agreement))
         .route("/agreements/{id}/revoke", post(manage::revoke_agreement))
+        .route("/agreements/{id}/consent", post(manage::consent_to_agreement))
         .route("/audit", get(manage::audit_entries))
         .route("/dashboard", get(manage::dashboard))
         .route("/manifests", post(screen_manifest).layer(axum::extract::DefaultBodyLimit::max(MANIFEST_BYTES_MAX)))

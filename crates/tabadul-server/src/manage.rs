@@ -132,6 +132,16 @@ pub struct Revocation {
     on: Option<time::Date>,
 }
 
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/consent", tag = "agreements", summary = "Consent, for your agency, to an agreement another party proposed: it applies once every party has", params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the agreement", body = serde_json::Value), Errors), security(("bearer" = [])))]
+pub async fn consent_to_agreement(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<tabadul_domain::Agreement>, ApiError> {
+    let id = parse_id(&id, AgreementId::parse)?;
+    blocking(&state, move |node| node.consent_to_agreement(&actor, id)).await.map(Json)
+}
+
 #[utoipa::path(post, path = "/api/v1/agreements/{id}/revoke", tag = "agreements", summary = "Revoke an agreement from a day (today by default)", request_body = Revocation, params(("id" = String, Path, description = "a UUID")), responses((status = 200, description = "the agreement", body = serde_json::Value), Errors), security(("bearer" = [])))]
 pub async fn revoke_agreement(
     State(state): Shared,

@@ -445,8 +445,21 @@ async fn alerts_agreements_users_and_agencies_are_managed_over_the_api() {
     });
     let (status, made) = api.call(Method::POST, "/api/v1/agreements", Some(&supervisor), Some(agreement)).await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["awaiting"], json!(["GB-HO"]), "{made}");
     let british = api.login("officer@gb").await;
     let check = json!({"post": "LHR", "names": ["كريم جبار الساعدي"], "birth_dates": ["1985-01-01"]});
+    let (_, seen) = api.call(Method::POST, "/api/v1/checks", Some(&british), Some(check.clone())).await;
+    assert_eq!(seen["check"]["result"]["persons"].as_array().map(Vec::len), Some(0), "before the UK consents: {seen}");
+    // The UK's supervisor consents; Iraq's cannot for the UK.
+    let admin = api.login("admin@iq").await;
+    let uk_supervisor =
+        json!({"name": "supervisor@gb", "agency": "GB-HO", "roles": ["supervisor"], "password": PASSWORD});
+    assert_eq!(api.call(Method::POST, "/api/v1/users", Some(&admin), Some(uk_supervisor)).await.0, StatusCode::CREATED);
+    let consent = format!("/api/v1/agreements/{}/consent", made["id"].as_str().unwrap());
+    assert_error(&api.call(Method::POST, &consent, Some(&supervisor), None).await, StatusCode::CONFLICT, "conflict");
+    let uk = api.login("supervisor@gb").await;
+    let (status, agreed) = api.call(Method::POST, &consent, Some(&uk), None).await;
+    assert_eq!((status, agreed.get("awaiting")), (StatusCode::OK, None), "{agreed}");
     let (_, seen) = api.call(Method::POST, "/api/v1/checks", Some(&british), Some(check.clone())).await;
     assert_eq!(seen["check"]["result"]["persons"][0]["level"], "hit", "{seen}");
     let revoke = format!("/api/v1/agreements/{}/revoke", made["id"].as_str().unwrap());
@@ -584,6 +597,7 @@ async fn the_api_describes_itself_in_openapi_and_swagger_ui_is_served_offline() 
         "GET /api/v1/tokens",
         "DELETE /api/v1/tokens/{id}",
         "GET /api/v1/dashboard",
+        "POST /api/v1/agreements/{id}/consent",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);

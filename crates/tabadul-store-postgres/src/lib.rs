@@ -27,7 +27,7 @@ use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, r
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
     RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks,
-    check_loaded, check_outcome, check_restore, check_sources, plan_write,
+    check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -872,6 +872,23 @@ impl Store for PgStore {
                     return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
                 }
                 agreement.revoked_on = Some(on);
+                let sql = "UPDATE agreements SET body = $2 WHERE id = $1";
+                execute(tx, sql, &[&key.as_slice(), &json(&agreement)?]).await?;
+                Ok(agreement)
+            })
+        })
+        .map(|(agreement, _)| agreement)
+    }
+
+    fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement> {
+        let party = party.clone();
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let key = id_bytes(id.0);
+                let found = row(tx, "SELECT body FROM agreements WHERE id = $1 FOR UPDATE", &[&key.as_slice()]).await?;
+                let agreement: Agreement =
+                    body("agreement", found)?.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+                let agreement = with_consent(agreement, &party)?;
                 let sql = "UPDATE agreements SET body = $2 WHERE id = $1";
                 execute(tx, sql, &[&key.as_slice(), &json(&agreement)?]).await?;
                 Ok(agreement)

@@ -30,7 +30,7 @@ use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, r
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
     RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
-    check_checks, check_loaded, check_outcome, check_restore, check_sources, plan_write,
+    check_checks, check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -676,6 +676,25 @@ impl Store for SqliteStore {
                 return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
             }
             agreement.revoked_on = Some(on);
+            tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
+                .map_err(backend)?
+                .execute(params![id_bytes(id.0), json(&agreement)?])
+                .map_err(backend)?;
+            append_audit(tx, audit)?;
+            Ok(agreement)
+        })
+    }
+
+    fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement> {
+        self.transaction(|tx| {
+            let body: Option<String> = tx
+                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
+                .map_err(backend)?
+                .query_row([id_bytes(id.0)], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let agreement = with_consent(parse("agreement", &body)?, party)?;
             tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
                 .map_err(backend)?
                 .execute(params![id_bytes(id.0), json(&agreement)?])

@@ -104,6 +104,7 @@ fn agreement(id: u128) -> Agreement {
         valid_until: None,
         legal_reference: "MoU IQ-CZ 2026/4".into(),
         revoked_on: None,
+        awaiting: Default::default(),
     }
 }
 
@@ -140,6 +141,22 @@ pub fn agreements_round_trip_and_revoke(store: &dyn Store) {
     ));
     assert!(matches!(
         store.revoke_agreement(AgreementId(9), day, audit(ops::AGREEMENT_REVOKE)),
+        Err(StoreError::NotFound(_))
+    ));
+
+    // One party proposes, the other consents.
+    let proposed = Agreement { id: AgreementId(4), awaiting: [code("CZ-MV")].into(), ..agreement(4) };
+    store.create_agreement(&proposed, audit(ops::AGREEMENT_CREATE)).unwrap();
+    assert!(!store.agreement(AgreementId(4)).unwrap().unwrap().is_active_on(time::macros::date!(2026 - 06 - 01)));
+    assert!(matches!(
+        store.consent_to_agreement(AgreementId(4), &code("IQ-MOI"), audit("agreement.consent")),
+        Err(StoreError::Invalid(_))
+    ));
+    let consented = store.consent_to_agreement(AgreementId(4), &code("CZ-MV"), audit("agreement.consent")).unwrap();
+    assert!(consented.awaiting.is_empty() && consented.is_active_on(time::macros::date!(2026 - 06 - 01)));
+    assert_eq!(store.agreement(AgreementId(4)).unwrap(), Some(consented));
+    assert!(matches!(
+        store.consent_to_agreement(AgreementId(9), &code("CZ-MV"), audit("agreement.consent")),
         Err(StoreError::NotFound(_))
     ));
 

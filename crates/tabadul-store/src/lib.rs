@@ -140,6 +140,8 @@ pub trait Store: Send + Sync {
     fn create_agreement(&self, agreement: &Agreement, audit: AuditDraft) -> Result<()>;
     /// Marks the agreement revoked from `on`; revoking twice is an error.
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement>;
+    /// Records `party`'s consent to an agreement that awaits it (`Invalid` if it does not).
+    fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement>;
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>>;
     /// All agreements, by id.
     fn agreements(&self) -> Result<Vec<Agreement>>;
@@ -233,6 +235,14 @@ pub trait Store: Send + Sync {
     /// Writes exported records verbatim, in one transaction: no audit entry, no new sequence
     /// numbers. For moving a node to another backend; a record already there is an error.
     fn restore(&self, records: &[Record]) -> Result<()>;
+}
+
+/// `agreement` with `party`'s consent, if it awaited it.
+pub fn with_consent(mut agreement: Agreement, party: &AgencyCode) -> Result<Agreement> {
+    if !agreement.awaiting.remove(party) {
+        return Err(StoreError::Invalid(format!("agreement {} does not await the consent of {party}", agreement.id)));
+    }
+    Ok(agreement)
 }
 
 /// Checks that an outcome may be recorded on `hit`, and that `notification` belongs to it.

@@ -9,7 +9,7 @@ use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId,
 use crate::{
     Acknowledgement, AlertFilter, AlertWrite, Change, HitRecord, Notification, Outcome, OutcomeKind, Record, Result,
     Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks, check_outcome, check_restore,
-    check_sources, plan_write,
+    check_sources, plan_write, with_consent,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -138,6 +138,16 @@ impl Store for MemStore {
             }
             agreement.revoked_on = Some(on);
             let agreement = agreement.clone();
+            state.append_audit(audit);
+            Ok(agreement)
+        })
+    }
+
+    fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement> {
+        self.with(|state| {
+            let agreement = state.agreements.get(&id).ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let agreement = with_consent(agreement.clone(), party)?;
+            state.agreements.insert(id, agreement.clone());
             state.append_audit(audit);
             Ok(agreement)
         })

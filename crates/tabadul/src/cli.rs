@@ -208,6 +208,13 @@ pub enum AgreementCommand {
         #[command(flatten)]
         agency: AgencyArg,
     },
+    /// Consent to an agreement another party proposed, for your agency: it applies once every
+    /// party has.
+    Consent {
+        id: String,
+        #[command(flatten)]
+        agency: AgencyArg,
+    },
     /// Revoke an agreement: partners stop seeing what it shared.
     Revoke {
         id: String,

@@ -225,6 +225,19 @@ fn agreement(cx: &Session, command: AgreementCommand) -> Result<ExitCode> {
                 output::agreement(&agreement);
             }
         }
+        AgreementCommand::Consent { id, agency } => {
+            let agreement = node
+                .consent_to_agreement(&cx.actor(&agency)?, AgreementId::parse(&id)?)
+                .context("consent to the agreement")?;
+            if cx.json {
+                output::json(&agreement)?;
+            } else if agreement.awaiting.is_empty() {
+                say!("agreement {} applies: every party has consented", agreement.id);
+            } else {
+                let awaiting: Vec<String> = agreement.awaiting.iter().map(|a| a.to_string()).collect();
+                say!("agreement {} awaits the consent of {}", agreement.id, awaiting.join(", "));
+            }
+        }
         AgreementCommand::Revoke { id, on, agency } => {
             let on = optional_date(on.as_deref())?;
             let agreement = node
