@@ -27,7 +27,7 @@ use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, r
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
     RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks,
-    check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent,
+    check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent, with_revocation,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -343,6 +343,28 @@ impl PgStore {
             }
             commit(tx).await
         })
+    }
+
+    /// Replaces an agreement by what `change` makes of it, with its audit entry.
+    fn change_agreement(
+        &self,
+        id: AgreementId,
+        audit: AuditDraft,
+        change: impl FnOnce(Agreement) -> Result<Agreement> + Send + 'static,
+    ) -> Result<Agreement> {
+        self.write(audit, move |tx| {
+            Box::pin(async move {
+                let key = id_bytes(id.0);
+                let found = row(tx, "SELECT body FROM agreements WHERE id = $1 FOR UPDATE", &[&key.as_slice()]).await?;
+                let agreement: Agreement =
+                    body("agreement", found)?.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+                let agreement = change(agreement)?;
+                let sql = "UPDATE agreements SET body = $2 WHERE id = $1";
+                execute(tx, sql, &[&key.as_slice(), &json(&agreement)?]).await?;
+                Ok(agreement)
+            })
+        })
+        .map(|(agreement, _)| agreement)
     }
 
     /// Creates a user (`create`), or replaces an existing one.
@@ -862,39 +884,12 @@ impl Store for PgStore {
     }
 
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
-        self.write(audit, move |tx| {
-            Box::pin(async move {
-                let key = id_bytes(id.0);
-                let found = row(tx, "SELECT body FROM agreements WHERE id = $1 FOR UPDATE", &[&key.as_slice()]).await?;
-                let mut agreement: Agreement =
-                    body("agreement", found)?.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-                if agreement.revoked_on.is_some() {
-                    return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
-                }
-                agreement.revoked_on = Some(on);
-                let sql = "UPDATE agreements SET body = $2 WHERE id = $1";
-                execute(tx, sql, &[&key.as_slice(), &json(&agreement)?]).await?;
-                Ok(agreement)
-            })
-        })
-        .map(|(agreement, _)| agreement)
+        self.change_agreement(id, audit, move |agreement| with_revocation(agreement, on))
     }
 
     fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement> {
         let party = party.clone();
-        self.write(audit, move |tx| {
-            Box::pin(async move {
-                let key = id_bytes(id.0);
-                let found = row(tx, "SELECT body FROM agreements WHERE id = $1 FOR UPDATE", &[&key.as_slice()]).await?;
-                let agreement: Agreement =
-                    body("agreement", found)?.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-                let agreement = with_consent(agreement, &party)?;
-                let sql = "UPDATE agreements SET body = $2 WHERE id = $1";
-                execute(tx, sql, &[&key.as_slice(), &json(&agreement)?]).await?;
-                Ok(agreement)
-            })
-        })
-        .map(|(agreement, _)| agreement)
+        self.change_agreement(id, audit, move |agreement| with_consent(agreement, &party))
     }
 
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {

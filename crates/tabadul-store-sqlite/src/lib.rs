@@ -30,7 +30,7 @@ use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, r
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
     RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
-    check_checks, check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent,
+    check_checks, check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent, with_revocation,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -214,6 +214,31 @@ impl SqliteStore {
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut connection = self.connection.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
         f(&mut connection)
+    }
+
+    /// Replaces an agreement by what `change` makes of it, with its audit entry.
+    fn change_agreement(
+        &self,
+        id: AgreementId,
+        audit: AuditDraft,
+        change: impl FnOnce(Agreement) -> Result<Agreement>,
+    ) -> Result<Agreement> {
+        self.transaction(|tx| {
+            let body: Option<String> = tx
+                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
+                .map_err(backend)?
+                .query_row([id_bytes(id.0)], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let agreement = change(parse("agreement", &body)?)?;
+            tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
+                .map_err(backend)?
+                .execute(params![id_bytes(id.0), json(&agreement)?])
+                .map_err(backend)?;
+            append_audit(tx, audit)?;
+            Ok(agreement)
+        })
     }
 
     /// Runs `f` in one immediate transaction, committed only if `f` succeeds.
@@ -663,45 +688,11 @@ impl Store for SqliteStore {
     }
 
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
-        self.transaction(|tx| {
-            let body: Option<String> = tx
-                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
-                .map_err(backend)?
-                .query_row([id_bytes(id.0)], |row| row.get(0))
-                .optional()
-                .map_err(backend)?;
-            let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-            let mut agreement: Agreement = parse("agreement", &body)?;
-            if agreement.revoked_on.is_some() {
-                return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
-            }
-            agreement.revoked_on = Some(on);
-            tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
-                .map_err(backend)?
-                .execute(params![id_bytes(id.0), json(&agreement)?])
-                .map_err(backend)?;
-            append_audit(tx, audit)?;
-            Ok(agreement)
-        })
+        self.change_agreement(id, audit, |agreement| with_revocation(agreement, on))
     }
 
     fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement> {
-        self.transaction(|tx| {
-            let body: Option<String> = tx
-                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
-                .map_err(backend)?
-                .query_row([id_bytes(id.0)], |row| row.get(0))
-                .optional()
-                .map_err(backend)?;
-            let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-            let agreement = with_consent(parse("agreement", &body)?, party)?;
-            tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
-                .map_err(backend)?
-                .execute(params![id_bytes(id.0), json(&agreement)?])
-                .map_err(backend)?;
-            append_audit(tx, audit)?;
-            Ok(agreement)
-        })
+        self.change_agreement(id, audit, |agreement| with_consent(agreement, party))
     }
 
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {

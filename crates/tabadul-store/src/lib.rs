@@ -237,6 +237,15 @@ pub trait Store: Send + Sync {
     fn restore(&self, records: &[Record]) -> Result<()>;
 }
 
+/// `agreement` revoked from `on`, if it was not already.
+pub fn with_revocation(mut agreement: Agreement, on: time::Date) -> Result<Agreement> {
+    if agreement.revoked_on.is_some() {
+        return Err(StoreError::Invalid(format!("agreement {} is already revoked", agreement.id)));
+    }
+    agreement.revoked_on = Some(on);
+    Ok(agreement)
+}
+
 /// `agreement` with `party`'s consent, if it awaited it.
 pub fn with_consent(mut agreement: Agreement, party: &AgencyCode) -> Result<Agreement> {
     if !agreement.awaiting.remove(party) {

@@ -9,7 +9,7 @@ use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId,
 use crate::{
     Acknowledgement, AlertFilter, AlertWrite, Change, HitRecord, Notification, Outcome, OutcomeKind, Record, Result,
     Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks, check_outcome, check_restore,
-    check_sources, plan_write, with_consent,
+    check_sources, plan_write, with_consent, with_revocation,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -85,6 +85,22 @@ impl MemStore {
         f(&mut state)
     }
 
+    /// Replaces an agreement by what `change` makes of it, with its audit entry.
+    fn change_agreement(
+        &self,
+        id: AgreementId,
+        audit: AuditDraft,
+        change: impl FnOnce(Agreement) -> Result<Agreement>,
+    ) -> Result<Agreement> {
+        self.with(|state| {
+            let agreement = state.agreements.get(&id).ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let agreement = change(agreement.clone())?;
+            state.agreements.insert(id, agreement.clone());
+            state.append_audit(audit);
+            Ok(agreement)
+        })
+    }
+
     /// Runs `f` on a copy of the state and keeps the copy only if `f` succeeds: a transaction.
     fn transaction<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
         self.with(|state| {
@@ -130,27 +146,11 @@ impl Store for MemStore {
     }
 
     fn revoke_agreement(&self, id: AgreementId, on: time::Date, audit: AuditDraft) -> Result<Agreement> {
-        self.transaction(|state| {
-            let agreement =
-                state.agreements.get_mut(&id).ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-            if agreement.revoked_on.is_some() {
-                return Err(StoreError::Invalid(format!("agreement {id} is already revoked")));
-            }
-            agreement.revoked_on = Some(on);
-            let agreement = agreement.clone();
-            state.append_audit(audit);
-            Ok(agreement)
-        })
+        self.change_agreement(id, audit, |agreement| with_revocation(agreement, on))
     }
 
     fn consent_to_agreement(&self, id: AgreementId, party: &AgencyCode, audit: AuditDraft) -> Result<Agreement> {
-        self.with(|state| {
-            let agreement = state.agreements.get(&id).ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-            let agreement = with_consent(agreement.clone(), party)?;
-            state.agreements.insert(id, agreement.clone());
-            state.append_audit(audit);
-            Ok(agreement)
-        })
+        self.change_agreement(id, audit, |agreement| with_consent(agreement, party))
     }
 
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
