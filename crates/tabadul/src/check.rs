@@ -46,7 +46,7 @@ pub fn check(cx: &Session, args: &CheckArgs) -> Result<ExitCode> {
         vin: args.vin.clone(),
         plate: args.plate.clone(),
     };
-    let node = cx.node()?;
+    let node = cx.checking_node()?;
     let key = node_key(&cx.config.key_path)?;
     let outcome = node.check(&cx.actor(&args.agency)?, &key, &request).context("check")?;
     if cx.json {
@@ -298,7 +298,7 @@ pub fn screen(cx: &Session, args: &ScreenArgs) -> Result<ExitCode> {
         bail!("{} is {size} bytes; a manifest is at most {MANIFEST_FILE_BYTES_MAX}", args.file.display());
     }
     let data = std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
-    let node = cx.node()?;
+    let node = cx.checking_node()?;
     let reports = node.screen_manifest(&cx.actor(&args.agency)?, &data).context("screen the manifest")?;
     if cx.json {
         output::json(&reports)?;

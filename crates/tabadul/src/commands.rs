@@ -45,7 +45,13 @@ impl Session {
         if !location.exists() {
             bail!("there is no store at {location}: run `tabadul init` first (or give --db)");
         }
-        let node = node_on(&location.open()?);
+        Ok(node_on(&location.open()?))
+    }
+
+    /// [`Session::node`] for checks: it also searches the hit keys partners shared, if the node
+    /// federates (read only here: other commands need not parse them).
+    pub fn checking_node(&self) -> Result<Node> {
+        let node = self.node()?;
         crate::federate::attach(self, &node)?;
         Ok(node)
     }
@@ -688,7 +694,6 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let node = node_on(&opened);
-    crate::federate::attach(cx, &node)?;
     if cx.config.federation.is_some() {
         crate::federate::spawn_background(cx, node.clone(), std::time::Duration::from_secs(2))?;
         say!("federating with the partners of [federation], a round every 2 s");

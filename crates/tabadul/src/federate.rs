@@ -81,15 +81,16 @@ pub fn attach(cx: &Session, node: &Node) -> Result<()> {
     Ok(())
 }
 
-/// Federates in the background of a running server: a round every `interval`, the hit keys
-/// handed to the node's checks after each; a failed round (NATS away) is reported and tried
-/// again.
+/// Federates in the background of a running server: the hit keys of the last run handed to
+/// the node's checks at once, then a round every `interval` (the keys again whenever a round
+/// applied something); a failed round (NATS away) is reported and tried again.
 pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<()> {
     let Some(federation) = cx.config.federation.clone() else { return Ok(()) };
     let agency = cx.config.default_agency.clone().context("the node's agency is [node] agency in the configuration")?;
     let key = crate::check::node_key(&cx.config.key_path)?;
     let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
     let mut state = load(node.store(), &agency, &partners)?;
+    node.set_federated_hits(hits_of(&state, &federation));
     std::thread::Builder::new()
         .name("federation".into())
         .spawn(move || {
@@ -99,16 +100,21 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
             };
             loop {
                 match runtime.block_on(round(&node, &key, &federation, &mut state)) {
-                    Ok(done) if done.published + done.applied + done.rejected.len() > 0 => eprintln!(
-                        "federation: published {}, applied {}, refused {}",
-                        done.published,
-                        done.applied,
-                        done.rejected.len()
-                    ),
+                    Ok(done) if done.published + done.applied + done.rejected.len() > 0 => {
+                        eprintln!(
+                            "federation: published {}, applied {}, refused {}",
+                            done.published,
+                            done.applied,
+                            done.rejected.len()
+                        );
+                        // Hit keys change only with what was applied; the index is rebuilt then.
+                        if done.applied > 0 {
+                            node.set_federated_hits(hits_of(&state, &federation));
+                        }
+                    }
                     Ok(_) => {}
                     Err(error) => eprintln!("federation: {error:#} (trying again)"),
                 }
-                node.set_federated_hits(hits_of(&state, &federation));
                 std::thread::sleep(interval);
             }
         })
