@@ -30,6 +30,13 @@ struct Stream {
     shared: BTreeMap<AlertId, Visibility>,
 }
 
+impl Stream {
+    /// The number of the next envelope to this partner.
+    fn next_seq(&self) -> u64 {
+        self.base + self.log.len() as u64 + 1
+    }
+}
+
 /// The origin node's outbox (serialisable, so that a node keeps it between runs).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Outbox {
@@ -61,7 +68,7 @@ impl Outbox {
     /// The last sequence number sent to `partner` (0 before the first): announced now and then
     /// so that a partner notices what it never received at the end of a stream.
     pub fn head(&self, partner: &AgencyCode) -> u64 {
-        self.streams.get(partner).map_or(0, |s| s.base + s.log.len() as u64)
+        self.streams.get(partner).map_or(0, |s| s.next_seq() - 1)
     }
 
     /// Forgets the envelopes sent so far (the backbone keeps them for as long as partners need
@@ -89,7 +96,7 @@ impl Outbox {
             version: ENVELOPE_VERSION,
             origin: self.origin.clone(),
             partner: notification.owner.clone(),
-            seq: stream.base + stream.log.len() as u64 + 1,
+            seq: stream.next_seq(),
             alert_id: notification.alert_id,
             alert_version: 0,
             payload: Payload::Notification { notification: Box::new(notification.clone()) },
@@ -161,7 +168,7 @@ impl Outbox {
                 version: ENVELOPE_VERSION,
                 origin: origin.clone(),
                 partner: partner.clone(),
-                seq: stream.base + stream.log.len() as u64 + 1,
+                seq: stream.next_seq(),
                 alert_id: id,
                 alert_version: version,
                 payload,

@@ -60,17 +60,10 @@ impl StoreLocation {
                 let store = SqliteStore::open(path).with_context(|| format!("open the store {}", path.display()))?;
                 Ok(Opened::Sqlite(Arc::new(store)))
             }
-            StoreLocation::Postgres(_) => {
-                let store = PgStore::connect(self.url()).with_context(|| format!("connect to the store {self}"))?;
+            StoreLocation::Postgres(url) => {
+                let store = PgStore::connect(url).with_context(|| format!("connect to the store {self}"))?;
                 Ok(Opened::Postgres(Arc::new(store)))
             }
-        }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            StoreLocation::Postgres(url) => url,
-            StoreLocation::File(_) => "",
         }
     }
 
