@@ -10,10 +10,7 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use tabadul_backbone::throwaway::Nats;
 use tabadul_backbone::{Backbone, Delivery};
-use tabadul_domain::{
-    AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, HandlingCode, NameKind, Person, PersonName,
-    SharingLevel, Subject,
-};
+use tabadul_domain::{AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, SharingLevel};
 use tabadul_federation::{Accepted, Envelope, Inbox, Outbox, Rejection, RemoveReason, Sharing, open, seal};
 
 const DAY: time::Date = time::macros::date!(2026 - 11 - 29);
@@ -34,19 +31,7 @@ fn keys(agency: &AgencyCode) -> Option<ed25519_dalek::VerifyingKey> {
 }
 
 fn wanted(id: u128, name: &str) -> Alert {
-    Alert {
-        id: AlertId(id),
-        owner: code("IQ-MOI"),
-        category: Category::WantedForArrest,
-        subject: Subject::Person(Person { names: vec![PersonName::new(name, NameKind::Primary)], ..Person::default() }),
-        action: None,
-        handling: HandlingCode::H1,
-        review_date: None,
-        expires: None,
-        remarks: String::new(),
-        source_id: None,
-        refer_to: None,
-    }
+    Alert { category: Category::WantedForArrest, ..tabadul_store::conformance::person_alert(id, "IQ-MOI", name) }
 }
 
 fn agreements() -> Vec<Agreement> {

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::SigningKey;
 use tabadul_domain::{
-    AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, HandlingCode, NameKind, Person, PersonName,
-    SharingLevel, SharingTable, Subject, Visibility,
+    AgencyCode, Agreement, AgreementId, Alert, AlertId, Category, NameKind, PersonName, SharingLevel, SharingTable,
+    Subject, Visibility,
 };
 use tabadul_federation::{
     Accepted, Envelope, Inbox, Outbox, Payload, Rejection, RemoveReason, Replicated, Sealed, Sharing, hit_keys, open,
@@ -183,22 +183,9 @@ impl World {
     }
 
     fn person(&mut self, id: AlertId, origin: &AgencyCode) -> Alert {
-        Alert {
-            id,
-            owner: origin.clone(),
-            category: CATEGORIES[self.dice.below(4) as usize],
-            subject: Subject::Person(Person {
-                names: vec![PersonName::new(NAMES[self.dice.below(6) as usize], NameKind::Primary)],
-                ..Person::default()
-            }),
-            action: None,
-            handling: HandlingCode::H0,
-            review_date: None,
-            expires: None,
-            remarks: String::new(),
-            source_id: None,
-            refer_to: None,
-        }
+        let category = CATEGORIES[self.dice.below(4) as usize];
+        let name = NAMES[self.dice.below(6) as usize];
+        Alert { category, ..tabadul_store::conformance::person_alert(id.0, origin.as_str(), name) }
     }
 
     /// An agreement revoked, or made again: origins reshare.
