@@ -14,8 +14,8 @@ pub use tabadul_names::SimilarityCache;
 mod person;
 
 pub use person::{
-    Evidence, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, evidence_logit, explain,
-    normalise_document, score, score_cached,
+    Evidence, Facts, MatchResult, OtherFeatures, PersonQuery, PreparedPerson, Reason, evidence_logit, explain,
+    facts_logit, normalise_document, score, score_cached,
 };
 
 /// The default score from which a comparison is a hit.

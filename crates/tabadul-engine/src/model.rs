@@ -65,6 +65,15 @@ pub fn name_logit(features: &NameFeatures, given_name_conflict: bool) -> f32 {
     NAME_BIAS + dot(&NAME_WEIGHTS, &features.to_array()) + rule
 }
 
+/// An estimate of the name logit from how much of each name is matched (weighted shares, 0
+/// to 1), before the names are aligned: how an index ranks its candidates for scoring.
+pub fn coverage_logit(query_coverage: f32, candidate_coverage: f32) -> f32 {
+    // The coverage features and the unweighted shares, which follow them closely.
+    NAME_BIAS
+        + (NAME_WEIGHTS[0] + NAME_WEIGHTS[12]) * query_coverage
+        + (NAME_WEIGHTS[1] + NAME_WEIGHTS[13]) * candidate_coverage
+}
+
 /// A rule, not fitted: birth years more than [`GENERATION_YEARS`] apart (and not one typing
 /// slip from each other, such as 1958 / 1985) belong to another generation: a parent, a child,
 /// an uncle who shares the names. No positive development pair has birth years more than two

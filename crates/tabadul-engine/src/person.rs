@@ -327,19 +327,118 @@ pub fn evidence_logit(query: &PreparedPerson, candidate: &PreparedPerson) -> f32
     model::other_logit(&other_features(query, candidate))
 }
 
-fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFeatures {
-    let mut f = OtherFeatures::default();
-    if !query.birth_dates.is_empty() && !candidate.birth_dates.is_empty() {
-        let mut best = 0u8;
-        let mut gap = u16::MAX;
-        let mut slip = false;
-        for q in &query.birth_dates {
-            for c in &candidate.birth_dates {
-                best = best.max(date_rank(*q, *c));
-                gap = gap.min(q.year_value().abs_diff(c.year_value()));
-                slip |= typing_slip(q.year_value(), c.year_value());
-            }
+/// What [`evidence_logit`] reads of a person, inline: an index keeps one per alert in a dense
+/// array, so that ranking hundreds of candidates reads nothing else. At most two birth dates,
+/// three nationalities and two document numbers (as 64-bit hashes); [`Facts::of`] gives none
+/// for a person with more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Facts {
+    births: [PartialDate; 2],
+    births_len: u8,
+    nationalities: [[u8; 2]; 3],
+    nationalities_len: u8,
+    documents: [u64; 2],
+    documents_len: u8,
+    gender: Option<Gender>,
+}
+
+impl Facts {
+    pub fn of(person: &PreparedPerson) -> Option<Facts> {
+        if person.birth_dates.len() > 2 || person.nationalities.len() > 3 || person.documents.len() > 2 {
+            return None;
         }
+        // Never read past the lengths: only fills the arrays.
+        let filler = PartialDate::from(time::Date::MIN);
+        let mut facts = Facts {
+            births: [filler; 2],
+            births_len: person.birth_dates.len() as u8,
+            nationalities: [[0; 2]; 3],
+            nationalities_len: person.nationalities.len() as u8,
+            documents: [0; 2],
+            documents_len: person.documents.len() as u8,
+            gender: person.gender,
+        };
+        facts.births[..person.birth_dates.len()].copy_from_slice(&person.birth_dates);
+        for (slot, code) in facts.nationalities.iter_mut().zip(&person.nationalities) {
+            slot.copy_from_slice(&code.as_str().as_bytes()[..2]);
+        }
+        for (slot, number) in facts.documents.iter_mut().zip(&person.documents) {
+            *slot = document_hash(number);
+        }
+        Some(facts)
+    }
+
+    fn births(&self) -> &[PartialDate] {
+        &self.births[..usize::from(self.births_len)]
+    }
+
+    fn nationalities(&self) -> &[[u8; 2]] {
+        &self.nationalities[..usize::from(self.nationalities_len)]
+    }
+
+    fn documents(&self) -> &[u64] {
+        &self.documents[..usize::from(self.documents_len)]
+    }
+}
+
+fn document_hash(number: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    number.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// [`evidence_logit`] of two persons' [`Facts`] (equal but for the one-in-2^64 chance of two
+/// document numbers hashing alike).
+pub fn facts_logit(query: &Facts, candidate: &Facts) -> f32 {
+    let features = features_from(
+        compare_dates(query.births(), candidate.births()),
+        agreement(query.nationalities(), candidate.nationalities()),
+        query.gender.zip(candidate.gender).map(|(q, c)| q == c),
+        agreement(query.documents(), candidate.documents()),
+    );
+    model::other_logit(&features)
+}
+
+fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFeatures {
+    features_from(
+        compare_dates(&query.birth_dates, &candidate.birth_dates),
+        agreement(&query.nationalities, &candidate.nationalities),
+        query.gender.zip(candidate.gender).map(|(q, c)| q == c),
+        agreement(&query.documents, &candidate.documents),
+    )
+}
+
+/// Whether two lists share an element; `None` when either is empty.
+fn agreement<T: PartialEq>(query: &[T], candidate: &[T]) -> Option<bool> {
+    (!query.is_empty() && !candidate.is_empty()).then(|| query.iter().any(|q| candidate.contains(q)))
+}
+
+/// How two lists of birth dates agree: the best [`date_rank`] of two of their dates, the
+/// smallest gap between their years, and whether two years are a typing slip apart.
+fn compare_dates(query: &[PartialDate], candidate: &[PartialDate]) -> Option<(u8, u16, bool)> {
+    if query.is_empty() || candidate.is_empty() {
+        return None;
+    }
+    let (mut best, mut gap, mut slip) = (0u8, u16::MAX, false);
+    for q in query {
+        for c in candidate {
+            best = best.max(date_rank(*q, *c));
+            gap = gap.min(q.year_value().abs_diff(c.year_value()));
+            slip |= typing_slip(q.year_value(), c.year_value());
+        }
+    }
+    Some((best, gap, slip))
+}
+
+fn features_from(
+    dates: Option<(u8, u16, bool)>,
+    nationality: Option<bool>,
+    gender: Option<bool>,
+    document: Option<bool>,
+) -> OtherFeatures {
+    let mut f = OtherFeatures::default();
+    if let Some((best, gap, slip)) = dates {
         f.year_gap = Some(gap);
         f.generation_apart = gap > model::GENERATION_YEARS && !slip;
         match best {
@@ -351,27 +450,10 @@ fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFe
             _ => f.date_conflict = 1.0,
         }
     }
-    if !query.nationalities.is_empty() && !candidate.nationalities.is_empty() {
-        if query.nationalities.iter().any(|n| candidate.nationalities.contains(n)) {
-            f.nationality_match = 1.0;
-        } else {
-            f.nationality_conflict = 1.0;
-        }
-    }
-    if let (Some(q), Some(c)) = (query.gender, candidate.gender) {
-        if q == c {
-            f.gender_match = 1.0;
-        } else {
-            f.gender_conflict = 1.0;
-        }
-    }
-    if !query.documents.is_empty() && !candidate.documents.is_empty() {
-        if query.documents.iter().any(|d| candidate.documents.contains(d)) {
-            f.document_match = 1.0;
-        } else {
-            f.document_conflict = 1.0;
-        }
-    }
+    let flag = |agrees: Option<bool>| (f32::from(agrees == Some(true)), f32::from(agrees == Some(false)));
+    (f.nationality_match, f.nationality_conflict) = flag(nationality);
+    (f.gender_match, f.gender_conflict) = flag(gender);
+    (f.document_match, f.document_conflict) = flag(document);
     f
 }
 
@@ -379,13 +461,43 @@ fn other_features(query: &PreparedPerson, candidate: &PreparedPerson) -> OtherFe
 /// (One digit changed is either the last one, at most nine years, or a real difference: a
 /// father born in 1955 and his son in 1985 differ in one digit.)
 fn typing_slip(a: i16, b: i16) -> bool {
-    let (a, b) = (format!("{a:04}"), format!("{b:04}"));
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    if a == b || a < 0 || b < 0 || a > 9999 || b > 9999 {
         return false;
     }
-    let differing: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    matches!(differing.as_slice(), [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i])
+    // The four digits of each year, most significant first.
+    let digits = |year: i16| {
+        let year = year as u16;
+        [year / 1000, year / 100 % 10, year / 10 % 10, year % 10]
+    };
+    let (a, b) = (digits(a), digits(b));
+    let mut differing = (0..4).filter(|&i| a[i] != b[i]);
+    match (differing.next(), differing.next(), differing.next()) {
+        (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod typing_slip_tests {
+    use super::typing_slip;
+
+    #[test]
+    fn only_two_adjacent_digits_swapped_are_a_slip() {
+        for (a, b, slip) in [
+            (1958, 1985, true),
+            (1985, 1958, true),
+            (1895, 1985, true),
+            (1955, 1985, false),
+            (1958, 1958, false),
+            (1958, 1589, false),
+            (1985, 1859, false),
+            (2001, 2010, true),
+            (-1, 1, false),
+            (912, 192, true),
+        ] {
+            assert_eq!(typing_slip(a, b), slip, "{a} {b}");
+        }
+    }
 }
 
 /// How well two birth dates agree: 6 the same day, 5 the same as far as both are known, 4 day
@@ -404,5 +516,41 @@ fn date_rank(a: PartialDate, b: PartialDate) -> u8 {
         2
     } else {
         1
+    }
+}
+
+#[cfg(test)]
+mod facts_tests {
+    use super::*;
+
+    fn person(dates: &[&str], nationalities: &[&str], gender: Option<Gender>, documents: &[&str]) -> PreparedPerson {
+        PersonQuery {
+            names: vec!["Ali Hassan".into()],
+            birth_dates: dates.iter().map(|d| PartialDate::parse(d).unwrap()).collect(),
+            nationalities: nationalities.iter().map(|n| CountryCode::new(n).unwrap()).collect(),
+            gender,
+            documents: documents.iter().map(|d| d.to_string()).collect(),
+        }
+        .prepare()
+    }
+
+    #[test]
+    fn facts_give_the_evidence_logit_of_the_persons() {
+        let people = [
+            person(&[], &[], None, &[]),
+            person(&["1985-03-04"], &["IQ"], Some(Gender::Male), &["A1234567"]),
+            person(&["1985-04-03", "1958"], &["IQ", "SY"], Some(Gender::Male), &["a123-4567"]),
+            person(&["1958-03-04"], &["FR"], Some(Gender::Female), &["B7654321", "C1"]),
+            person(&["1986"], &["SY", "TR", "IR"], None, &[]),
+            person(&["1985-03"], &[], Some(Gender::Female), &["C1"]),
+        ];
+        for q in &people {
+            for c in &people {
+                let (qf, cf) = (Facts::of(q).unwrap(), Facts::of(c).unwrap());
+                assert_eq!(facts_logit(&qf, &cf), evidence_logit(q, c), "{q:?} / {c:?}");
+            }
+        }
+        let many = person(&["1985", "1986", "1987"], &[], None, &[]);
+        assert_eq!(Facts::of(&many), None);
     }
 }

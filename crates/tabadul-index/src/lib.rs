@@ -14,11 +14,14 @@
 //!    posting lists give candidate alerts, rarest tokens first; a token too common to scan
 //!    (محمد) only adds weight to candidates already found, unless every token is that common,
 //!    when the two rarest are intersected;
-//! 2. *ranking*: candidates the checking agency may see are ranked by the weight of their
-//!    matched tokens and a cheap look at birth date, nationality, gender and documents, and at
-//!    most [`SearchOptions::candidates_max`] go on;
-//! 3. *scoring*: the engine scores those in full; hits above the threshold come back ranked by
-//!    score, then by alert id, so the order is deterministic.
+//! 2. *ranking*: the candidates with the most matched weight that the checking agency may see
+//!    (16 per candidate scored) are ranked by the model's estimate from how much of the query's
+//!    and of the candidate's names is matched, and by their birth date, nationality, gender
+//!    and documents (read from a dense card per entry, one cache line); at most
+//!    [`SearchOptions::candidates_max`] go on;
+//! 3. *scoring*: the engine scores those in full; the hits above the threshold are ranked by
+//!    score, then by alert id, so the order is deterministic, and only those returned are
+//!    explained.
 
 mod segment;
 
@@ -27,10 +30,10 @@ use std::sync::Arc;
 use tabadul_domain::{AgencyCode, Alert, AlertId, Category, Subject, Visibility};
 use tabadul_engine::{MatchResult, PersonQuery, PreparedPerson};
 
-use crate::segment::{Entry, Segment};
+use crate::segment::Segment;
 
 /// Candidates scored in full per check, by default.
-pub const CANDIDATES_MAX_DEFAULT: usize = 64;
+pub const CANDIDATES_MAX_DEFAULT: usize = 32;
 /// Hits returned per check, at most.
 pub const HITS_MAX: usize = 100;
 /// Segments kept before the smallest are merged.
@@ -278,8 +281,8 @@ impl Index {
         let mut stats = SearchStats::default();
         let mut candidates: Vec<(f32, usize, u32)> = Vec::new();
         for (p, part) in self.parts.iter().enumerate() {
-            let visible = |entry: &Entry, index: u32| {
-                !part.is_removed(index) && part.segment.visibility(entry, viewer, options.today) != Visibility::Hidden
+            let visible = |index: u32| {
+                !part.is_removed(index) && part.segment.visibility(index, viewer, options.today) != Visibility::Hidden
             };
             let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats);
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
@@ -294,28 +297,32 @@ impl Index {
         }
         stats.scored = candidates.len();
         let mut cache = tabadul_engine::SimilarityCache::new();
-        let mut hits: Vec<PersonHit> = candidates
+        let mut scored: Vec<(tabadul_engine::MatchResult, usize, u32)> = candidates
             .into_iter()
             .filter_map(|(_, p, entry)| {
+                let person = self.parts[p].segment.entry(entry).person.as_ref()?;
+                let result = tabadul_engine::score_cached(query, person, &mut cache);
+                (result.score >= options.threshold).then_some((result, p, entry))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2))));
+        scored.truncate(options.limit.min(HITS_MAX));
+        // Only the hits returned are explained: writing the reasons costs more than scoring.
+        let hits = scored
+            .into_iter()
+            .filter_map(|(mut result, p, entry)| {
                 let segment = &self.parts[p].segment;
                 let e = segment.entry(entry);
-                let person = e.person.as_ref()?;
-                let mut result = tabadul_engine::score_cached(query, person, &mut cache);
-                if result.score < options.threshold {
-                    return None;
-                }
-                tabadul_engine::explain(query, person, &mut result, &mut cache);
+                tabadul_engine::explain(query, e.person.as_ref()?, &mut result, &mut cache);
                 Some(PersonHit {
                     id: e.id,
                     owner: segment.owner(e).clone(),
                     category: e.category,
-                    visibility: segment.visibility(e, viewer, options.today),
+                    visibility: segment.visibility(entry, viewer, options.today),
                     result,
                 })
             })
             .collect();
-        hits.sort_by(|a, b| b.result.score.total_cmp(&a.result.score).then(a.id.cmp(&b.id)));
-        hits.truncate(options.limit.min(HITS_MAX));
         (hits, stats)
     }
 
@@ -365,7 +372,7 @@ impl Index {
                     continue;
                 }
                 let e = part.segment.entry(entry);
-                let visibility = part.segment.visibility(e, viewer, today);
+                let visibility = part.segment.visibility(entry, viewer, today);
                 if visibility != Visibility::Hidden {
                     hits.push(ExactHit {
                         id: e.id,

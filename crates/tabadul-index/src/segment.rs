@@ -3,7 +3,8 @@
 use std::sync::{Arc, RwLock};
 
 use tabadul_domain::{AgencyCode, AlertId, Category, Visibility};
-use tabadul_engine::{PreparedPerson, evidence_logit, normalise_document};
+use tabadul_engine::model::coverage_logit;
+use tabadul_engine::{Facts, PreparedPerson, evidence_logit, facts_logit, normalise_document};
 use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_similarity};
 
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
@@ -23,7 +24,7 @@ const NEIGHBOURS_CACHED_MAX: usize = 200_000;
 /// Tokens of a name, from its first, that are paired in the pair postings.
 const PAIR_TOKENS_MAX: usize = 4;
 /// Candidates ranked on their other evidence, per candidate scored in full.
-const PRESELECT_FACTOR: usize = 4;
+const PRESELECT_FACTOR: usize = 16;
 /// Vocabulary tokens whose cross-script form differs in length by more than this from the
 /// query token's are not compared (they cannot reach the alignment threshold).
 const LENGTH_DIFFERENCE_MAX: usize = 3;
@@ -35,9 +36,24 @@ pub(crate) struct Entry {
     pub id: AlertId,
     owner: u16,
     pub category: Category,
-    pub expires: Option<time::Date>,
     pub person: Option<PreparedPerson>,
     source: IndexedAlert,
+}
+
+/// What choosing and ranking an entry as a candidate reads of it, in one cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct Card {
+    owner: u16,
+    category: Category,
+    expires: Option<time::Date>,
+    /// Whether the alert is of a person.
+    person: bool,
+    /// What its other evidence is compared on (none for a person with more than
+    /// [`Facts`] holds, or for an alert that is not a person).
+    facts: Option<Facts>,
+    /// The weight of the person's lightest name (see [`name_weight`]).
+    name_weight: f32,
 }
 
 /// Posting groups with a weight each.
@@ -153,6 +169,9 @@ impl Shape {
 pub(crate) struct Segment {
     agencies: Vec<AgencyCode>,
     entries: Vec<Entry>,
+    /// Per entry, what choosing and ranking candidates reads of it, densely: the cache misses
+    /// of reading hundreds of entries scattered over the heap cost more than the ranking.
+    cards: Vec<Card>,
     by_id: FxMap<u128, u32>,
     vocabulary: Vec<Arc<Token>>,
     /// Token key -> its place in the vocabulary.
@@ -269,15 +288,16 @@ impl Segment {
                     }
                 }
             }
-            segment.by_id.insert(alert.id.0, index);
-            segment.entries.push(Entry {
-                id: alert.id,
+            segment.cards.push(Card {
                 owner,
                 category: alert.category,
                 expires: alert.expires,
-                person,
-                source: alert,
+                person: person.is_some(),
+                facts: person.as_ref().and_then(Facts::of),
+                name_weight: person.as_ref().map_or(0.0, lightest_name_weight),
             });
+            segment.by_id.insert(alert.id.0, index);
+            segment.entries.push(Entry { id: alert.id, owner, category: alert.category, person, source: alert });
         }
         for (id, token) in segment.vocabulary.iter().enumerate() {
             for reading in readings(token) {
@@ -312,11 +332,13 @@ impl Segment {
         self.by_id.get(&id.0).copied()
     }
 
-    pub fn visibility(&self, entry: &Entry, viewer: &dyn Viewer, today: time::Date) -> Visibility {
-        if entry.expires.is_some_and(|expires| today > expires) {
+    /// What `viewer` may see of entry `index` (read from its card: one cache line).
+    pub fn visibility(&self, index: u32, viewer: &dyn Viewer, today: time::Date) -> Visibility {
+        let card = &self.cards[index as usize];
+        if card.expires.is_some_and(|expires| today > expires) {
             return Visibility::Hidden;
         }
-        viewer.visibility(self.owner(entry), entry.category, entry.expires)
+        viewer.visibility(&self.agencies[usize::from(card.owner)], card.category, card.expires)
     }
 
     /// The alerts of the entries not removed, to build a merged segment from.
@@ -346,6 +368,7 @@ impl Segment {
             + keys * 2
             + entries
             + neighbours
+            + self.cards.capacity() * std::mem::size_of::<Card>()
             + self.vocabulary_ids.len() * 48
             + self.by_id.len() * 24
     }
@@ -367,7 +390,7 @@ impl Segment {
     pub fn candidates(
         &self,
         query: &PreparedPerson,
-        visible: &dyn Fn(&Entry, u32) -> bool,
+        visible: &dyn Fn(u32) -> bool,
         keep: usize,
         stats: &mut SearchStats,
     ) -> Vec<(f32, u32)> {
@@ -453,16 +476,23 @@ impl Segment {
                 rest.select_nth_unstable_by(wanted - 1, order);
             }
             let (best, others) = rest.split_at_mut(wanted);
-            ranked.extend(best.iter().copied().filter(|(_, entry)| {
-                let e = &self.entries[*entry as usize];
-                e.person.is_some() && visible(e, *entry)
-            }));
+            ranked.extend(
+                best.iter().copied().filter(|(_, entry)| self.cards[*entry as usize].person && visible(*entry)),
+            );
             rest = others;
         }
+        // The matched weight as shares of the query's and of the candidate's names, as the
+        // model weighs them, and the other evidence.
+        let query_weight = heaviest_name_weight(query);
+        let query_facts = Facts::of(query);
         for (prior, entry) in &mut ranked {
-            if let Some(person) = self.entries[*entry as usize].person.as_ref() {
-                *prior += 0.5 * evidence_logit(query, person);
-            }
+            let card = &self.cards[*entry as usize];
+            let evidence = match (&query_facts, &card.facts) {
+                (Some(query_facts), Some(facts)) => facts_logit(query_facts, facts),
+                _ => self.entries[*entry as usize].person.as_ref().map_or(0.0, |person| evidence_logit(query, person)),
+            };
+            let share = |weight: f32| if weight > 0.0 { (*prior / weight).min(1.0) } else { 0.0 };
+            *prior = coverage_logit(share(query_weight), share(card.name_weight)) + evidence;
         }
         ranked
     }
@@ -563,6 +593,20 @@ impl Segment {
         found.dedup();
         found
     }
+}
+
+/// The weight of a name: the sum of its tokens' weights, initials aside (they bring no
+/// candidates).
+fn name_weight(name: &tabadul_names::Name) -> f32 {
+    name.tokens.iter().filter(|t| !t.initial).map(|t| t.weight()).sum()
+}
+
+fn lightest_name_weight(person: &PreparedPerson) -> f32 {
+    person.names.iter().map(name_weight).reduce(f32::min).unwrap_or(0.0)
+}
+
+fn heaviest_name_weight(person: &PreparedPerson) -> f32 {
+    person.names.iter().map(name_weight).fold(0.0, f32::max)
 }
 
 /// The key of two posting groups together, in either order.

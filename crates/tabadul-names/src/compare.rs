@@ -91,23 +91,39 @@ impl<'a> Unit<'a> {
     }
 
     /// Tokens `start` and `start + 1` read as one.
-    fn pair(name: &'a Name, start: usize) -> Unit<'a> {
-        let (a, b) = (&name.tokens[start], &name.tokens[start + 1]);
+    fn joined(joined: &'a Joined) -> Unit<'a> {
+        Unit {
+            full: Cow::Borrowed(&joined.full),
+            cross: Cow::Borrowed(&joined.cross),
+            script: joined.script,
+            known: None,
+            initial: false,
+            key: Cow::Borrowed(&joined.key),
+            compound: None,
+            alternative: None,
+            weights: Some(joined.weights),
+        }
+    }
+}
+
+/// Two adjacent tokens read as one, as compared: built once per search and pair of tokens.
+#[derive(Debug, Clone)]
+struct Joined {
+    full: Vec<u8>,
+    cross: Vec<u8>,
+    key: String,
+    script: TokenScript,
+    weights: (u16, u16),
+}
+
+impl Joined {
+    fn of(a: &Token, b: &Token) -> Joined {
         let mut full = a.full.clone();
         full.extend_from_slice(&b.full);
         full.dedup();
         let cross = convert::cross(&full);
-        Unit {
-            full: Cow::Owned(full),
-            cross: Cow::Owned(cross),
-            script: a.script,
-            known: None,
-            initial: false,
-            key: Cow::Owned(format!("{}{}", a.key, b.key)),
-            compound: None,
-            alternative: None,
-            weights: None,
-        }
+        let weights = (weight(&full), weight(&cross));
+        Joined { key: format!("{}{}", a.key, b.key), script: a.script, full, cross, weights }
     }
 }
 
@@ -256,6 +272,8 @@ impl NameFeatures {
 #[derive(Debug, Default)]
 pub struct SimilarityCache {
     map: crate::fx::FxMap<[usize; 4], (f32, MatchKind)>,
+    /// Pairs of adjacent tokens read as one, by the tokens' addresses.
+    joined: crate::fx::FxMap<[usize; 2], Joined>,
     /// Buffers reused from one comparison to the next.
     spans: (Vec<Span>, Vec<Span>),
     scored: Vec<(f32, MatchKind, Span, Span)>,
@@ -296,18 +314,23 @@ fn span_key(name: &Name, (start, len): Span) -> [usize; 2] {
     [address(start), if len == 2 { address(start + 1) } else { 0 }]
 }
 
-fn span_unit(name: &Name, (start, len): Span) -> Unit<'_> {
-    if len == 1 {
-        return Unit::of(&name.tokens[start]);
-    }
-    Unit::pair(name, start)
+/// The joined reading of a span of two tokens, from `joined` or made and kept there.
+fn joined_of<'c>(joined: &'c mut crate::fx::FxMap<[usize; 2], Joined>, name: &Name, span: Span) -> &'c Joined {
+    joined.entry(span_key(name, span)).or_insert_with(|| Joined::of(&name.tokens[span.0], &name.tokens[span.0 + 1]))
 }
 
-fn span_similarity(query: &Name, q: Span, candidate: &Name, c: Span) -> (f32, MatchKind) {
-    if q.1 == 1 && c.1 == 1 {
-        token_similarity(&query.tokens[q.0], &candidate.tokens[c.0])
-    } else {
-        unit_similarity(&span_unit(query, q), &span_unit(candidate, c))
+/// The similarity of two spans, at most one of which is two tokens.
+fn span_similarity(
+    query: &Name,
+    q: Span,
+    candidate: &Name,
+    c: Span,
+    joined: &mut crate::fx::FxMap<[usize; 2], Joined>,
+) -> (f32, MatchKind) {
+    match (q.1, c.1) {
+        (1, 1) => token_similarity(&query.tokens[q.0], &candidate.tokens[c.0]),
+        (2, _) => unit_similarity(&Unit::joined(joined_of(joined, query, q)), &Unit::of(&candidate.tokens[c.0])),
+        _ => unit_similarity(&Unit::of(&query.tokens[q.0]), &Unit::joined(joined_of(joined, candidate, c))),
     }
 }
 
@@ -347,8 +370,9 @@ pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCa
                 continue;
             }
             let [c0, c1] = span_key(candidate, c);
+            let joined = &mut cache.joined;
             let (sim, kind) =
-                *cache.map.entry([q0, q1, c0, c1]).or_insert_with(|| span_similarity(query, q, candidate, c));
+                *cache.map.entry([q0, q1, c0, c1]).or_insert_with(|| span_similarity(query, q, candidate, c, joined));
             if sim >= ALIGN_SIMILARITY_MIN {
                 scored.push((sim, kind, q, c));
             }
