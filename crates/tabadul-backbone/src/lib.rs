@@ -1,20 +1,28 @@
 //! The backbone between nodes: sealed envelopes ([`tabadul_federation::Sealed`]) carried by
 //! NATS JetStream. Only streams and pull consumers are used, so Debian's nats-server 2.9 works
-//! (no key-value buckets).
+//! (no key-value buckets, one filter subject per consumer).
 //!
-//! - Stream [`STREAM`] holds every envelope, on subjects `tabadul.v1.env.<partner>.<origin>`,
-//!   in files, for [`RETENTION`] (limits retention: a partner that is away longer catches up by
-//!   asking its origins, not the stream). Each message carries the origin and the signature in
-//!   headers and the envelope's exact bytes as payload; its `Nats-Msg-Id` is
-//!   `<origin>.<partner>.<seq>.<signature prefix>`, so JetStream drops a re-published copy within
+//! - Stream [`STREAM`] holds every message, on subjects under `tabadul.v1.`, in files, for
+//!   [`RETENTION`] (limits retention: a partner that is away longer catches up by asking its
+//!   origins, not the stream). Each message carries the origin and the signature in headers and
+//!   the signed bytes as payload; its `Nats-Msg-Id` names the stream it belongs to, the number
+//!   in it and a prefix of the signature, so JetStream drops a re-published copy within
 //!   [`DUPLICATE_WINDOW`] while a forgery with the same number cannot suppress the genuine one.
 //!   Who may publish on which subjects is NATS's own configuration (accounts and permissions:
-//!   a node publishes only on `tabadul.v1.env.*.<its agency>` and reads only its own).
-//! - Each node reads its own subjects through a durable pull consumer `node-<agency>`, acks an
-//!   envelope once applied, and so resumes where it stopped after a restart or a partition.
+//!   a node publishes only on `tabadul.v1.env.*.<its agency>`, `tabadul.v1.post.<its agency>.>`
+//!   and reads only its own; a post publishes only on `tabadul.v1.up.<agency>.<post>`).
+//! - Subjects: `tabadul.v1.env.<partner>.<origin>`, an origin's envelopes to a partner node;
+//!   `tabadul.v1.post.<agency>.<origin>`, what a national node passes to its border posts (its
+//!   own alerts, and its partners' envelopes unchanged); `tabadul.v1.up.<agency>.<post>`, a
+//!   border post's reports to its national node.
+//! - A node reads its envelopes through a durable pull consumer `node-<agency>` and its posts'
+//!   reports through `up-<agency>`; a border post reads through `post-<agency>-<post>` (every
+//!   post of an agency reads the same messages, each at its own pace). Each acks a message
+//!   once applied, and so resumes where it stopped after a restart or a partition.
 //!
 //! The backbone carries bytes and proves nothing: the receiver verifies every envelope
-//! ([`tabadul_federation::open`]) against the keys of its partner nodes.
+//! ([`tabadul_federation::open`]) against the keys of its partner nodes, and every report
+//! ([`tabadul_federation::open_report`]) against its post's key.
 
 pub mod throwaway;
 
@@ -24,10 +32,17 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
 use tabadul_domain::AgencyCode;
-use tabadul_federation::{Envelope, Sealed};
+use tabadul_federation::{Envelope, PostName, Report, Sealed};
 
 pub const STREAM: &str = "TABADUL";
+/// Every subject of the stream is under this.
+pub const SUBJECT_ROOT: &str = "tabadul.v1";
+/// Envelopes between partner nodes.
 pub const SUBJECT_PREFIX: &str = "tabadul.v1.env";
+/// What national nodes pass to their border posts.
+pub const POST_PREFIX: &str = "tabadul.v1.post";
+/// Border posts' reports to their national nodes.
+pub const UP_PREFIX: &str = "tabadul.v1.up";
 /// How long the stream keeps an envelope.
 pub const RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Within this time JetStream keeps one copy of an envelope published twice.
@@ -37,6 +52,7 @@ pub const MESSAGE_BYTES_MAX: i32 = 256 * 1024;
 
 const ORIGIN_HEADER: &str = "Tabadul-Origin";
 const SIGNATURE_HEADER: &str = "Tabadul-Signature";
+const POST_HEADER: &str = "Tabadul-Post";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackboneError {
@@ -73,6 +89,8 @@ pub struct Tls {
 pub struct Delivery {
     /// The origin the message names (the receiver verifies the signature against its key).
     pub origin: AgencyCode,
+    /// For a report: the post that sent it.
+    pub post: Option<PostName>,
     pub sealed: Sealed,
     message: jetstream::Message,
 }
@@ -93,22 +111,30 @@ impl Delivery {
 /// A node's connection to the backbone.
 pub struct Backbone {
     me: AgencyCode,
+    post: Option<PostName>,
     jetstream: jetstream::Context,
     consumer: jetstream::consumer::Consumer<pull::Config>,
+    /// A national node's: its posts' reports.
+    reports: Option<jetstream::consumer::Consumer<pull::Config>>,
 }
 
 impl Backbone {
-    /// Connects to NATS at `url` as node `me`, making the stream and the node's consumer if
-    /// they are missing.
     pub async fn connect(url: &str, me: AgencyCode) -> Result<Backbone> {
         Backbone::connect_with(url, me, None).await
     }
 
-    /// [`Backbone::connect`] over mutual TLS when `tls` is given: the server's certificate must
-    /// chain to `tls.ca`, and the node shows its own.
+    /// Connects as the node of agency `me`, with mutual TLS if given `tls`.
     pub async fn connect_with(url: &str, me: AgencyCode, tls: Option<&Tls>) -> Result<Backbone> {
-        let mut options =
-            async_nats::ConnectOptions::new().name(format!("tabadul {me}")).connection_timeout(Duration::from_secs(5));
+        Backbone::connect_as(url, me, None, tls).await
+    }
+
+    /// Connects as the node of agency `me` or, with `post`, as that border post of it.
+    pub async fn connect_as(url: &str, me: AgencyCode, post: Option<PostName>, tls: Option<&Tls>) -> Result<Backbone> {
+        let name = match &post {
+            Some(post) => format!("tabadul {me} post {post}"),
+            None => format!("tabadul {me}"),
+        };
+        let mut options = async_nats::ConnectOptions::new().name(name).connection_timeout(Duration::from_secs(5));
         if let Some(tls) = tls {
             for path in [&tls.ca, &tls.cert, &tls.key] {
                 if !path.is_file() {
@@ -128,10 +154,12 @@ impl Backbone {
             .await
             .map_err(|e| BackboneError::Connect { url: url.to_string(), message: e.to_string() })?;
         let jetstream = jetstream::new(client);
-        let stream = jetstream
-            .get_or_create_stream(stream::Config {
+        // Created, or brought to this configuration (a stream of an earlier release carried
+        // only `tabadul.v1.env.>`).
+        jetstream
+            .create_or_update_stream(stream::Config {
                 name: STREAM.to_string(),
-                subjects: vec![format!("{SUBJECT_PREFIX}.>")],
+                subjects: vec![format!("{SUBJECT_ROOT}.>")],
                 storage: stream::StorageType::File,
                 retention: stream::RetentionPolicy::Limits,
                 max_age: RETENTION,
@@ -141,21 +169,33 @@ impl Backbone {
             })
             .await
             .map_err(jetstream_error)?;
-        let durable = format!("node-{me}");
-        let consumer = stream
-            .get_or_create_consumer(
-                &durable,
-                pull::Config {
-                    durable_name: Some(durable.clone()),
-                    filter_subject: format!("{SUBJECT_PREFIX}.{me}.>"),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(jetstream_error)?;
-        Ok(Backbone { me, jetstream, consumer })
+        let stream = jetstream.get_stream(STREAM).await.map_err(jetstream_error)?;
+        let consumer = |durable: String, filter: String| {
+            let stream = &stream;
+            async move {
+                stream
+                    .get_or_create_consumer(
+                        &durable,
+                        pull::Config {
+                            durable_name: Some(durable.clone()),
+                            filter_subject: filter,
+                            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                            ack_wait: Duration::from_secs(30),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(jetstream_error)
+            }
+        };
+        let (main, reports) = match &post {
+            Some(post) => (consumer(format!("post-{me}-{post}"), format!("{POST_PREFIX}.{me}.>")).await?, None),
+            None => (
+                consumer(format!("node-{me}"), format!("{SUBJECT_PREFIX}.{me}.>")).await?,
+                Some(consumer(format!("up-{me}"), format!("{UP_PREFIX}.{me}.>")).await?),
+            ),
+        };
+        Ok(Backbone { me, post, jetstream, consumer: main, reports })
     }
 
     pub fn me(&self) -> &AgencyCode {
@@ -164,19 +204,42 @@ impl Backbone {
 
     /// Publishes a sealed envelope (of `envelope`, which names its partner and number) and
     /// waits until JetStream has stored it.
+    /// Publishes an envelope to its partner.
     pub async fn publish(&self, envelope: &Envelope, sealed: &Sealed) -> Result<()> {
+        let id = format!("{}.{}.{}", envelope.origin, envelope.partner, envelope.seq);
+        self.send(subject(&envelope.partner, &envelope.origin), &envelope.origin, None, &id, sealed).await
+    }
+
+    /// Passes an envelope of `origin` (this node's own, or a partner's as received) to this
+    /// node's border posts, unchanged.
+    pub async fn relay(&self, origin: &AgencyCode, seq: u64, sealed: &Sealed) -> Result<()> {
+        let id = format!("post.{}.{origin}.{seq}", self.me);
+        self.send(format!("{POST_PREFIX}.{}.{origin}", self.me), origin, None, &id, sealed).await
+    }
+
+    /// Publishes a border post's report to its national node.
+    pub async fn report(&self, report: &Report, sealed: &Sealed) -> Result<()> {
+        let id = format!("up.{}.{}.{}", report.agency, report.post, report.seq);
+        let subject = format!("{UP_PREFIX}.{}.{}", report.agency, report.post);
+        self.send(subject, &report.agency, Some(&report.post), &id, sealed).await
+    }
+
+    async fn send(
+        &self,
+        subject: String,
+        origin: &AgencyCode,
+        post: Option<&PostName>,
+        id: &str,
+        sealed: &Sealed,
+    ) -> Result<()> {
         let mut headers = HeaderMap::new();
-        headers.insert(ORIGIN_HEADER, envelope.origin.as_str());
+        headers.insert(ORIGIN_HEADER, origin.as_str());
+        if let Some(post) = post {
+            headers.insert(POST_HEADER, post.as_str());
+        }
         headers.insert(SIGNATURE_HEADER, hex::encode(sealed.signature).as_str());
-        // The signature is part of the id: a genuine envelope published again (the same bytes,
-        // the same deterministic signature) is stored once, but a forgery with the same number
-        // cannot make JetStream drop the genuine one as its duplicate.
         let tag = hex::encode(&sealed.signature[..8]);
-        headers.insert(
-            async_nats::header::NATS_MESSAGE_ID,
-            format!("{}.{}.{}.{tag}", envelope.origin, envelope.partner, envelope.seq).as_str(),
-        );
-        let subject = subject(&envelope.partner, &envelope.origin);
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, format!("{id}.{tag}").as_str());
         let ack = self
             .jetstream
             .publish_with_headers(subject, headers, sealed.bytes.clone().into())
@@ -186,38 +249,58 @@ impl Backbone {
         Ok(())
     }
 
-    /// Up to `max` envelopes for this node, waiting at most `wait` for the first.
+    /// The border post this backbone connects, if it is one.
+    pub fn post(&self) -> Option<&PostName> {
+        self.post.as_ref()
+    }
+
+    /// Up to `max` messages for this node (a post: from its national node), waiting at most
+    /// `wait` for the first.
     pub async fn fetch(&self, max: usize, wait: Duration) -> Result<Vec<Result<Delivery>>> {
-        let mut messages =
-            self.consumer.fetch().max_messages(max).expires(wait).messages().await.map_err(jetstream_error)?;
-        let mut deliveries = Vec::new();
-        while let Some(message) = messages.next().await {
-            let message = message.map_err(jetstream_error)?;
-            deliveries.push(delivery(message).await);
+        fetch(&self.consumer, max, wait).await
+    }
+
+    /// Up to `max` reports of this node's border posts (none for a post).
+    pub async fn fetch_reports(&self, max: usize, wait: Duration) -> Result<Vec<Result<Delivery>>> {
+        match &self.reports {
+            Some(consumer) => fetch(consumer, max, wait).await,
+            None => Ok(Vec::new()),
         }
-        Ok(deliveries)
     }
 }
 
-/// Reads a message as an envelope; a message that is not one is acknowledged (so that it does
-/// not come back) and reported.
+async fn fetch(
+    consumer: &jetstream::consumer::Consumer<pull::Config>,
+    max: usize,
+    wait: Duration,
+) -> Result<Vec<Result<Delivery>>> {
+    let mut messages = consumer.fetch().max_messages(max).expires(wait).messages().await.map_err(jetstream_error)?;
+    let mut deliveries = Vec::new();
+    while let Some(message) = messages.next().await {
+        let message = message.map_err(jetstream_error)?;
+        deliveries.push(delivery(message).await);
+    }
+    Ok(deliveries)
+}
+
 async fn delivery(message: jetstream::Message) -> Result<Delivery> {
     let subject = message.subject.to_string();
     let header = |name: &str| message.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string());
-    let read = || -> std::result::Result<(AgencyCode, [u8; 64]), String> {
+    let read = || -> std::result::Result<(AgencyCode, Option<PostName>, [u8; 64]), String> {
         let origin = header(ORIGIN_HEADER).ok_or("no origin header")?;
         let origin = AgencyCode::new(&origin).map_err(|e| e.to_string())?;
+        let post = header(POST_HEADER).map(|post| PostName::new(&post)).transpose()?;
         let signature = header(SIGNATURE_HEADER).ok_or("no signature header")?;
         let signature: [u8; 64] = hex::decode(signature)
             .map_err(|e| e.to_string())?
             .try_into()
             .map_err(|_| "a signature is 64 bytes".to_string())?;
-        Ok((origin, signature))
+        Ok((origin, post, signature))
     };
     match read() {
-        Ok((origin, signature)) => {
+        Ok((origin, post, signature)) => {
             let sealed = Sealed { bytes: message.payload.to_vec(), signature };
-            Ok(Delivery { origin, sealed, message })
+            Ok(Delivery { origin, post, sealed, message })
         }
         Err(why) => {
             let _ = message.ack().await;

@@ -143,6 +143,11 @@ impl Inbox {
         self.origins.get(origin).map_or(1, |s| s.next)
     }
 
+    /// Each origin heard from, with the number of the last envelope applied from it.
+    pub fn positions(&self) -> impl Iterator<Item = (&AgencyCode, u64)> {
+        self.origins.iter().map(|(origin, state)| (origin, state.next.saturating_sub(1)))
+    }
+
     /// The envelopes applied since the last call, in order: what the node mirrors into its
     /// store (the alerts its checks search).
     pub fn take_applied(&mut self) -> Vec<Envelope> {

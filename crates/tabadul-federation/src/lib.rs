@@ -14,15 +14,22 @@
 //!   envelopes that arrive early wait (bounded) and the gap is reported to be asked for again;
 //!   a removal removes; an envelope whose alert belongs to another agency than its origin is
 //!   refused. Its state is what the partner's checks search (read-only).
+//! - [`report`]: border posts. A post replicates its national node (the node's own alerts,
+//!   numbered by its change log, and its partners' envelopes relayed unchanged) and reports
+//!   upward each check it answered and each hit outcome recorded there ([`Report`]).
 
 pub mod envelope;
 mod hitkeys;
 mod inbox;
 mod outbox;
+pub mod report;
 mod state;
 
 pub use envelope::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, Sealed, open, seal};
 pub use hitkeys::{HitIndex, HitKeys, PossibleHit, TravellerData, hit_keys, traveller_keys};
 pub use inbox::{Accepted, Inbox, PENDING_MAX, Rejection, Replicated};
 pub use outbox::{Outbox, Sharing};
+pub use report::{
+    PostName, PostProgress, REPORT_VERSION, Report, ReportBody, ReportOrder, Reports, open_report, seal_report,
+};
 pub use state::{NodeState, PartnerStatus, Status};

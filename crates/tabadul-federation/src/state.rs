@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tabadul_domain::AgencyCode;
 
-use crate::{Inbox, Outbox};
+use crate::{Inbox, Outbox, PostProgress, Reports};
 
 /// Everything a node keeps between rounds (in its store).
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,6 +20,16 @@ pub struct NodeState {
     /// The last notification sent to each partner (of hits on its alerts confirmed here).
     #[serde(default)]
     pub notified_through: BTreeMap<AgencyCode, u128>,
+    /// A national node with border posts: its own changes sent to them through this
+    /// change-log number.
+    #[serde(default)]
+    pub posts_published_through: u64,
+    /// A national node: how far each post's reports are applied.
+    #[serde(default)]
+    pub reports: Reports,
+    /// A border post: how far its checks and outcomes are reported upward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<PostProgress>,
 }
 
 impl NodeState {
@@ -31,6 +41,9 @@ impl NodeState {
             published_through: 0,
             agreements: String::new(),
             notified_through: BTreeMap::new(),
+            posts_published_through: 0,
+            reports: Reports::default(),
+            post: None,
         }
     }
 
@@ -46,7 +59,17 @@ impl NodeState {
                 held: self.inbox.alerts().filter(|(origin, _, _)| *origin == partner).count(),
             })
             .collect();
-        Status { agency: self.agency.clone(), published_through: self.published_through, partners }
+        let posts = self
+            .reports
+            .posts()
+            .map(|(post, next)| PostStatus { post: post.clone(), reports_applied: next - 1 })
+            .collect();
+        let reporting = self.post.as_ref().map(|progress| Reporting {
+            post: progress.post.clone(),
+            reports_sent: progress.next_seq - 1,
+            audit_reported_through: progress.reported_through,
+        });
+        Status { agency: self.agency.clone(), published_through: self.published_through, partners, posts, reporting }
     }
 }
 
@@ -57,6 +80,26 @@ pub struct Status {
     /// This node's own changes published through this change-log number.
     pub published_through: u64,
     pub partners: Vec<PartnerStatus>,
+    /// A national node: its border posts, and how many reports of each it applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub posts: Vec<PostStatus>,
+    /// A border post: how far it reported upward.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<Reporting>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostStatus {
+    pub post: crate::PostName,
+    pub reports_applied: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reporting {
+    pub post: crate::PostName,
+    pub reports_sent: u64,
+    /// The post's audit log is reported through this entry.
+    pub audit_reported_through: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -286,6 +286,10 @@ pub(crate) struct Screening {
     current: OnceLock<arc_swap::ArcSwap<Snapshot>>,
     /// Partners' alerts shared with this node at `hit` level, by their hit keys.
     federated: std::sync::RwLock<Option<Arc<FederatedHits>>>,
+    /// Set on a border post: what it replicates, and how far.
+    replica: std::sync::RwLock<Option<Replica>>,
+    /// How far each origin's replicated stream is applied (a federating node's receipts name it).
+    replica_version: std::sync::RwLock<Vec<DataHead>>,
     /// Checks being recorded.
     pub(crate) commits: GroupCommit,
     /// Held by every write and by the first build, so that none is missed or applied twice.
@@ -299,7 +303,25 @@ pub struct FederatedHits {
     pub secrets: BTreeMap<AgencyCode, [u8; 32]>,
 }
 
+/// What a border post replicates: its national node's data. Alerts are changed there, never at
+/// the post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    /// The agency whose national node the post replicates.
+    pub agency: AgencyCode,
+    /// The post's name.
+    pub post: String,
+}
+
 impl Screening {
+    pub(crate) fn replica(&self) -> Option<Replica> {
+        self.replica.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    fn replica_version(&self) -> Vec<DataHead> {
+        self.replica_version.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
     fn federated(&self) -> Option<Arc<FederatedHits>> {
         self.federated.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
@@ -385,6 +407,23 @@ impl Node {
         self.load_index()?;
         let current = self.screening.current.get().ok_or_else(|| NodeError::Invalid("no index".into()))?;
         Ok(current.load_full())
+    }
+
+    /// Makes this node a border post's replica: alert writes are refused from now on.
+    pub fn set_replica(&self, replica: Replica) {
+        *self.screening.replica.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(replica);
+    }
+
+    /// The border post this node replicates for, if it is one.
+    pub fn replica(&self) -> Option<Replica> {
+        self.screening.replica()
+    }
+
+    /// How far each origin's stream is applied here (`owner` the origin, `seq` the last envelope
+    /// applied): receipts of checks from now on name it, so that a check answered offline at a
+    /// post proves which data answered it.
+    pub fn set_replica_version(&self, version: Vec<DataHead>) {
+        *self.screening.replica_version.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = version;
     }
 
     /// The partners' hit keys that checks also search from now on (replaced whole).
@@ -523,6 +562,7 @@ impl Node {
             query_sha256,
             result_sha256,
             data_version,
+            replica_version: self.screening.replica_version(),
             audit_seq: 0,
             node_key: String::new(),
             signature: String::new(),

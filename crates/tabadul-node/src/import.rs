@@ -178,6 +178,7 @@ impl Node {
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportSummary> {
         actor.require(&[tabadul_domain::Role::Analyst])?;
+        self.alerts_writable()?;
         let owner = actor.agency()?.clone();
         self.known_agency(&owner)?;
         if options.category.subject_kind() != SubjectKind::Person {

@@ -26,7 +26,7 @@ use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
 pub use check::{
     CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, FederatedHits, Hit,
-    MrzSeen, NAMES_PER_CHECK_MAX, Traveller, VehicleSeen,
+    MrzSeen, NAMES_PER_CHECK_MAX, Replica, Traveller, VehicleSeen,
 };
 pub use dashboard::{DASHBOARD_DAYS_MAX, Dashboard, DayCount, Tally};
 pub use error::{NodeError, Result};
@@ -352,6 +352,7 @@ impl Node {
     /// Creates several alerts of the actor's agency in one transaction: all or none.
     pub fn create_alerts(&self, actor: &Actor, drafts: Vec<AlertDraft>) -> Result<Vec<StoredAlert>> {
         actor.require(&[Role::Analyst])?;
+        self.alerts_writable()?;
         let owner = actor.agency()?.clone();
         self.known_agency(&owner)?;
         let alerts = drafts
@@ -404,8 +405,20 @@ impl Node {
         self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))
     }
 
+    /// Refuses alert changes on a border post: its alerts are its national node's, replicated.
+    pub(crate) fn alerts_writable(&self) -> Result<()> {
+        match self.screening.replica() {
+            Some(replica) => Err(NodeError::Forbidden(format!(
+                "this node is border post {} of {}: alerts are changed at the national node",
+                replica.post, replica.agency
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Loads an alert the actor's agency owns, for changing it.
     fn owned(&self, actor: &Actor, id: AlertId) -> Result<StoredAlert> {
+        self.alerts_writable()?;
         let agency = actor.agency()?;
         let stored = self.load(id)?;
         if &stored.alert.owner != agency {

@@ -86,6 +86,10 @@ pub struct Receipt {
     pub result_sha256: String,
     /// The data the check ran against.
     pub data_version: Vec<DataHead>,
+    /// On a node that replicates others' data (a border post, or a node with partners): the
+    /// last envelope of each origin's stream applied when the check ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replica_version: Vec<DataHead>,
     /// The check's entry in the node's audit log.
     pub audit_seq: u64,
     /// The node's public key (hex).
@@ -210,6 +214,7 @@ mod tests {
             query_sha256: sha256_hex("{}"),
             result_sha256: sha256_hex("[]"),
             data_version: vec![DataHead { owner: "IQ-MOI".into(), seq: 12 }],
+            replica_version: Vec::new(),
             audit_seq: 40,
             node_key: String::new(),
             signature: String::new(),
@@ -228,6 +233,16 @@ mod tests {
         let value = serde_json::to_value(&altered).unwrap();
         let verification = verify_receipt(&value, &key.public_hex()).unwrap();
         assert!(!verification.signature_valid && !verification.is_valid());
+
+        // A post's receipt names the replicated streams too; they are signed like the rest.
+        let post =
+            Receipt { replica_version: vec![DataHead { owner: "FR-MI".into(), seq: 7 }], ..receipt() }.sign(&key);
+        assert!(verify_receipt(&serde_json::to_value(&post).unwrap(), &key.public_hex()).unwrap().is_valid());
+        let mut altered = post.clone();
+        altered.replica_version[0].seq = 8;
+        assert!(!verify_receipt(&serde_json::to_value(&altered).unwrap(), &key.public_hex()).unwrap().is_valid());
+        // A receipt without them reads as before (the field is left out, not empty).
+        assert!(!serde_json::to_string(&signed).unwrap().contains("replica_version"));
 
         let other = NodeKey::generate().unwrap();
         let forged = receipt().sign(&other);

@@ -45,7 +45,13 @@ impl Session {
         if !location.exists() {
             bail!("there is no store at {location}: run `tabadul init` first (or give --db)");
         }
-        Ok(node_on(&location.open()?))
+        let node = node_on(&location.open()?);
+        // A border post's replica refuses alert changes whatever the command.
+        if let Some(post) = self.config.federation.as_ref().and_then(|f| f.post.as_ref()) {
+            let agency = self.config.default_agency.clone().context("a border post's agency is [node] agency")?;
+            node.set_replica(tabadul_node::Replica { agency, post: post.name.to_string() });
+        }
+        Ok(node)
     }
 
     /// [`Session::node`] for checks: it also searches the hit keys partners shared, if the node

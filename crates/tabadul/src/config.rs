@@ -22,6 +22,19 @@
 //! agency = "CZ-MV"
 //! key = "<its node's public key, hex>"
 //! secret = "<32 bytes hex, shared with it: the hit keys' secret>"
+//! [[federation.posts]]    # a national node's border posts, which replicate it
+//! name = "BSR"
+//! key = "<the post's public key, hex>"
+//! ```
+//!
+//! A border post names its national node instead (its agency is `[node] agency`; its partners
+//! are the national node's, whose envelopes it receives relayed):
+//!
+//! ```toml
+//! [federation]
+//! nats = "nats://nats.example:4222"
+//! post = "BSR"
+//! national_key = "<the national node's public key, hex>"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -57,6 +70,35 @@ struct RawFederation {
     tls: Option<RawTls>,
     #[serde(default)]
     partners: Vec<RawPartner>,
+    #[serde(default)]
+    posts: Vec<RawPost>,
+    /// This node is that border post of its agency.
+    #[serde(default)]
+    post: Option<String>,
+    #[serde(default)]
+    national_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPost {
+    name: String,
+    key: String,
+}
+
+/// A border post of this (national) node: its name and the key its reports are verified with.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub name: tabadul_federation::PostName,
+    pub key: [u8; 32],
+}
+
+/// What this node is to a national node when it is one of its border posts.
+#[derive(Debug, Clone)]
+pub struct PostOf {
+    pub name: tabadul_federation::PostName,
+    /// The national node's public key.
+    pub national_key: [u8; 32],
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,13 +132,20 @@ pub struct Federation {
     pub nats: String,
     pub tls: Option<tabadul_backbone::Tls>,
     pub partners: Vec<Partner>,
+    /// A national node's border posts.
+    pub posts: Vec<Post>,
+    /// Set when this node is a border post.
+    pub post: Option<PostOf>,
 }
 
 impl Serialize for Federation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Never the secrets.
         let partners: Vec<String> = self.partners.iter().map(|p| p.agency.to_string()).collect();
-        serde_json::json!({ "nats": self.nats, "tls": self.tls.is_some(), "partners": partners }).serialize(serializer)
+        let posts: Vec<String> = self.posts.iter().map(|p| p.name.to_string()).collect();
+        let post = self.post.as_ref().map(|p| p.name.to_string());
+        serde_json::json!({ "nats": self.nats, "tls": self.tls.is_some(), "partners": partners, "posts": posts, "post": post })
+            .serialize(serializer)
     }
 }
 
@@ -120,8 +169,32 @@ impl RawFederation {
                 Ok(Partner { agency, key, secret })
             })
             .collect::<Result<Vec<_>>>()?;
+        let posts = self
+            .posts
+            .into_iter()
+            .map(|p| {
+                let name = tabadul_federation::PostName::new(&p.name)
+                    .map_err(anyhow::Error::msg)
+                    .context("check [[federation.posts]] name")?;
+                let key = hex32(&format!("the key of post {name}"), &p.key)?;
+                Ok(Post { name, key })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let post = match (self.post, self.national_key) {
+            (Some(name), Some(key)) => Some(PostOf {
+                name: tabadul_federation::PostName::new(&name)
+                    .map_err(anyhow::Error::msg)
+                    .context("check [federation] post")?,
+                national_key: hex32("[federation] national_key", &key)?,
+            }),
+            (None, None) => None,
+            _ => bail!("a border post names both [federation] post and national_key"),
+        };
+        if post.is_some() && !posts.is_empty() {
+            bail!("a border post has no posts of its own: remove [[federation.posts]] or [federation] post");
+        }
         let tls = self.tls.map(|t| tabadul_backbone::Tls { ca: t.ca, cert: t.cert, key: t.key });
-        Ok(Federation { nats: self.nats, tls, partners })
+        Ok(Federation { nats: self.nats, tls, partners, posts, post })
     }
 }
 

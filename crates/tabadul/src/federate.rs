@@ -20,7 +20,10 @@ use serde::Serialize;
 use tabadul_audit::AuditDraft;
 use tabadul_backbone::Backbone;
 use tabadul_domain::{AgencyCode, Alert};
-use tabadul_federation::{Accepted, NodeState, Payload, Rejection, RemoveReason, Sharing, open, seal};
+use tabadul_federation::{
+    Accepted, ENVELOPE_VERSION, Envelope, NodeState, Payload, PostName, PostProgress, Rejection, RemoveReason, Report,
+    ReportBody, ReportOrder, Sharing, open, open_report, seal, seal_report,
+};
 use tabadul_node::{Node, NodeKey};
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store};
 
@@ -78,7 +81,13 @@ pub fn attach(cx: &Session, node: &Node) -> Result<()> {
     let Some(text) = node.store().federation_state()? else { return Ok(()) };
     let state: State = serde_json::from_str(&text).context("read the federation state")?;
     node.set_federated_hits(hits_of(&state, federation));
+    node.set_replica_version(replica_version(&state));
     Ok(())
+}
+
+/// How far each origin's stream is applied: what receipts name.
+fn replica_version(state: &State) -> Vec<tabadul_node::DataHead> {
+    state.inbox.positions().map(|(origin, seq)| tabadul_node::DataHead { owner: origin.to_string(), seq }).collect()
 }
 
 /// Federates in the background of a running server: the hit keys of the last run handed to
@@ -90,7 +99,11 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
     let key = crate::check::node_key(&cx.config.key_path)?;
     let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
     let mut state = load(node.store(), &agency, &partners)?;
+    if let Some(post) = &federation.post {
+        node.set_replica(tabadul_node::Replica { agency: agency.clone(), post: post.name.to_string() });
+    }
     node.set_federated_hits(hits_of(&state, &federation));
+    node.set_replica_version(replica_version(&state));
     std::thread::Builder::new()
         .name("federation".into())
         .spawn(move || {
@@ -110,6 +123,7 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
                         // Hit keys change only with what was applied; the index is rebuilt then.
                         if done.applied > 0 {
                             node.set_federated_hits(hits_of(&state, &federation));
+                            node.set_replica_version(replica_version(&state));
                         }
                     }
                     Ok(_) => {}
@@ -155,6 +169,17 @@ pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
                 .map(|p| vec![p.agency.to_string(), p.sent.to_string(), p.applied.to_string(), p.held.to_string()])
                 .collect();
             output::table(&["PARTNER", "SENT", "APPLIED", "HELD"], &rows);
+            for post in &status.posts {
+                say!("border post {}: {} reports applied", post.post, post.reports_applied);
+            }
+            if let Some(reporting) = &status.reporting {
+                say!(
+                    "this node is border post {}: {} reports sent, audit log reported through entry {}",
+                    reporting.post,
+                    reporting.reports_sent,
+                    reporting.audit_reported_through
+                );
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -191,9 +216,56 @@ pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
 }
 
 async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut State) -> Result<Round> {
-    let backbone = Backbone::connect_with(&federation.nats, state.agency.clone(), federation.tls.as_ref())
-        .await
-        .context("connect to the backbone")?;
+    let post = federation.post.as_ref();
+    let backbone = Backbone::connect_as(
+        &federation.nats,
+        state.agency.clone(),
+        post.map(|p| p.name.clone()),
+        federation.tls.as_ref(),
+    )
+    .await
+    .context("connect to the backbone")?;
+    let mut round = Round::default();
+    // Whose envelopes this node verifies: its partners', and a post its national node's.
+    let mut keys: BTreeMap<AgencyCode, ed25519_dalek::VerifyingKey> = federation
+        .partners
+        .iter()
+        .filter_map(|p| Some((p.agency.clone(), ed25519_dalek::VerifyingKey::from_bytes(&p.key).ok()?)))
+        .collect();
+    match post {
+        Some(post) => {
+            let national = ed25519_dalek::VerifyingKey::from_bytes(&post.national_key)
+                .context("[federation] national_key is not an ed25519 public key")?;
+            keys.insert(state.agency.clone(), national);
+            // A post changes no alerts and tells partners nothing itself: it receives what its
+            // national node holds and reports what it did.
+            receive(&backbone, node, state, &keys, false, &mut round).await?;
+            report(&backbone, node, key, state, &post.name, &mut round).await?;
+        }
+        None => {
+            publish_own(&backbone, node, key, federation, state, &mut round).await?;
+            let posts = !federation.posts.is_empty();
+            if posts {
+                relay_own(&backbone, node, key, state, &mut round).await?;
+            }
+            receive(&backbone, node, state, &keys, posts, &mut round).await?;
+            if posts {
+                apply_reports(&backbone, node, federation, state, &mut round).await?;
+            }
+        }
+    }
+    Ok(round)
+}
+
+/// This node's changes, hit notifications and re-sharing, to its partners.
+async fn publish_own(
+    backbone: &Backbone,
+    node: &Node,
+    key: &NodeKey,
+    federation: &Federation,
+    state: &mut State,
+    round: &mut Round,
+) -> Result<()> {
     let secrets: BTreeMap<AgencyCode, [u8; 32]> =
         federation.partners.iter().map(|p| (p.agency.clone(), p.secret)).collect();
     let secret = |partner: &AgencyCode| secrets.get(partner).copied().unwrap_or([0; 32]);
@@ -201,7 +273,6 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     let today = node.today();
     let agreements = store.agreements()?;
     let sharing = Sharing { date: today, agreements: &agreements, secret: &secret };
-    let mut round = Round::default();
 
     // This node's changes since the last round. The state is saved now and then, not after
     // every page: after a crash the same envelopes are made and published again, and
@@ -215,7 +286,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             let reason = if change.op == ChangeOp::Expire { RemoveReason::Expired } else { RemoveReason::Deleted };
             let envelopes =
                 state.outbox.change(change.alert_id, change.version, change.alert.as_ref(), reason, &sharing);
-            round.published += publish(&backbone, key, &envelopes).await?;
+            round.published += publish(backbone, key, &envelopes).await?;
         }
         state.published_through = last;
         state.outbox.compact();
@@ -238,7 +309,7 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
         new.sort_by_key(|n| n.id.0);
         for notification in &new {
             let envelopes: Vec<_> = state.outbox.notify(notification).into_iter().collect();
-            round.published += publish(&backbone, key, &envelopes).await?;
+            round.published += publish(backbone, key, &envelopes).await?;
             state.outbox.compact();
             state.notified_through.insert(partner.clone(), notification.id.0);
         }
@@ -251,18 +322,74 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
     if fingerprint != state.agreements {
         let alerts = own_alerts(store, &state.agency)?;
         let envelopes = state.outbox.reshare(&alerts, &sharing);
-        round.published += publish(&backbone, key, &envelopes).await?;
+        round.published += publish(backbone, key, &envelopes).await?;
         state.outbox.compact();
         state.agreements = fingerprint;
         save(store, state)?;
     }
 
+    Ok(())
+}
+
+/// This node's own changes, to its border posts: its change log numbers them (gapless from 1
+/// for each owner), so a post's inbox applies them in order and once like any origin's.
+async fn relay_own(
+    backbone: &Backbone,
+    node: &Node,
+    key: &NodeKey,
+    state: &mut State,
+    round: &mut Round,
+) -> Result<()> {
+    let store = node.store();
+    let mut unsaved = 0;
+    loop {
+        let changes = store.changes(&state.agency, state.posts_published_through, 500)?;
+        let Some(last) = changes.last().map(|c| c.seq) else { break };
+        for change in &changes {
+            let payload = match &change.alert {
+                Some(alert) => Payload::Full { alert: Box::new(alert.clone()) },
+                None if change.op == ChangeOp::Expire => Payload::Remove { reason: RemoveReason::Expired },
+                None => Payload::Remove { reason: RemoveReason::Deleted },
+            };
+            let envelope = Envelope {
+                version: ENVELOPE_VERSION,
+                origin: state.agency.clone(),
+                partner: state.agency.clone(),
+                seq: change.seq,
+                alert_id: change.alert_id,
+                alert_version: change.version,
+                payload,
+            };
+            let sealed = seal(&envelope, key.signing_key());
+            backbone.relay(&state.agency, change.seq, &sealed).await.context("pass a change to the posts")?;
+            round.published += 1;
+        }
+        unsaved += changes.len();
+        state.posts_published_through = last;
+        if unsaved >= SAVE_EVERY {
+            save(store, state)?;
+            unsaved = 0;
+        }
+    }
+    if unsaved > 0 {
+        save(store, state)?;
+    }
+    Ok(())
+}
+
+/// What partners (for a post: its national node) sent, applied in order and once; a national
+/// node with posts passes each verified envelope on to them unchanged before it acknowledges
+/// it.
+async fn receive(
+    backbone: &Backbone,
+    node: &Node,
+    state: &mut State,
+    keys: &BTreeMap<AgencyCode, ed25519_dalek::VerifyingKey>,
+    relay: bool,
+    round: &mut Round,
+) -> Result<()> {
+    let store = node.store();
     // What partners sent.
-    let keys: BTreeMap<AgencyCode, ed25519_dalek::VerifyingKey> = federation
-        .partners
-        .iter()
-        .filter_map(|p| Some((p.agency.clone(), ed25519_dalek::VerifyingKey::from_bytes(&p.key).ok()?)))
-        .collect();
     loop {
         let deliveries =
             backbone.fetch(FETCH_BATCH, Duration::from_millis(500)).await.context("fetch from the backbone")?;
@@ -282,8 +409,17 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
                     continue;
                 }
             };
-            let outcome = open(&delivery.sealed, &delivery.origin, &|agency| keys.get(agency).copied())
-                .and_then(|envelope| state.inbox.receive(envelope));
+            let opened = open(&delivery.sealed, &delivery.origin, &|agency| keys.get(agency).copied());
+            if relay
+                && let Ok(envelope) = &opened
+                && !matches!(envelope.payload, Payload::Notification { .. })
+            {
+                backbone
+                    .relay(&delivery.origin, envelope.seq, &delivery.sealed)
+                    .await
+                    .context("pass a partner's envelope to the posts")?;
+            }
+            let outcome = opened.and_then(|envelope| state.inbox.receive(envelope));
             match outcome {
                 Ok(Accepted::Applied(_)) => {
                     let applied = state.inbox.take_applied();
@@ -316,7 +452,193 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             delivery.nak().await?;
         }
     }
-    Ok(round)
+    Ok(())
+}
+
+/// A border post's checks and hit outcomes since the last round, to its national node, in the
+/// order of its audit log. A report is published before the progress is saved: after a crash
+/// the same report is made again with the same number, and JetStream and the national node
+/// keep one.
+async fn report(
+    backbone: &Backbone,
+    node: &Node,
+    key: &NodeKey,
+    state: &mut State,
+    post: &PostName,
+    round: &mut Round,
+) -> Result<()> {
+    let store = node.store();
+    let mut progress = state.post.clone().unwrap_or_else(|| PostProgress::new(post.clone()));
+    loop {
+        let entries = store.audit_entries(progress.reported_through, 500)?;
+        if entries.is_empty() {
+            break;
+        }
+        for entry in entries {
+            match report_body(store, &entry)? {
+                Some(body) => {
+                    let report = progress.report(&state.agency, entry.seq, body);
+                    let sealed = seal_report(&report, key.signing_key());
+                    backbone.report(&report, &sealed).await.context("report to the national node")?;
+                    round.published += 1;
+                }
+                None => progress.reported_through = entry.seq,
+            }
+        }
+        state.post = Some(progress.clone());
+        save(store, state)?;
+    }
+    Ok(())
+}
+
+/// What the national node is told of one entry of a post's audit log: its checks (with their
+/// hits, without outcomes: those follow in their own reports) and hit outcomes; nothing else.
+fn report_body(store: &dyn Store, entry: &tabadul_audit::AuditEntry) -> Result<Option<ReportBody>> {
+    use tabadul_audit::ops;
+    let details: serde_json::Value = serde_json::from_str(&entry.draft.details).unwrap_or_default();
+    let hit = |text: Option<&str>| -> Result<Option<tabadul_store::HitRecord>> {
+        let Some(id) = text.and_then(|t| tabadul_domain::HitId::parse(t).ok()) else { return Ok(None) };
+        Ok(store.hit(id)?)
+    };
+    let body = match entry.draft.operation.as_str() {
+        ops::CHECK | ops::MANIFEST_SCREEN => {
+            let mut hits = Vec::new();
+            for listed in details["hits"].as_array().into_iter().flatten() {
+                if let Some(mut record) = hit(listed["hit"].as_str())? {
+                    record.outcome = None;
+                    hits.push(record);
+                }
+            }
+            ReportBody::Check { post_audit_seq: entry.seq, audit: entry.draft.clone(), hits }
+        }
+        ops::HIT_CONFIRM | ops::HIT_REJECT => {
+            let Some(record) = hit(details["hit"].as_str())? else { return Ok(None) };
+            let Some(outcome) = record.outcome.clone() else { return Ok(None) };
+            let notification = match details["notification"].as_str() {
+                Some(id) => store
+                    .notifications(&record.owner, false, tabadul_node::INBOX_LIMIT_MAX)?
+                    .into_iter()
+                    .find(|n| n.id.to_string() == id)
+                    .map(Box::new),
+                None => None,
+            };
+            ReportBody::Outcome {
+                post_audit_seq: entry.seq,
+                audit: entry.draft.clone(),
+                hit_id: record.id,
+                outcome,
+                notification,
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(body))
+}
+
+/// The border posts' reports, applied in order and once per post into this node's store: its
+/// audit log records each check made at a post (the post's entry, named in the details), its
+/// hit records and inbox what officers there found, and notifications of confirmed hits on
+/// partners' alerts go on to them in the next round.
+async fn apply_reports(
+    backbone: &Backbone,
+    node: &Node,
+    federation: &Federation,
+    state: &mut State,
+    round: &mut Round,
+) -> Result<()> {
+    let store = node.store();
+    let keys: BTreeMap<PostName, ed25519_dalek::VerifyingKey> = federation
+        .posts
+        .iter()
+        .filter_map(|p| Some((p.name.clone(), ed25519_dalek::VerifyingKey::from_bytes(&p.key).ok()?)))
+        .collect();
+    loop {
+        let deliveries = backbone
+            .fetch_reports(FETCH_BATCH, Duration::from_millis(500))
+            .await
+            .context("fetch the posts' reports")?;
+        if deliveries.is_empty() {
+            break;
+        }
+        let mut acks = Vec::new();
+        let mut naks = Vec::new();
+        for delivery in deliveries {
+            let delivery = match delivery {
+                Ok(delivery) => delivery,
+                Err(error) => {
+                    round.rejected.push(error.to_string());
+                    continue;
+                }
+            };
+            let opened = match &delivery.post {
+                Some(post) => open_report(&delivery.sealed, &state.agency, post, &|p| keys.get(p).copied()),
+                None => Err(Rejection::Malformed("a report that names no post".into())),
+            };
+            match opened {
+                Ok(report) => match state.reports.order(&report) {
+                    ReportOrder::Next => {
+                        apply_report(node, &report)?;
+                        state.reports.applied(&report);
+                        round.applied += 1;
+                        acks.push(delivery);
+                    }
+                    ReportOrder::Duplicate => {
+                        round.duplicates += 1;
+                        acks.push(delivery);
+                    }
+                    ReportOrder::Early { .. } => {
+                        round.waiting += 1;
+                        naks.push(delivery);
+                    }
+                },
+                Err(rejection) => {
+                    log_rejection(store, node, &rejection)?;
+                    round.rejected.push(rejection.to_string());
+                    acks.push(delivery);
+                }
+            }
+        }
+        save(store, state)?;
+        for delivery in acks {
+            delivery.ack().await?;
+        }
+        for delivery in naks {
+            delivery.nak().await?;
+        }
+    }
+    Ok(())
+}
+
+/// One report of a post, into this node's store (again: a report applied before changes
+/// nothing).
+fn apply_report(node: &Node, report: &Report) -> Result<()> {
+    let store = node.store();
+    let draft = |audit: &AuditDraft, post_audit_seq: u64| {
+        let mut details: serde_json::Value = serde_json::from_str(&audit.details).unwrap_or_default();
+        if !details.is_object() {
+            details = serde_json::json!({});
+        }
+        details["border_post"] = serde_json::json!({
+            "post": report.post, "audit_seq": post_audit_seq, "at_unix_us": audit.at_unix_us, "report": report.seq,
+        });
+        let mut draft = AuditDraft::new(node.now(), &audit.user, audit.agency.as_deref(), &audit.operation)
+            .details(details.to_string())
+            .result_count(audit.result_count);
+        draft.targets = audit.targets.clone();
+        draft
+    };
+    let done = match &report.body {
+        ReportBody::Check { post_audit_seq, audit, hits } => {
+            store.record_checks(vec![(hits.clone(), draft(audit, *post_audit_seq))]).map(|_| ())
+        }
+        ReportBody::Outcome { post_audit_seq, audit, hit_id, outcome, notification } => {
+            store.record_outcome(*hit_id, outcome, notification.as_deref(), draft(audit, *post_audit_seq)).map(|_| ())
+        }
+    };
+    match done {
+        Ok(()) | Err(tabadul_store::StoreError::AlreadyExists(_)) => Ok(()),
+        Err(error) => Err(error).with_context(|| format!("apply report {} of post {}", report.seq, report.post)),
+    }
 }
 
 /// Publishes envelopes; the stream keeps them for partners, so the outbox need not.

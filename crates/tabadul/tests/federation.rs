@@ -383,3 +383,112 @@ fn a_national_node_on_postgres_federates_like_any_other() {
     assert_eq!((status["partners"][0]["applied"].as_u64(), status["partners"][0]["held"].as_u64()), (Some(1), Some(1)));
     assert_eq!(iraq.json(&["federate", "--status"])["partners"][0]["sent"], 1);
 }
+
+/// Iraq's border post at Basra: a replica of Iraq's national node. It receives Iraq's own
+/// alerts and what France shares with Iraq (relayed unchanged, verified at the post against
+/// France's key), answers checks with NATS down, and reports its checks and the hit confirmed
+/// there when the link returns; the notification then reaches France.
+#[test]
+fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
+    let mut nats = Nats::start().expect("start nats-server");
+    let (iraq, france, post) = (summit_node("IQ-MOI"), summit_node("FR-MI"), summit_node("IQ-MOI"));
+    let key = |node: &Node| node.ok(&["federate", "--show-key"]).trim().to_string();
+    let (iraq_key, france_key, post_key) = (key(&iraq), key(&france), key(&post));
+    configure_many(&france, "FR-MI", &nats.url(), &[("IQ-MOI", &iraq_key)]);
+    configure_many(&iraq, "IQ-MOI", &nats.url(), &[("FR-MI", &france_key)]);
+    let posts = format!("[[federation.posts]]\nname = \"BSR\"\nkey = \"{post_key}\"\n");
+    let config = iraq.dir.path().join("tabadul.toml");
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &posts).unwrap();
+    std::fs::write(
+        post.dir.path().join("tabadul.toml"),
+        format!(
+            "[node]\nagency = \"IQ-MOI\"\n[federation]\nnats = \"{}\"\npost = \"BSR\"\nnational_key = \"{iraq_key}\"\n\
+             [[federation.partners]]\nagency = \"FR-MI\"\nkey = \"{france_key}\"\nsecret = \"{SECRET}\"\n",
+            nats.url()
+        ),
+    )
+    .unwrap();
+
+    let wanted = iraq.json(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "wanted-for-arrest",
+        "--name",
+        "كريم جبار الساعدي",
+    ]);
+    let wanted_id = wanted["alert"]["id"].as_str().unwrap().to_string();
+    france.ok(&["alert", "add", "--agency", "FR-MI", "--category", "suspected-smuggler", "--name", "Walid Mansour"]);
+    france.ok(&["alert", "add", "--agency", "FR-MI", "--category", "trafficking-risk", "--name", "Amina Diallo"]);
+    france.ok(&["federate"]);
+    let national = iraq.json(&["federate"]);
+    assert_eq!(national["applied"], 2, "{national}");
+    let replicated = post.json(&["federate"]);
+    assert_eq!((replicated["applied"].as_u64(), replicated["rejected"].as_array().map(Vec::len)), (Some(3), Some(0)));
+
+    // The link is down: the post answers from its replica alone.
+    nats.stop();
+    let check = |name: &str| post.json(&["check", "--agency", "IQ-MOI", "--post", "BSR-GATE-2", "--name", name]);
+    let answer = check("Karim Jabbar al-Saadi");
+    let persons = answer["check"]["result"]["persons"].as_array().unwrap().clone();
+    assert_eq!((persons.len(), persons[0]["owner"].as_str()), (1, Some("IQ-MOI")), "{answer:#}");
+    // Its receipt names the data that answered: Iraq's change 1, France's envelope 2.
+    let version = &answer["receipt"]["replica_version"];
+    assert_eq!(
+        version,
+        &serde_json::json!([{"owner": "FR-MI", "seq": 2}, {"owner": "IQ-MOI", "seq": 1}]),
+        "{answer:#}"
+    );
+    let smuggler = check("WALID MANSOUR")["check"]["result"]["persons"].clone();
+    assert_eq!((smuggler[0]["owner"].as_str(), smuggler[0]["level"].as_str()), (Some("FR-MI"), Some("full")));
+    let risk = check("Amina Diallo")["check"]["result"]["persons"].clone();
+    assert_eq!((risk[0]["owner"].as_str(), risk[0]["level"].as_str()), (Some("FR-MI"), Some("hit")), "{risk:#}");
+    let hit = smuggler[0]["hit_id"].as_str().unwrap().to_string();
+    post.ok(&["hits", "confirm", &hit, "--agency", "IQ-MOI", "--action-taken", "held at Basra, gate 2"]);
+    // A post changes no alerts: they are its national node's.
+    let refused =
+        post.fails(&["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "X Y"]);
+    assert!(refused.contains("border post BSR"), "{refused}");
+    let refused = post.fails(&["alert", "delete", &wanted_id, "--agency", "IQ-MOI"]);
+    assert!(refused.contains("national node"), "{refused}");
+    let error = post.fails(&["federate"]);
+    assert!(error.contains("backbone"), "{error}");
+
+    // The link returns: three checks and one outcome go up, once.
+    nats.run().unwrap();
+    assert_eq!(post.json(&["federate"])["published"], 4);
+    assert_eq!(post.json(&["federate"])["published"], 0);
+    assert_eq!(iraq.json(&["federate"])["applied"], 4);
+    let audit = iraq.json(&["audit", "list", "--limit", "1000"]);
+    let checks: Vec<&serde_json::Value> =
+        audit.as_array().unwrap().iter().filter(|e| e["operation"] == "check").collect();
+    assert_eq!(checks.len(), 3, "{audit:#}");
+    for entry in &checks {
+        let details: serde_json::Value = serde_json::from_str(entry["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["border_post"]["post"], "BSR", "{details}");
+        assert_eq!(details["post"], "BSR-GATE-2");
+    }
+    // The confirmed hit's notification goes on to France, the alert's owner.
+    assert_eq!(iraq.json(&["federate"])["published"], 1);
+    assert_eq!(france.json(&["federate"])["applied"], 1);
+    let inbox = france.json(&["hits", "inbox", "--agency", "FR-MI"]);
+    assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox:#}");
+    assert_eq!(
+        (inbox[0]["post"].as_str(), inbox[0]["action_taken"].as_str()),
+        (Some("BSR-GATE-2"), Some("held at Basra, gate 2"))
+    );
+    let status = post.json(&["federate", "--status"]);
+    assert_eq!(status["reporting"]["reports_sent"], 4, "{status}");
+    assert_eq!(iraq.json(&["federate", "--status"])["posts"][0]["reports_applied"], 4);
+
+    // Iraq deletes its alert: gone from the post after the next rounds.
+    iraq.ok(&["alert", "delete", &wanted_id, "--agency", "IQ-MOI"]);
+    iraq.ok(&["federate"]);
+    assert_eq!(post.json(&["federate"])["applied"], 1);
+    assert!(check("Karim Jabbar al-Saadi")["check"]["result"]["persons"].as_array().unwrap().is_empty());
+    for node in [&iraq, &france, &post] {
+        assert!(node.ok(&["audit", "verify"]).starts_with("audit log intact"));
+    }
+}
