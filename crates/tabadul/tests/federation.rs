@@ -384,6 +384,29 @@ fn a_national_node_on_postgres_federates_like_any_other() {
     assert_eq!(iraq.json(&["federate", "--status"])["partners"][0]["sent"], 1);
 }
 
+/// Relays to Iraq's posts an envelope said to be France's, signed with a key that is not
+/// France's node key.
+fn forge_relay(nats: &Nats) {
+    use tabadul_domain::{AgencyCode, AlertId};
+    use tabadul_federation::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, seal};
+    let envelope = Envelope {
+        version: ENVELOPE_VERSION,
+        origin: AgencyCode::new("FR-MI").unwrap(),
+        partner: AgencyCode::new("IQ-MOI").unwrap(),
+        seq: 3,
+        alert_id: AlertId(1),
+        alert_version: 9,
+        payload: Payload::Remove { reason: RemoveReason::Deleted },
+    };
+    let sealed = seal(&envelope, &ed25519_dalek::SigningKey::from_bytes(&[42; 32]));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let backbone =
+            tabadul_backbone::Backbone::connect(&nats.url(), AgencyCode::new("IQ-MOI").unwrap()).await.unwrap();
+        backbone.relay(&envelope.origin, envelope.seq, &sealed).await.unwrap();
+    });
+}
+
 /// Iraq's border post at Basra: a replica of Iraq's national node. It receives Iraq's own
 /// alerts and what France shares with Iraq (relayed unchanged, verified at the post against
 /// France's key), answers checks with NATS down, and reports its checks and the hit confirmed
@@ -391,11 +414,13 @@ fn a_national_node_on_postgres_federates_like_any_other() {
 #[test]
 fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let mut nats = Nats::start().expect("start nats-server");
-    let (iraq, france, post) = (summit_node("IQ-MOI"), summit_node("FR-MI"), summit_node("IQ-MOI"));
+    let (iraq, france, czech, post) =
+        (summit_node("IQ-MOI"), summit_node("FR-MI"), summit_node("CZ-MV"), summit_node("IQ-MOI"));
     let key = |node: &Node| node.ok(&["federate", "--show-key"]).trim().to_string();
-    let (iraq_key, france_key, post_key) = (key(&iraq), key(&france), key(&post));
-    configure_many(&france, "FR-MI", &nats.url(), &[("IQ-MOI", &iraq_key)]);
-    configure_many(&iraq, "IQ-MOI", &nats.url(), &[("FR-MI", &france_key)]);
+    let (iraq_key, france_key, czech_key, post_key) = (key(&iraq), key(&france), key(&czech), key(&post));
+    configure_many(&france, "FR-MI", &nats.url(), &[("IQ-MOI", &iraq_key), ("CZ-MV", &czech_key)]);
+    configure_many(&czech, "CZ-MV", &nats.url(), &[("IQ-MOI", &iraq_key), ("FR-MI", &france_key)]);
+    configure_many(&iraq, "IQ-MOI", &nats.url(), &[("FR-MI", &france_key), ("CZ-MV", &czech_key)]);
     let posts = format!("[[federation.posts]]\nname = \"BSR\"\nkey = \"{post_key}\"\n");
     let config = iraq.dir.path().join("tabadul.toml");
     std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &posts).unwrap();
@@ -403,7 +428,8 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
         post.dir.path().join("tabadul.toml"),
         format!(
             "[node]\nagency = \"IQ-MOI\"\n[federation]\nnats = \"{}\"\npost = \"BSR\"\nnational_key = \"{iraq_key}\"\n\
-             [[federation.partners]]\nagency = \"FR-MI\"\nkey = \"{france_key}\"\nsecret = \"{SECRET}\"\n",
+             [[federation.partners]]\nagency = \"FR-MI\"\nkey = \"{france_key}\"\nsecret = \"{SECRET}\"\n\
+             [[federation.partners]]\nagency = \"CZ-MV\"\nkey = \"{czech_key}\"\nsecret = \"{SECRET}\"\n",
             nats.url()
         ),
     )
@@ -422,11 +448,20 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let wanted_id = wanted["alert"]["id"].as_str().unwrap().to_string();
     france.ok(&["alert", "add", "--agency", "FR-MI", "--category", "suspected-smuggler", "--name", "Walid Mansour"]);
     france.ok(&["alert", "add", "--agency", "FR-MI", "--category", "trafficking-risk", "--name", "Amina Diallo"]);
+    // Not shared with Iraq: it must reach neither Iraq nor its post.
+    france.ok(&["alert", "add", "--agency", "FR-MI", "--category", "wanted-for-arrest", "--name", "Paul Lefebvre"]);
+    czech.ok(&["alert", "add", "--agency", "CZ-MV", "--category", "wanted-for-arrest", "--name", "Jan Novak"]);
     france.ok(&["federate"]);
+    czech.ok(&["federate"]);
     let national = iraq.json(&["federate"]);
-    assert_eq!(national["applied"], 2, "{national}");
+    assert_eq!(national["applied"], 3, "{national}");
     let replicated = post.json(&["federate"]);
-    assert_eq!((replicated["applied"].as_u64(), replicated["rejected"].as_array().map(Vec::len)), (Some(3), Some(0)));
+    assert_eq!((replicated["applied"].as_u64(), replicated["rejected"].as_array().map(Vec::len)), (Some(4), Some(0)));
+    // Somebody relays to the post an envelope said to be France's, signed with another key: it
+    // is refused and logged, and nothing changes.
+    forge_relay(&nats);
+    let round = post.json(&["federate"]);
+    assert_eq!((round["applied"].as_u64(), round["rejected"].as_array().map(Vec::len)), (Some(0), Some(1)), "{round}");
 
     // The link is down: the post answers from its replica alone.
     nats.stop();
@@ -434,13 +469,17 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let answer = check("Karim Jabbar al-Saadi");
     let persons = answer["check"]["result"]["persons"].as_array().unwrap().clone();
     assert_eq!((persons.len(), persons[0]["owner"].as_str()), (1, Some("IQ-MOI")), "{answer:#}");
-    // Its receipt names the data that answered: Iraq's change 1, France's envelope 2.
+    // Its receipt names the data that answered: Iraq's change 1, France's envelope 2, the Czech
+    // Republic's 1.
     let version = &answer["receipt"]["replica_version"];
     assert_eq!(
         version,
-        &serde_json::json!([{"owner": "FR-MI", "seq": 2}, {"owner": "IQ-MOI", "seq": 1}]),
+        &serde_json::json!([{"owner": "CZ-MV", "seq": 1}, {"owner": "FR-MI", "seq": 2}, {"owner": "IQ-MOI", "seq": 1}]),
         "{answer:#}"
     );
+    assert!(check("Paul Lefebvre")["check"]["result"]["persons"].as_array().unwrap().is_empty());
+    let czech_wanted = check("JAN NOVAK")["check"]["result"]["persons"].clone();
+    assert_eq!((czech_wanted[0]["owner"].as_str(), czech_wanted[0]["level"].as_str()), (Some("CZ-MV"), Some("full")));
     let smuggler = check("WALID MANSOUR")["check"]["result"]["persons"].clone();
     assert_eq!((smuggler[0]["owner"].as_str(), smuggler[0]["level"].as_str()), (Some("FR-MI"), Some("full")));
     let risk = check("Amina Diallo")["check"]["result"]["persons"].clone();
@@ -456,15 +495,15 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let error = post.fails(&["federate"]);
     assert!(error.contains("backbone"), "{error}");
 
-    // The link returns: three checks and one outcome go up, once.
+    // The link returns: five checks and one outcome go up, once.
     nats.run().unwrap();
-    assert_eq!(post.json(&["federate"])["published"], 4);
+    assert_eq!(post.json(&["federate"])["published"], 6);
     assert_eq!(post.json(&["federate"])["published"], 0);
-    assert_eq!(iraq.json(&["federate"])["applied"], 4);
+    assert_eq!(iraq.json(&["federate"])["applied"], 6);
     let audit = iraq.json(&["audit", "list", "--limit", "1000"]);
     let checks: Vec<&serde_json::Value> =
         audit.as_array().unwrap().iter().filter(|e| e["operation"] == "check").collect();
-    assert_eq!(checks.len(), 3, "{audit:#}");
+    assert_eq!(checks.len(), 5, "{audit:#}");
     for entry in &checks {
         let details: serde_json::Value = serde_json::from_str(entry["details"].as_str().unwrap()).unwrap();
         assert_eq!(details["border_post"]["post"], "BSR", "{details}");
@@ -480,15 +519,20 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
         (Some("BSR-GATE-2"), Some("held at Basra, gate 2"))
     );
     let status = post.json(&["federate", "--status"]);
-    assert_eq!(status["reporting"]["reports_sent"], 4, "{status}");
-    assert_eq!(iraq.json(&["federate", "--status"])["posts"][0]["reports_applied"], 4);
+    assert_eq!(status["reporting"]["reports_sent"], 6, "{status}");
+    assert_eq!(iraq.json(&["federate", "--status"])["posts"][0]["reports_applied"], 6);
+    // France learnt nothing of Jan Novak, whom the Czech Republic shares with Iraq only.
+    let french = france.json(&["check", "--agency", "FR-MI", "--post", "CDG", "--name", "Jan Novak"]);
+    assert!(french["check"]["result"]["persons"].as_array().unwrap().is_empty(), "{french:#}");
 
     // Iraq deletes its alert: gone from the post after the next rounds.
     iraq.ok(&["alert", "delete", &wanted_id, "--agency", "IQ-MOI"]);
     iraq.ok(&["federate"]);
     assert_eq!(post.json(&["federate"])["applied"], 1);
     assert!(check("Karim Jabbar al-Saadi")["check"]["result"]["persons"].as_array().unwrap().is_empty());
-    for node in [&iraq, &france, &post] {
+    let refusals = post.json(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(refusals.as_array().unwrap().iter().filter(|e| e["operation"] == "federation.refuse").count(), 1);
+    for node in [&iraq, &france, &czech, &post] {
         assert!(node.ok(&["audit", "verify"]).starts_with("audit log intact"));
     }
 }
