@@ -14,7 +14,9 @@
 //! - Subjects: `tabadul.v1.env.<partner>.<origin>`, an origin's envelopes to a partner node;
 //!   `tabadul.v1.post.<agency>.<origin>`, what a national node passes to its border posts (its
 //!   own alerts, and its partners' envelopes unchanged); `tabadul.v1.up.<agency>.<post>`, a
-//!   border post's reports to its national node.
+//!   border post's reports to its national node. A national node's directory (agencies and
+//!   agreements) for its posts travels on `tabadul.v1.post.<agency>.directory`, marked by a
+//!   `Tabadul-Kind` header.
 //! - A node reads its envelopes through a durable pull consumer `node-<agency>` and its posts'
 //!   reports through `up-<agency>`; a border post reads through `post-<agency>-<post>` (every
 //!   post of an agency reads the same messages, each at its own pace). Each acks a message
@@ -32,7 +34,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
 use tabadul_domain::AgencyCode;
-use tabadul_federation::{Envelope, PostName, Report, Sealed};
+use tabadul_federation::{Directory, Envelope, PostName, Report, Sealed};
 
 pub const STREAM: &str = "TABADUL";
 /// Every subject of the stream is under this.
@@ -53,6 +55,9 @@ pub const MESSAGE_BYTES_MAX: i32 = 256 * 1024;
 const ORIGIN_HEADER: &str = "Tabadul-Origin";
 const SIGNATURE_HEADER: &str = "Tabadul-Signature";
 const POST_HEADER: &str = "Tabadul-Post";
+/// Set on a national node's directory for its posts.
+const KIND_HEADER: &str = "Tabadul-Kind";
+const DIRECTORY_KIND: &str = "directory";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackboneError {
@@ -91,6 +96,8 @@ pub struct Delivery {
     pub origin: AgencyCode,
     /// For a report: the post that sent it.
     pub post: Option<PostName>,
+    /// Whether it is a national node's directory (for its posts) rather than an envelope.
+    pub directory: bool,
     pub sealed: Sealed,
     message: jetstream::Message,
 }
@@ -217,6 +224,13 @@ impl Backbone {
         self.send(format!("{POST_PREFIX}.{}.{origin}", self.me), origin, None, &id, sealed).await
     }
 
+    /// Publishes this national node's directory (agencies and agreements) to its posts.
+    pub async fn relay_directory(&self, directory: &Directory, sealed: &Sealed) -> Result<()> {
+        let id = format!("dir.{}.{}", self.me, directory.seq);
+        let subject = format!("{POST_PREFIX}.{}.{DIRECTORY_KIND}", self.me);
+        self.send_with(subject, &directory.agency, None, Some(DIRECTORY_KIND), &id, sealed).await
+    }
+
     /// Publishes a border post's report to its national node.
     pub async fn report(&self, report: &Report, sealed: &Sealed) -> Result<()> {
         let id = format!("up.{}.{}.{}", report.agency, report.post, report.seq);
@@ -232,8 +246,23 @@ impl Backbone {
         id: &str,
         sealed: &Sealed,
     ) -> Result<()> {
+        self.send_with(subject, origin, post, None, id, sealed).await
+    }
+
+    async fn send_with(
+        &self,
+        subject: String,
+        origin: &AgencyCode,
+        post: Option<&PostName>,
+        kind: Option<&str>,
+        id: &str,
+        sealed: &Sealed,
+    ) -> Result<()> {
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN_HEADER, origin.as_str());
+        if let Some(kind) = kind {
+            headers.insert(KIND_HEADER, kind);
+        }
         if let Some(post) = post {
             headers.insert(POST_HEADER, post.as_str());
         }
@@ -286,6 +315,7 @@ async fn fetch(
 async fn delivery(message: jetstream::Message) -> Result<Delivery> {
     let subject = message.subject.to_string();
     let header = |name: &str| message.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string());
+    let directory = header(KIND_HEADER).as_deref() == Some(DIRECTORY_KIND);
     let read = || -> std::result::Result<(AgencyCode, Option<PostName>, [u8; 64]), String> {
         let origin = header(ORIGIN_HEADER).ok_or("no origin header")?;
         let origin = AgencyCode::new(&origin).map_err(|e| e.to_string())?;
@@ -300,7 +330,7 @@ async fn delivery(message: jetstream::Message) -> Result<Delivery> {
     match read() {
         Ok((origin, post, signature)) => {
             let sealed = Sealed { bytes: message.payload.to_vec(), signature };
-            Ok(Delivery { origin, post, sealed, message })
+            Ok(Delivery { origin, post, directory, sealed, message })
         }
         Err(why) => {
             let _ = message.ack().await;

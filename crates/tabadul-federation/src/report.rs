@@ -11,13 +11,17 @@
 //! recorded there (with the notification a confirmed hit sends the alert's owner). The national
 //! node applies each post's reports in order, once ([`Reports`]), into its own store: its audit
 //! log then names every check made at its posts, and notifications reach partners from there.
+//!
+//! Besides alerts, a post needs what decides what its officers may see: the agencies and the
+//! agreements as the national node records them. The national node sends them as a signed,
+//! numbered [`Directory`] whenever they change; a post applies only a newer one.
 
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use tabadul_audit::AuditDraft;
-use tabadul_domain::{AgencyCode, HitId};
+use tabadul_domain::{Agency, AgencyCode, Agreement, HitId};
 use tabadul_store::{HitRecord, Notification, Outcome};
 
 use crate::envelope::{ENVELOPE_BYTES_MAX, Sealed};
@@ -31,6 +35,10 @@ pub const REPORT_HITS_MAX: usize = 1000;
 /// What the signature of a report covers begins with this, so that no envelope or receipt of
 /// the same key can pass for a report.
 const DOMAIN: &[u8] = b"tabadul post report v1\n";
+/// The same for a directory.
+const DIRECTORY_DOMAIN: &[u8] = b"tabadul post directory v1\n";
+/// Agencies and agreements a directory holds, at most each.
+pub const DIRECTORY_ENTRIES_MAX: usize = 10_000;
 
 /// A border post's name: 1 to 16 capital letters, digits and hyphens (`BSR`, `TREBIBIL-1`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -104,17 +112,59 @@ pub enum ReportBody {
     },
 }
 
-fn signed_bytes(bytes: &[u8]) -> Vec<u8> {
-    let mut signed = DOMAIN.to_vec();
+fn signed_bytes(domain: &[u8], bytes: &[u8]) -> Vec<u8> {
+    let mut signed = domain.to_vec();
     signed.extend_from_slice(bytes);
     signed
 }
 
+fn seal_as(domain: &[u8], value: &impl Serialize, key: &SigningKey) -> Sealed {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let signature = key.sign(&signed_bytes(domain, &bytes)).to_bytes();
+    Sealed { bytes, signature }
+}
+
 /// Seals a report with the post's key.
 pub fn seal_report(report: &Report, key: &SigningKey) -> Sealed {
-    let bytes = serde_json::to_vec(report).unwrap_or_default();
-    let signature = key.sign(&signed_bytes(&bytes)).to_bytes();
-    Sealed { bytes, signature }
+    seal_as(DOMAIN, report, key)
+}
+
+/// The agencies and agreements of a national node, for its posts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Directory {
+    pub version: u32,
+    pub agency: AgencyCode,
+    /// Its number: a post applies a directory only if it is newer than the one it has.
+    pub seq: u64,
+    pub agencies: Vec<Agency>,
+    pub agreements: Vec<Agreement>,
+}
+
+/// Seals a directory with the national node's key.
+pub fn seal_directory(directory: &Directory, key: &SigningKey) -> Sealed {
+    seal_as(DIRECTORY_DOMAIN, directory, key)
+}
+
+/// Verifies a sealed directory against the national node's key, then reads it.
+pub fn open_directory(sealed: &Sealed, agency: &AgencyCode, key: &VerifyingKey) -> Result<Directory, Rejection> {
+    if sealed.bytes.len() > ENVELOPE_BYTES_MAX {
+        return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
+    }
+    key.verify(&signed_bytes(DIRECTORY_DOMAIN, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
+        .map_err(|_| Rejection::BadSignature(agency.clone()))?;
+    let directory: Directory =
+        serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("directory: {e}")))?;
+    if directory.version != REPORT_VERSION || &directory.agency != agency {
+        return Err(Rejection::Malformed(format!("directory version {} of {}", directory.version, directory.agency)));
+    }
+    if directory.agencies.len() > DIRECTORY_ENTRIES_MAX || directory.agreements.len() > DIRECTORY_ENTRIES_MAX {
+        return Err(Rejection::Malformed("a directory with too many entries".into()));
+    }
+    for agreement in &directory.agreements {
+        agreement.validate().map_err(|e| Rejection::Malformed(format!("agreement {}: {e}", agreement.id)))?;
+    }
+    Ok(directory)
 }
 
 /// Verifies a sealed report said to come from `post` of `agency` against that post's key from
@@ -130,7 +180,7 @@ pub fn open_report(
         return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
     }
     let key = keys(post).ok_or_else(|| Rejection::UnknownOrigin(who()))?;
-    key.verify(&signed_bytes(&sealed.bytes), &Signature::from_bytes(&sealed.signature))
+    key.verify(&signed_bytes(DOMAIN, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
         .map_err(|_| Rejection::BadSignature(who()))?;
     let report: Report =
         serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("report: {e}")))?;
@@ -278,6 +328,23 @@ mod tests {
         foreign.body = ReportBody::Check { post_audit_seq: 1, audit: draft("FR-MI"), hits: Vec::new() };
         let sealed = seal_report(&foreign, &key);
         assert!(matches!(open_report(&sealed, &agency, &post, &keys), Err(Rejection::Malformed(_))));
+    }
+
+    #[test]
+    fn a_directory_opens_only_with_the_national_key_and_is_not_a_report() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let agency = AgencyCode::new("IQ-MOI").unwrap();
+        let directory =
+            Directory { version: REPORT_VERSION, agency: agency.clone(), seq: 1, agencies: vec![], agreements: vec![] };
+        let sealed = seal_directory(&directory, &key);
+        assert_eq!(open_directory(&sealed, &agency, &key.verifying_key()).unwrap(), directory);
+        let other = SigningKey::from_bytes(&[8; 32]);
+        assert!(open_directory(&sealed, &agency, &other.verifying_key()).is_err());
+        // Signed under another domain: a report's signature does not make a directory.
+        let report = seal_report(&report(1), &key);
+        assert!(open_directory(&report, &agency, &key.verifying_key()).is_err());
+        let keys = |_: &PostName| Some(key.verifying_key());
+        assert!(open_report(&sealed, &agency, &PostName::new("BSR").unwrap(), &keys).is_err());
     }
 
     #[test]

@@ -24,6 +24,15 @@ pub struct NodeState {
     /// change-log number.
     #[serde(default)]
     pub posts_published_through: u64,
+    /// A national node with border posts: the agencies and agreements last sent to them (their
+    /// JSON), and that directory's number.
+    #[serde(default)]
+    pub posts_directory: String,
+    #[serde(default)]
+    pub posts_directory_seq: u64,
+    /// A border post: the number of the directory applied.
+    #[serde(default)]
+    pub directory_seq: u64,
     /// A national node: how far each post's reports are applied.
     #[serde(default)]
     pub reports: Reports,
@@ -42,6 +51,9 @@ impl NodeState {
             agreements: String::new(),
             notified_through: BTreeMap::new(),
             posts_published_through: 0,
+            posts_directory: String::new(),
+            posts_directory_seq: 0,
+            directory_seq: 0,
             reports: Reports::default(),
             post: None,
         }

@@ -21,8 +21,9 @@ use tabadul_audit::AuditDraft;
 use tabadul_backbone::Backbone;
 use tabadul_domain::{AgencyCode, Alert};
 use tabadul_federation::{
-    Accepted, ENVELOPE_VERSION, Envelope, NodeState, Payload, PostName, PostProgress, Rejection, RemoveReason, Report,
-    ReportBody, ReportOrder, Sharing, open, open_report, seal, seal_report,
+    Accepted, Directory, ENVELOPE_VERSION, Envelope, NodeState, Payload, PostName, PostProgress, REPORT_VERSION,
+    Rejection, RemoveReason, Report, ReportBody, ReportOrder, Sharing, open, open_directory, open_report, seal,
+    seal_directory, seal_report,
 };
 use tabadul_node::{Node, NodeKey};
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store};
@@ -41,6 +42,8 @@ const FETCH_BATCH: usize = 1000;
 const FEDERATION_APPLY: &str = "federation.apply";
 /// The operation of the audit entry of a notification received from a partner.
 const FEDERATION_NOTIFY: &str = "federation.notification";
+/// The operation of the audit entries of a directory applied at a post.
+const FEDERATION_DIRECTORY: &str = "federation.directory";
 
 type State = NodeState;
 
@@ -341,6 +344,25 @@ async fn relay_own(
     round: &mut Round,
 ) -> Result<()> {
     let store = node.store();
+    // The agencies and agreements first, when they changed: they decide what the posts'
+    // officers see of what follows.
+    let (agencies, agreements) = (store.agencies()?, store.agreements()?);
+    let fingerprint = serde_json::to_string(&(&agencies, &agreements))?;
+    if fingerprint != state.posts_directory {
+        let directory = Directory {
+            version: REPORT_VERSION,
+            agency: state.agency.clone(),
+            seq: state.posts_directory_seq + 1,
+            agencies,
+            agreements,
+        };
+        let sealed = seal_directory(&directory, key.signing_key());
+        backbone.relay_directory(&directory, &sealed).await.context("pass the agreements to the posts")?;
+        round.published += 1;
+        state.posts_directory = fingerprint;
+        state.posts_directory_seq = directory.seq;
+        save(store, state)?;
+    }
     let mut unsaved = 0;
     loop {
         let changes = store.changes(&state.agency, state.posts_published_through, 500)?;
@@ -409,6 +431,27 @@ async fn receive(
                     continue;
                 }
             };
+            if delivery.directory {
+                // Only a post reads directories, signed by its national node.
+                let opened = match keys.get(&state.agency) {
+                    Some(key) => open_directory(&delivery.sealed, &state.agency, key),
+                    None => Err(Rejection::UnknownOrigin(state.agency.clone())),
+                };
+                match opened {
+                    Ok(directory) if directory.seq > state.directory_seq => {
+                        apply_directory(node, &directory)?;
+                        state.directory_seq = directory.seq;
+                        round.applied += 1;
+                    }
+                    Ok(_) => round.duplicates += 1,
+                    Err(rejection) => {
+                        log_rejection(store, node, &rejection)?;
+                        round.rejected.push(rejection.to_string());
+                    }
+                }
+                acks.push(delivery);
+                continue;
+            }
             let opened = open(&delivery.sealed, &delivery.origin, &|agency| keys.get(agency).copied());
             if relay
                 && let Ok(envelope) = &opened
@@ -639,6 +682,45 @@ fn apply_report(node: &Node, report: &Report) -> Result<()> {
         Ok(()) | Err(tabadul_store::StoreError::AlreadyExists(_)) => Ok(()),
         Err(error) => Err(error).with_context(|| format!("apply report {} of post {}", report.seq, report.post)),
     }
+}
+
+/// A national node's agencies and agreements, at its post: the agencies it lacks are added,
+/// agreements it lacks are made as they are, and consents and revocations made since are
+/// applied; each change audited as `federation.directory`.
+fn apply_directory(node: &Node, directory: &Directory) -> Result<()> {
+    let store = node.store();
+    let audit = |change: &str, target: String| {
+        AuditDraft::new(node.now(), "federation", None, FEDERATION_DIRECTORY)
+            .targets([target])
+            .details(serde_json::json!({ "directory": directory.seq, "change": change }).to_string())
+            .result_count(1)
+    };
+    let known: std::collections::BTreeSet<AgencyCode> = store.agencies()?.into_iter().map(|a| a.code).collect();
+    for agency in directory.agencies.iter().filter(|a| !known.contains(&a.code)) {
+        store.create_agency(agency, audit("agency", agency.code.to_string())).context("add an agency")?;
+    }
+    let held: BTreeMap<tabadul_domain::AgreementId, tabadul_domain::Agreement> =
+        store.agreements()?.into_iter().map(|a| (a.id, a)).collect();
+    for agreement in &directory.agreements {
+        let id = agreement.id;
+        match held.get(&id) {
+            None => {
+                store.create_agreement(agreement, audit("agreement", id.to_string())).context("add an agreement")?
+            }
+            Some(local) if local == agreement => {}
+            Some(local) => {
+                for party in local.awaiting.difference(&agreement.awaiting) {
+                    store
+                        .consent_to_agreement(id, party, audit("consent", id.to_string()))
+                        .context("record a consent")?;
+                }
+                if let (None, Some(on)) = (local.revoked_on, agreement.revoked_on) {
+                    store.revoke_agreement(id, on, audit("revoke", id.to_string())).context("revoke an agreement")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Publishes envelopes; the stream keeps them for partners, so the outbox need not.

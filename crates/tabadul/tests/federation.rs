@@ -414,8 +414,10 @@ fn forge_relay(nats: &Nats) {
 #[test]
 fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let mut nats = Nats::start().expect("start nats-server");
-    let (iraq, france, czech, post) =
-        (summit_node("IQ-MOI"), summit_node("FR-MI"), summit_node("CZ-MV"), summit_node("IQ-MOI"));
+    let (iraq, france, czech) = (summit_node("IQ-MOI"), summit_node("FR-MI"), summit_node("CZ-MV"));
+    // The post starts empty: the agencies and agreements come from Iraq's node with the alerts.
+    let post = Node::new();
+    post.ok(&["init"]);
     let key = |node: &Node| node.ok(&["federate", "--show-key"]).trim().to_string();
     let (iraq_key, france_key, czech_key, post_key) = (key(&iraq), key(&france), key(&czech), key(&post));
     configure_many(&france, "FR-MI", &nats.url(), &[("IQ-MOI", &iraq_key), ("CZ-MV", &czech_key)]);
@@ -456,7 +458,8 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let national = iraq.json(&["federate"]);
     assert_eq!(national["applied"], 3, "{national}");
     let replicated = post.json(&["federate"]);
-    assert_eq!((replicated["applied"].as_u64(), replicated["rejected"].as_array().map(Vec::len)), (Some(4), Some(0)));
+    assert_eq!((replicated["applied"].as_u64(), replicated["rejected"].as_array().map(Vec::len)), (Some(5), Some(0)));
+    assert_eq!(post.json(&["agreement", "list"]).as_array().unwrap().len(), 3);
     // Somebody relays to the post an envelope said to be France's, signed with another key: it
     // is refused and logged, and nothing changes.
     forge_relay(&nats);
@@ -525,11 +528,16 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let french = france.json(&["check", "--agency", "FR-MI", "--post", "CDG", "--name", "Jan Novak"]);
     assert!(french["check"]["result"]["persons"].as_array().unwrap().is_empty(), "{french:#}");
 
-    // Iraq deletes its alert: gone from the post after the next rounds.
+    // Iraq deletes its alert and revokes the Iraq-Czech memorandum: after the next rounds the
+    // post finds neither its alert nor the Czech one.
     iraq.ok(&["alert", "delete", &wanted_id, "--agency", "IQ-MOI"]);
+    let agreements = iraq.json(&["agreement", "list"]);
+    let memorandum = agreements.as_array().unwrap().iter().find(|a| a["title"] == "Iraq-Czech MoU").unwrap();
+    iraq.ok(&["agreement", "revoke", memorandum["id"].as_str().unwrap()]);
     iraq.ok(&["federate"]);
-    assert_eq!(post.json(&["federate"])["applied"], 1);
+    assert_eq!(post.json(&["federate"])["applied"], 2);
     assert!(check("Karim Jabbar al-Saadi")["check"]["result"]["persons"].as_array().unwrap().is_empty());
+    assert!(check("JAN NOVAK")["check"]["result"]["persons"].as_array().unwrap().is_empty());
     let refusals = post.json(&["audit", "list", "--limit", "1000"]);
     assert_eq!(refusals.as_array().unwrap().iter().filter(|e| e["operation"] == "federation.refuse").count(), 1);
     for node in [&iraq, &france, &czech, &post] {
