@@ -136,8 +136,16 @@ CREATE TABLE federation (
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
+    /// The one connection that writes (and runs transactions).
     connection: Mutex<Connection>,
+    /// Connections that only read, taken and given back: in WAL mode they read the last
+    /// committed state while the writer writes, so a check's reads never wait for another
+    /// check's commit (its fsync).
+    readers: Mutex<Vec<Connection>>,
 }
+
+/// Reading connections kept open, at most.
+const READERS_MAX: usize = 8;
 
 fn backend(error: rusqlite::Error) -> StoreError {
     StoreError::Backend(error.to_string())
@@ -155,7 +163,7 @@ impl SqliteStore {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(backend)?;
         connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
-        let store = SqliteStore { path, connection: Mutex::new(connection) };
+        let store = SqliteStore { path, connection: Mutex::new(connection), readers: Mutex::new(Vec::new()) };
         store.migrate()?;
         Ok(store)
     }
@@ -209,6 +217,28 @@ impl SqliteStore {
             }
             Ok(())
         })
+    }
+
+    /// Runs a read on a reading connection (opened when none is free).
+    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let free = self.readers.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?.pop();
+        let mut connection = match free {
+            Some(connection) => connection,
+            None => {
+                let connection = Connection::open(&self.path)
+                    .map_err(|e| StoreError::Backend(format!("open {}: {e}", self.path.display())))?;
+                connection.set_prepared_statement_cache_capacity(64);
+                connection.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;").map_err(backend)?;
+                connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+                connection
+            }
+        };
+        let value = f(&mut connection);
+        let mut readers = self.readers.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
+        if readers.len() < READERS_MAX {
+            readers.push(connection);
+        }
+        value
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
@@ -652,7 +682,7 @@ impl Store for SqliteStore {
     }
 
     fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
-        self.with(|c| {
+        self.read(|c| {
             let body: Option<String> = c
                 .prepare_cached("SELECT body FROM agencies WHERE code = ?1")
                 .map_err(backend)?
@@ -664,7 +694,7 @@ impl Store for SqliteStore {
     }
 
     fn agencies(&self) -> Result<Vec<Agency>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c.prepare("SELECT body FROM agencies ORDER BY code").map_err(backend)?;
             let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("agency", &body.map_err(backend)?)).collect()
@@ -696,7 +726,7 @@ impl Store for SqliteStore {
     }
 
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
-        self.with(|c| {
+        self.read(|c| {
             let body: Option<String> = c
                 .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
                 .map_err(backend)?
@@ -708,7 +738,7 @@ impl Store for SqliteStore {
     }
 
     fn agreements(&self) -> Result<Vec<Agreement>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c.prepare("SELECT body FROM agreements ORDER BY id").map_err(backend)?;
             let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("agreement", &body.map_err(backend)?)).collect()
@@ -725,12 +755,12 @@ impl Store for SqliteStore {
     }
 
     fn alert(&self, id: AlertId) -> Result<Option<StoredAlert>> {
-        self.with(|c| load_alert(c, id))
+        self.read(|c| load_alert(c, id))
     }
 
     fn alerts_by_source(&self, owner: &AgencyCode, source_ids: &[&str]) -> Result<Vec<StoredAlert>> {
         check_sources(source_ids)?;
-        self.with(|c| {
+        self.read(|c| {
             // One cached statement a source: SQLite answers each from its index in microseconds.
             let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE owner = ?1 AND source_id = ?2");
             let mut statement = c.prepare_cached(&sql).map_err(backend)?;
@@ -745,7 +775,7 @@ impl Store for SqliteStore {
     }
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
-        self.with(|c| {
+        self.read(|c| {
             let sql = format!(
                 "SELECT {ALERT_COLUMNS} FROM alerts
                  WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR id > ?3)
@@ -769,7 +799,7 @@ impl Store for SqliteStore {
     }
 
     fn alert_count(&self) -> Result<u64> {
-        self.with(|c| {
+        self.read(|c| {
             let n: i64 = c
                 .prepare_cached("SELECT count(*) FROM alerts")
                 .map_err(backend)?
@@ -780,7 +810,7 @@ impl Store for SqliteStore {
     }
 
     fn change_heads(&self) -> Result<Vec<(AgencyCode, u64)>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c.prepare("SELECT owner, last_seq FROM owner_seq ORDER BY owner").map_err(backend)?;
             let rows = statement
                 .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
@@ -794,7 +824,7 @@ impl Store for SqliteStore {
     }
 
     fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c
                 .prepare(
                     "SELECT seq, alert_id, version, op, at_unix_us, body FROM changes
@@ -842,7 +872,7 @@ impl Store for SqliteStore {
     }
 
     fn links(&self, id: AlertId) -> Result<Vec<Link>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement =
                 c.prepare("SELECT body FROM links WHERE lo = ?1 OR hi = ?1 ORDER BY id").map_err(backend)?;
             let rows = statement.query_map([id_bytes(id.0)], |row| row.get::<_, String>(0)).map_err(backend)?;
@@ -879,7 +909,7 @@ impl Store for SqliteStore {
     }
 
     fn hit(&self, id: HitId) -> Result<Option<HitRecord>> {
-        self.with(|c| load_hit(c, id))
+        self.read(|c| load_hit(c, id))
     }
 
     fn record_outcome(
@@ -932,7 +962,7 @@ impl Store for SqliteStore {
     }
 
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c
                 .prepare(
                     "SELECT body FROM notifications WHERE owner = ?1 AND (?2 = 0 OR acknowledged = 0)
@@ -976,7 +1006,7 @@ impl Store for SqliteStore {
     }
 
     fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c
                 .prepare(
                     "SELECT alert_id, COUNT(*) FROM hits WHERE owner = ?1 AND outcome = ?2
@@ -1029,7 +1059,7 @@ impl Store for SqliteStore {
     }
 
     fn user(&self, name: &str) -> Result<Option<StoredUser>> {
-        self.with(|c| {
+        self.read(|c| {
             let body: Option<String> = c
                 .prepare_cached("SELECT body FROM users WHERE name = ?1")
                 .map_err(backend)?
@@ -1041,7 +1071,7 @@ impl Store for SqliteStore {
     }
 
     fn users(&self, agency: Option<&AgencyCode>) -> Result<Vec<StoredUser>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement =
                 c.prepare("SELECT body FROM users WHERE ?1 IS NULL OR agency = ?1 ORDER BY name").map_err(backend)?;
             let rows =
@@ -1075,7 +1105,7 @@ impl Store for SqliteStore {
     }
 
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
-        self.with(|c| {
+        self.read(|c| {
             let body: Option<String> = c
                 .prepare_cached("SELECT body FROM tokens WHERE hash = ?1")
                 .map_err(backend)?
@@ -1087,7 +1117,7 @@ impl Store for SqliteStore {
     }
 
     fn tokens(&self, user: &str) -> Result<Vec<TokenRecord>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c.prepare_cached("SELECT body FROM tokens WHERE user = ?1").map_err(backend)?;
             let rows = statement.query_map([user], |row| row.get::<_, String>(0)).map_err(backend)?;
             let mut tokens: Vec<TokenRecord> =
@@ -1117,7 +1147,7 @@ impl Store for SqliteStore {
     }
 
     fn federation_state(&self) -> Result<Option<String>> {
-        self.with(|c| {
+        self.read(|c| {
             c.prepare_cached("SELECT body FROM federation WHERE name = 'state'")
                 .map_err(backend)?
                 .query_row([], |row| row.get(0))
@@ -1156,7 +1186,7 @@ impl Store for SqliteStore {
     }
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement = c
                 .prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
                 .map_err(backend)?;
