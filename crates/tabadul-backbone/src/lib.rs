@@ -52,6 +52,13 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// Largest envelope carried, in bytes (as [`tabadul_federation::envelope::ENVELOPE_BYTES_MAX`]).
 pub const MESSAGE_BYTES_MAX: i32 = 256 * 1024;
 
+/// Messages published before waiting for JetStream to acknowledge them, at most.
+pub const PUBLISH_WINDOW: usize = 256;
+
+/// Messages a consumer delivers before those are acknowledged, at most: a node applies several
+/// batches between two saves of its state and acknowledges them together.
+pub const ACK_PENDING_MAX: i64 = 20_000;
+
 const ORIGIN_HEADER: &str = "Tabadul-Origin";
 const SIGNATURE_HEADER: &str = "Tabadul-Signature";
 const POST_HEADER: &str = "Tabadul-Post";
@@ -188,6 +195,7 @@ impl Backbone {
                             filter_subject: filter,
                             ack_policy: jetstream::consumer::AckPolicy::Explicit,
                             ack_wait: Duration::from_secs(30),
+                            max_ack_pending: ACK_PENDING_MAX,
                             ..Default::default()
                         },
                     )
@@ -213,15 +221,48 @@ impl Backbone {
     /// waits until JetStream has stored it.
     /// Publishes an envelope to its partner.
     pub async fn publish(&self, envelope: &Envelope, sealed: &Sealed) -> Result<()> {
-        let id = format!("{}.{}.{}", envelope.origin, envelope.partner, envelope.seq);
-        self.send(subject(&envelope.partner, &envelope.origin), &envelope.origin, None, &id, sealed).await
+        self.publish_all(std::iter::once((envelope, sealed))).await
+    }
+
+    /// Publishes envelopes in order, [`PUBLISH_WINDOW`] at a time before waiting for
+    /// JetStream's acknowledgements: one round trip per window, not per envelope. All are
+    /// stored when this returns `Ok`.
+    pub async fn publish_all<'a>(&self, envelopes: impl IntoIterator<Item = (&'a Envelope, &'a Sealed)>) -> Result<()> {
+        let mut pending = Vec::new();
+        for (envelope, sealed) in envelopes {
+            let id = format!("{}.{}.{}", envelope.origin, envelope.partner, envelope.seq);
+            let subject = subject(&envelope.partner, &envelope.origin);
+            pending.push(self.start(subject, &envelope.origin, None, None, &id, sealed).await?);
+            if pending.len() >= PUBLISH_WINDOW {
+                settle(&mut pending).await?;
+            }
+        }
+        settle(&mut pending).await
     }
 
     /// Passes an envelope of `origin` (this node's own, or a partner's as received) to this
     /// node's border posts, unchanged.
     pub async fn relay(&self, origin: &AgencyCode, seq: u64, sealed: &Sealed) -> Result<()> {
-        let id = format!("post.{}.{origin}.{seq}", self.me);
-        self.send(format!("{POST_PREFIX}.{}.{origin}", self.me), origin, None, &id, sealed).await
+        self.relay_all(std::iter::once((origin, seq, sealed))).await
+    }
+
+    /// [`Backbone::relay`] of several envelopes (origin, number, sealed bytes), pipelined like
+    /// [`Backbone::publish_all`].
+    pub async fn relay_all<'a>(
+        &self,
+        envelopes: impl IntoIterator<Item = (&'a AgencyCode, u64, &'a Sealed)>,
+    ) -> Result<()> {
+        let mut pending = Vec::new();
+        for (origin, seq, sealed) in envelopes {
+            let id = format!("post.{}.{origin}.{seq}", self.me);
+            pending.push(
+                self.start(format!("{POST_PREFIX}.{}.{origin}", self.me), origin, None, None, &id, sealed).await?,
+            );
+            if pending.len() >= PUBLISH_WINDOW {
+                settle(&mut pending).await?;
+            }
+        }
+        settle(&mut pending).await
     }
 
     /// Publishes this national node's directory (agencies and agreements) to its posts.
@@ -258,6 +299,21 @@ impl Backbone {
         id: &str,
         sealed: &Sealed,
     ) -> Result<()> {
+        let ack = self.start(subject, origin, post, kind, id, sealed).await?;
+        ack.await.map_err(jetstream_error)?;
+        Ok(())
+    }
+
+    /// Sends a message; the future it gives resolves when JetStream has stored it.
+    async fn start(
+        &self,
+        subject: String,
+        origin: &AgencyCode,
+        post: Option<&PostName>,
+        kind: Option<&str>,
+        id: &str,
+        sealed: &Sealed,
+    ) -> Result<jetstream::context::PublishAckFuture> {
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN_HEADER, origin.as_str());
         if let Some(kind) = kind {
@@ -269,18 +325,21 @@ impl Backbone {
         headers.insert(SIGNATURE_HEADER, hex::encode(sealed.signature).as_str());
         let tag = hex::encode(&sealed.signature[..8]);
         headers.insert(async_nats::header::NATS_MESSAGE_ID, format!("{id}.{tag}").as_str());
-        let ack = self
-            .jetstream
+        self.jetstream
             .publish_with_headers(subject, headers, sealed.bytes.clone().into())
             .await
-            .map_err(jetstream_error)?;
-        ack.await.map_err(jetstream_error)?;
-        Ok(())
+            .map_err(jetstream_error)
     }
 
     /// The border post this backbone connects, if it is one.
     pub fn post(&self) -> Option<&PostName> {
         self.post.as_ref()
+    }
+
+    /// How many delivered messages may wait for their acknowledgement (a consumer made by an
+    /// earlier release may allow fewer than [`ACK_PENDING_MAX`]).
+    pub fn ack_pending_max(&self) -> usize {
+        usize::try_from(self.consumer.cached_info().config.max_ack_pending).unwrap_or(0)
     }
 
     /// Up to `max` messages for this node (a post: from its national node), waiting at most
@@ -296,6 +355,14 @@ impl Backbone {
             None => Ok(Vec::new()),
         }
     }
+}
+
+/// Waits for JetStream to have stored every message of `pending`.
+async fn settle(pending: &mut Vec<jetstream::context::PublishAckFuture>) -> Result<()> {
+    for ack in pending.drain(..) {
+        ack.await.map_err(jetstream_error)?;
+    }
+    Ok(())
 }
 
 async fn fetch(

@@ -37,6 +37,10 @@ use crate::output;
 const SAVE_EVERY: usize = 5000;
 /// Envelopes fetched, applied in one transaction and acknowledged together.
 const FETCH_BATCH: usize = 1000;
+/// Batches applied between two saves of the state (and acknowledgements) at most, and the
+/// longest time between them: well within JetStream's 30 s wait for an acknowledgement.
+const SAVE_BATCHES: usize = 10;
+const SAVE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The operation of the audit entries of what replication writes.
 const FEDERATION_APPLY: &str = "federation.apply";
@@ -285,12 +289,18 @@ async fn publish_own(
         let changes = store.changes(&state.agency, state.published_through, 500)?;
         let Some(last) = changes.last().map(|c| c.seq) else { break };
         unsaved += changes.len();
+        let mut envelopes = Vec::new();
         for change in &changes {
             let reason = if change.op == ChangeOp::Expire { RemoveReason::Expired } else { RemoveReason::Deleted };
-            let envelopes =
-                state.outbox.change(change.alert_id, change.version, change.alert.as_ref(), reason, &sharing);
-            round.published += publish(backbone, key, &envelopes).await?;
+            envelopes.extend(state.outbox.change(
+                change.alert_id,
+                change.version,
+                change.alert.as_ref(),
+                reason,
+                &sharing,
+            ));
         }
+        round.published += publish(backbone, key, &envelopes).await?;
         state.published_through = last;
         state.outbox.compact();
         if unsaved >= SAVE_EVERY {
@@ -367,6 +377,7 @@ async fn relay_own(
     loop {
         let changes = store.changes(&state.agency, state.posts_published_through, 500)?;
         let Some(last) = changes.last().map(|c| c.seq) else { break };
+        let mut sealed = Vec::with_capacity(changes.len());
         for change in &changes {
             let payload = match &change.alert {
                 Some(alert) => Payload::Full { alert: Box::new(alert.clone()) },
@@ -382,10 +393,13 @@ async fn relay_own(
                 alert_version: change.version,
                 payload,
             };
-            let sealed = seal(&envelope, key.signing_key());
-            backbone.relay(&state.agency, change.seq, &sealed).await.context("pass a change to the posts")?;
-            round.published += 1;
+            sealed.push((change.seq, seal(&envelope, key.signing_key())));
         }
+        backbone
+            .relay_all(sealed.iter().map(|(seq, sealed)| (&state.agency, *seq, sealed)))
+            .await
+            .context("pass changes to the posts")?;
+        round.published += sealed.len();
         unsaved += changes.len();
         state.posts_published_through = last;
         if unsaved >= SAVE_EVERY {
@@ -411,18 +425,24 @@ async fn receive(
     round: &mut Round,
 ) -> Result<()> {
     let store = node.store();
-    // What partners sent.
+    // Applied to the store and the state first, the state saved, then acknowledged: an
+    // envelope acknowledged is one this node will never need again. The state (one document)
+    // is saved every few batches, not after each, during a long catch-up.
+    let mut acks = Vec::new();
+    let mut naks = Vec::new();
+    let mut unsaved = 0;
+    let mut saved_at = std::time::Instant::now();
     loop {
         let deliveries =
             backbone.fetch(FETCH_BATCH, Duration::from_millis(500)).await.context("fetch from the backbone")?;
         if deliveries.is_empty() {
             break;
         }
-        // Applied to the store and the state first, saved, then acknowledged: an envelope
-        // acknowledged is one this node will never need again.
-        let mut acks = Vec::new();
-        let mut naks = Vec::new();
+        let last_batch = deliveries.len() < FETCH_BATCH;
+        // JetStream stops delivering when this many wait for their acknowledgement.
+        let room = backbone.ack_pending_max().saturating_sub(acks.len() + naks.len() + deliveries.len());
         let mut to_mirror = Vec::new();
+        let mut to_relay = Vec::new();
         for delivery in deliveries {
             let delivery = match delivery {
                 Ok(delivery) => delivery,
@@ -457,10 +477,7 @@ async fn receive(
                 && let Ok(envelope) = &opened
                 && !matches!(envelope.payload, Payload::Notification { .. })
             {
-                backbone
-                    .relay(&delivery.origin, envelope.seq, &delivery.sealed)
-                    .await
-                    .context("pass a partner's envelope to the posts")?;
+                to_relay.push((delivery.origin.clone(), envelope.seq, delivery.sealed.clone()));
             }
             let outcome = opened.and_then(|envelope| state.inbox.receive(envelope));
             match outcome {
@@ -485,15 +502,38 @@ async fn receive(
                 }
             }
         }
+        // Passed on to the posts before anything is acknowledged.
+        backbone
+            .relay_all(to_relay.iter().map(|(origin, seq, sealed)| (origin, *seq, sealed)))
+            .await
+            .context("pass partners' envelopes to the posts")?;
         mirror(store, node, &to_mirror)?;
         state.inbox.compact();
-        save(store, state)?;
-        for delivery in acks {
-            delivery.ack().await?;
+        unsaved += 1;
+        if last_batch || room < FETCH_BATCH || unsaved >= SAVE_BATCHES || saved_at.elapsed() >= SAVE_INTERVAL {
+            save_and_acknowledge(store, state, &mut acks, &mut naks).await?;
+            (unsaved, saved_at) = (0, std::time::Instant::now());
         }
-        for delivery in naks {
-            delivery.nak().await?;
-        }
+    }
+    if !acks.is_empty() || !naks.is_empty() {
+        save_and_acknowledge(store, state, &mut acks, &mut naks).await?;
+    }
+    Ok(())
+}
+
+/// Saves the state, then acknowledges what it covers (and hands back the early envelopes).
+async fn save_and_acknowledge(
+    store: &dyn Store,
+    state: &State,
+    acks: &mut Vec<tabadul_backbone::Delivery>,
+    naks: &mut Vec<tabadul_backbone::Delivery>,
+) -> Result<()> {
+    save(store, state)?;
+    for delivery in acks.drain(..) {
+        delivery.ack().await?;
+    }
+    for delivery in naks.drain(..) {
+        delivery.nak().await?;
     }
     Ok(())
 }
@@ -725,10 +765,8 @@ fn apply_directory(node: &Node, directory: &Directory) -> Result<()> {
 
 /// Publishes envelopes; the stream keeps them for partners, so the outbox need not.
 async fn publish(backbone: &Backbone, key: &NodeKey, envelopes: &[tabadul_federation::Envelope]) -> Result<usize> {
-    for envelope in envelopes {
-        let sealed = seal(envelope, key.signing_key());
-        backbone.publish(envelope, &sealed).await.context("publish to the backbone")?;
-    }
+    let sealed: Vec<_> = envelopes.iter().map(|envelope| seal(envelope, key.signing_key())).collect();
+    backbone.publish_all(envelopes.iter().zip(&sealed)).await.context("publish to the backbone")?;
     Ok(envelopes.len())
 }
 
