@@ -33,6 +33,10 @@ pub struct NodeState {
     /// A border post: the number of the directory applied.
     #[serde(default)]
     pub directory_seq: u64,
+    /// A national node: the posts its own alerts were passed on for (a new one has them all
+    /// passed on again).
+    #[serde(default)]
+    pub posts_known: std::collections::BTreeSet<String>,
     /// A national node: how far each post's reports are applied.
     #[serde(default)]
     pub reports: Reports,
@@ -53,6 +57,7 @@ impl NodeState {
             posts_published_through: 0,
             posts_directory: String::new(),
             posts_directory_seq: 0,
+            posts_known: Default::default(),
             directory_seq: 0,
             reports: Reports::default(),
             post: None,

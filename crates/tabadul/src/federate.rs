@@ -253,6 +253,20 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
             publish_own(&backbone, node, key, federation, state, &mut round).await?;
             let posts = !federation.posts.is_empty();
             if posts {
+                // A post not seen before reads the posts' subjects from what the stream still
+                // holds (30 days): the node's own alerts are passed on again from its first
+                // change, and the directory with them (the posts that have them ignore them).
+                let new_posts: Vec<String> = federation
+                    .posts
+                    .iter()
+                    .map(|p| p.name.to_string())
+                    .filter(|name| !state.posts_known.contains(name))
+                    .collect();
+                if !new_posts.is_empty() {
+                    state.posts_published_through = 0;
+                    state.posts_directory.clear();
+                    state.posts_known.extend(new_posts);
+                }
                 relay_own(&backbone, node, key, state, &mut round).await?;
             }
             receive(&backbone, node, state, &keys, posts, &mut round).await?;

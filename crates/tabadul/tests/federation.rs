@@ -426,16 +426,20 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     let posts = format!("[[federation.posts]]\nname = \"BSR\"\nkey = \"{post_key}\"\n");
     let config = iraq.dir.path().join("tabadul.toml");
     std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &posts).unwrap();
-    std::fs::write(
-        post.dir.path().join("tabadul.toml"),
-        format!(
-            "[node]\nagency = \"IQ-MOI\"\n[federation]\nnats = \"{}\"\npost = \"BSR\"\nnational_key = \"{iraq_key}\"\n\
-             [[federation.partners]]\nagency = \"FR-MI\"\nkey = \"{france_key}\"\nsecret = \"{SECRET}\"\n\
-             [[federation.partners]]\nagency = \"CZ-MV\"\nkey = \"{czech_key}\"\nsecret = \"{SECRET}\"\n",
-            nats.url()
-        ),
-    )
-    .unwrap();
+    let nats_url = nats.url();
+    let configure_post = |node: &Node, name: &str| {
+        std::fs::write(
+            node.dir.path().join("tabadul.toml"),
+            format!(
+                "[node]\nagency = \"IQ-MOI\"\n[federation]\nnats = \"{}\"\npost = \"{name}\"\nnational_key = \"{iraq_key}\"\n\
+                 [[federation.partners]]\nagency = \"FR-MI\"\nkey = \"{france_key}\"\nsecret = \"{SECRET}\"\n\
+                 [[federation.partners]]\nagency = \"CZ-MV\"\nkey = \"{czech_key}\"\nsecret = \"{SECRET}\"\n",
+                nats_url
+            ),
+        )
+        .unwrap();
+    };
+    configure_post(&post, "BSR");
 
     let wanted = iraq.json(&[
         "alert",
@@ -540,7 +544,29 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
     assert!(check("JAN NOVAK")["check"]["result"]["persons"].as_array().unwrap().is_empty());
     let refusals = post.json(&["audit", "list", "--limit", "1000"]);
     assert_eq!(refusals.as_array().unwrap().iter().filter(|e| e["operation"] == "federation.refuse").count(), 1);
-    for node in [&iraq, &france, &czech, &post] {
+
+    // A second post, added later, reads what the stream still holds: Iraq's own alerts passed
+    // on again from its first change, and what partners sent, relayed before it existed.
+    iraq.ok(&["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "حسين علي الربيعي"]);
+    let zakho = Node::new();
+    zakho.ok(&["init"]);
+    let zakho_post = format!("[[federation.posts]]\nname = \"ZAKHO\"\nkey = \"{}\"\n", key(&zakho));
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &zakho_post).unwrap();
+    configure_post(&zakho, "ZAKHO");
+    iraq.ok(&["federate"]);
+    let caught_up = zakho.json(&["federate"]);
+    assert_eq!(caught_up["rejected"].as_array().map(Vec::len), Some(1), "the forgery again: {caught_up}");
+    let at_zakho = |name: &str| {
+        let answer = zakho.json(&["check", "--agency", "IQ-MOI", "--post", "ZAKHO-1", "--name", name]);
+        answer["check"]["result"]["persons"].as_array().unwrap().clone()
+    };
+    assert_eq!(at_zakho("Hussein Ali al-Rubaie")[0]["owner"], "IQ-MOI");
+    assert_eq!(at_zakho("Walid Mansour")[0]["owner"], "FR-MI");
+    assert!(at_zakho("Karim Jabbar al-Saadi").is_empty() && at_zakho("Jan Novak").is_empty());
+    // The first post takes only what is new to it.
+    let basra = post.json(&["federate"]);
+    assert_eq!((basra["applied"].as_u64(), basra["rejected"].as_array().map(Vec::len)), (Some(2), Some(0)), "{basra}");
+    for node in [&iraq, &france, &czech, &post, &zakho] {
         assert!(node.ok(&["audit", "verify"]).starts_with("audit log intact"));
     }
 }
