@@ -269,28 +269,18 @@ impl Backbone {
     pub async fn relay_directory(&self, directory: &Directory, sealed: &Sealed) -> Result<()> {
         let id = format!("dir.{}.{}", self.me, directory.seq);
         let subject = format!("{POST_PREFIX}.{}.{DIRECTORY_KIND}", self.me);
-        self.send_with(subject, &directory.agency, None, Some(DIRECTORY_KIND), &id, sealed).await
+        self.send(subject, &directory.agency, None, Some(DIRECTORY_KIND), &id, sealed).await
     }
 
     /// Publishes a border post's report to its national node.
     pub async fn report(&self, report: &Report, sealed: &Sealed) -> Result<()> {
         let id = format!("up.{}.{}.{}", report.agency, report.post, report.seq);
         let subject = format!("{UP_PREFIX}.{}.{}", report.agency, report.post);
-        self.send(subject, &report.agency, Some(&report.post), &id, sealed).await
+        self.send(subject, &report.agency, Some(&report.post), None, &id, sealed).await
     }
 
+    /// Sends a message and waits until JetStream has stored it.
     async fn send(
-        &self,
-        subject: String,
-        origin: &AgencyCode,
-        post: Option<&PostName>,
-        id: &str,
-        sealed: &Sealed,
-    ) -> Result<()> {
-        self.send_with(subject, origin, post, None, id, sealed).await
-    }
-
-    async fn send_with(
         &self,
         subject: String,
         origin: &AgencyCode,

@@ -695,13 +695,7 @@ async fn apply_reports(
                 }
             }
         }
-        save(store, state)?;
-        for delivery in acks {
-            delivery.ack().await?;
-        }
-        for delivery in naks {
-            delivery.nak().await?;
-        }
+        save_and_acknowledge(store, state, &mut acks, &mut naks).await?;
     }
     Ok(())
 }

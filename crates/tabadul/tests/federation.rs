@@ -28,27 +28,43 @@ fn configure(node: &Node, me: &str, nats: &str, partner: &str, partner_key: &str
     std::fs::write(node.dir.path().join("tabadul.toml"), text).unwrap();
 }
 
-/// Publishes, as Iraq, an envelope deleting alert `id` for the Czech node, signed with a key that
-/// is not Iraq's node key.
-fn forge(nats: &Nats, id: &str) {
-    use tabadul_domain::{AgencyCode, AlertId};
+/// An envelope from `origin` to `partner` deleting alert `id`, numbered 3 and signed with a key
+/// that is not the origin's node key.
+fn forged(
+    origin: &str,
+    partner: &str,
+    id: tabadul_domain::AlertId,
+) -> (tabadul_federation::Envelope, tabadul_federation::Sealed) {
+    use tabadul_domain::AgencyCode;
     use tabadul_federation::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, seal};
     let envelope = Envelope {
         version: ENVELOPE_VERSION,
-        origin: AgencyCode::new("IQ-MOI").unwrap(),
-        partner: AgencyCode::new("CZ-MV").unwrap(),
+        origin: AgencyCode::new(origin).unwrap(),
+        partner: AgencyCode::new(partner).unwrap(),
         seq: 3,
-        alert_id: AlertId::parse(id).unwrap(),
+        alert_id: id,
         alert_version: 9,
         payload: Payload::Remove { reason: RemoveReason::Deleted },
     };
     let sealed = seal(&envelope, &ed25519_dalek::SigningKey::from_bytes(&[42; 32]));
+    (envelope, sealed)
+}
+
+/// Runs `f` with a backbone connected as agency `me`.
+fn on_backbone(nats: &Nats, me: &str, f: impl AsyncFnOnce(&tabadul_backbone::Backbone)) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let backbone =
-            tabadul_backbone::Backbone::connect(&nats.url(), AgencyCode::new("GB-HO").unwrap()).await.unwrap();
-        backbone.publish(&envelope, &sealed).await.unwrap();
+        let me = tabadul_domain::AgencyCode::new(me).unwrap();
+        let backbone = tabadul_backbone::Backbone::connect(&nats.url(), me).await.unwrap();
+        f(&backbone).await;
     });
+}
+
+/// Publishes, as Iraq, an envelope deleting alert `id` for the Czech node, signed with a key that
+/// is not Iraq's node key.
+fn forge(nats: &Nats, id: &str) {
+    let (envelope, sealed) = forged("IQ-MOI", "CZ-MV", tabadul_domain::AlertId::parse(id).unwrap());
+    on_backbone(nats, "GB-HO", async |backbone| backbone.publish(&envelope, &sealed).await.unwrap());
 }
 
 /// Iraq's node and the Czech node, set up alike, each configured with the other as partner.
@@ -387,23 +403,9 @@ fn a_national_node_on_postgres_federates_like_any_other() {
 /// Relays to Iraq's posts an envelope said to be France's, signed with a key that is not
 /// France's node key.
 fn forge_relay(nats: &Nats) {
-    use tabadul_domain::{AgencyCode, AlertId};
-    use tabadul_federation::{ENVELOPE_VERSION, Envelope, Payload, RemoveReason, seal};
-    let envelope = Envelope {
-        version: ENVELOPE_VERSION,
-        origin: AgencyCode::new("FR-MI").unwrap(),
-        partner: AgencyCode::new("IQ-MOI").unwrap(),
-        seq: 3,
-        alert_id: AlertId(1),
-        alert_version: 9,
-        payload: Payload::Remove { reason: RemoveReason::Deleted },
-    };
-    let sealed = seal(&envelope, &ed25519_dalek::SigningKey::from_bytes(&[42; 32]));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let backbone =
-            tabadul_backbone::Backbone::connect(&nats.url(), AgencyCode::new("IQ-MOI").unwrap()).await.unwrap();
-        backbone.relay(&envelope.origin, envelope.seq, &sealed).await.unwrap();
+    let (envelope, sealed) = forged("FR-MI", "IQ-MOI", tabadul_domain::AlertId(1));
+    on_backbone(nats, "IQ-MOI", async |backbone| {
+        backbone.relay(&envelope.origin, envelope.seq, &sealed).await.unwrap()
     });
 }
 
