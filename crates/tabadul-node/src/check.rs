@@ -290,6 +290,8 @@ pub(crate) struct Screening {
     replica: std::sync::RwLock<Option<Replica>>,
     /// How far each origin's replicated stream is applied (a federating node's receipts name it).
     replica_version: std::sync::RwLock<Vec<DataHead>>,
+    /// Alerts that hits were made of lately, kept in step with writes like the index.
+    alerts: AlertCache,
     /// Checks being recorded.
     pub(crate) commits: GroupCommit,
     /// Held by every write and by the first build, so that none is missed or applied twice.
@@ -301,6 +303,74 @@ pub(crate) struct Screening {
 pub struct FederatedHits {
     pub index: tabadul_federation::HitIndex,
     pub secrets: BTreeMap<AgencyCode, [u8; 32]>,
+}
+
+/// Alerts read for hits, by id, with their version (`None`: removed), so that the alerts a
+/// popular name hits again and again are read from the store once. Bounded: emptied when full.
+#[derive(Default)]
+struct AlertCache {
+    inner: Mutex<AlertCacheInner>,
+}
+
+#[derive(Default)]
+struct AlertCacheInner {
+    alerts: HashMap<AlertId, (u64, Option<Arc<Alert>>)>,
+    /// Counts the times the cache was emptied: a read from the store that began before is not
+    /// kept (a removal it missed may have been forgotten with the rest).
+    generation: u64,
+}
+
+/// Alerts kept in the cache at most.
+const ALERTS_CACHED_MAX: usize = 50_000;
+
+impl AlertCache {
+    fn inner(&self) -> std::sync::MutexGuard<'_, AlertCacheInner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The alert if kept, else the cache's generation to hand to [`AlertCache::keep`].
+    fn get(&self, id: AlertId) -> Result<Arc<Alert>, u64> {
+        let inner = self.inner();
+        match inner.alerts.get(&id) {
+            Some((_, Some(alert))) => Ok(alert.clone()),
+            _ => Err(inner.generation),
+        }
+    }
+
+    /// Keeps an alert read from the store at `version`, unless a newer version (or its removal)
+    /// is known or the cache was emptied since the read began.
+    fn keep(&self, generation: u64, version: u64, alert: Arc<Alert>) {
+        let mut inner = self.inner();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.alerts.len() >= ALERTS_CACHED_MAX {
+            inner.alerts.clear();
+            inner.generation += 1;
+            return;
+        }
+        let slot = inner.alerts.entry(alert.id).or_insert((0, None));
+        if slot.0 < version || (slot.0 == version && slot.1.is_none() && version > 0) {
+            *slot = (version, Some(alert));
+        }
+    }
+
+    /// A write's changes: the alerts kept are replaced or marked removed; for the others only
+    /// the version is noted, so that a read that began before the write cannot keep the old one.
+    fn apply(&self, changes: &[Change]) {
+        let mut inner = self.inner();
+        for change in changes {
+            let slot = inner.alerts.entry(change.alert_id).or_insert((0, None));
+            if slot.0 <= change.version {
+                let kept = slot.1.is_some();
+                *slot = (change.version, change.alert.as_ref().filter(|_| kept).map(|a| Arc::new(a.clone())));
+            }
+        }
+        if inner.alerts.len() > ALERTS_CACHED_MAX {
+            inner.alerts.clear();
+            inner.generation += 1;
+        }
+    }
 }
 
 /// What a border post replicates: its national node's data. Alerts are changed there, never at
@@ -332,6 +402,7 @@ impl Screening {
 
     /// Applies changes the store made, if the index is built (the caller holds the lock).
     pub(crate) fn apply(&self, changes: &[Change]) {
+        self.alerts.apply(changes);
         let Some(current) = self.current.get() else { return };
         let snapshot = current.load();
         let updates = changes
@@ -637,8 +708,16 @@ impl Node {
         score: Option<f64>,
         explanation: Vec<String>,
     ) -> Result<Hit> {
-        let stored = self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))?;
-        let alert = &stored.alert;
+        let alert = match self.screening.alerts.get(id) {
+            Ok(alert) => alert,
+            Err(generation) => {
+                let stored = self.store.alert(id)?.ok_or_else(|| NodeError::NotFound(format!("alert {id}")))?;
+                let alert = Arc::new(stored.alert);
+                self.screening.alerts.keep(generation, stored.version, alert.clone());
+                alert
+            }
+        };
+        let alert = alert.as_ref();
         let owner_name = self.owner_name(owners, &alert.owner)?;
         let action = alert.effective_action();
         let refer_to = alert
@@ -797,4 +876,52 @@ fn traveller(request: &CheckRequest, today: time::Date) -> Result<(Traveller, Pe
         mrz: mrz_seen,
     };
     Ok((traveller, query))
+}
+
+#[cfg(test)]
+mod alert_cache_tests {
+    use super::*;
+    use tabadul_store::ChangeOp;
+    use tabadul_store::conformance::person_alert;
+
+    fn change(alert: &Alert, version: u64, removed: bool) -> Change {
+        Change {
+            owner: alert.owner.clone(),
+            seq: version,
+            alert_id: alert.id,
+            version,
+            op: if removed { ChangeOp::Delete } else { ChangeOp::Update },
+            at_unix_us: 0,
+            alert: (!removed).then(|| alert.clone()),
+        }
+    }
+
+    #[test]
+    fn the_cache_never_keeps_an_alert_older_than_a_write_it_saw() {
+        let cache = AlertCache::default();
+        let v1 = person_alert(1, "IQ-MOI", "Ali Hassan");
+        let mut v2 = v1.clone();
+        v2.remarks = "seen in Basra".into();
+        // Read before a write, kept after it: the older version is refused.
+        let generation = cache.get(v1.id).unwrap_err();
+        cache.apply(&[change(&v2, 2, false)]);
+        cache.keep(generation, 1, Arc::new(v1.clone()));
+        let generation = cache.get(v1.id).unwrap_err();
+        // Read again, at the version written: kept.
+        cache.keep(generation, 2, Arc::new(v2.clone()));
+        assert_eq!(cache.get(v1.id).unwrap().remarks, "seen in Basra");
+        // A later write replaces what is kept; a removal forgets it.
+        let mut v3 = v2.clone();
+        v3.remarks = "arrested".into();
+        cache.apply(&[change(&v3, 3, false)]);
+        assert_eq!(cache.get(v1.id).unwrap().remarks, "arrested");
+        cache.apply(&[change(&v3, 4, true)]);
+        assert!(cache.get(v1.id).is_err());
+        // A read that began before the cache was emptied is not kept.
+        let other = person_alert(2, "IQ-MOI", "Omar Said");
+        let generation = cache.get(other.id).unwrap_err();
+        cache.inner().generation += 1;
+        cache.keep(generation, 1, Arc::new(other.clone()));
+        assert!(cache.get(other.id).is_err());
+    }
 }
