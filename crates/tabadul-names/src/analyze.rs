@@ -52,6 +52,17 @@ pub struct Token {
     pub initial: bool,
     /// The weights of `full` and `cross` in the edit distance, computed once.
     pub(crate) weights: (u16, u16),
+    /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
+    /// when the hashes are equal (the text lives elsewhere in memory).
+    pub(crate) key_hash: u64,
+}
+
+/// The hash of a token's key (or of two keys joined) that [`Token::key_hash`] keeps.
+pub(crate) fn key_hash(key: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = crate::fx::FxHasher::default();
+    hasher.write(key.as_bytes());
+    hasher.finish()
 }
 
 impl Token {
@@ -396,6 +407,7 @@ fn finish(pending: Pending) -> Token {
     let weights = (crate::phonetic::weight(&full), crate::phonetic::weight(&cross));
     Token {
         weights,
+        key_hash: key_hash(&key),
         text: pending.text,
         key,
         script: pending.script,

@@ -45,7 +45,7 @@ pub const ALIGN_SIMILARITY_MIN: f32 = 0.6;
 
 /// The similarity of two tokens and why.
 pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
-    if std::ptr::eq(a, b) || a.key == b.key {
+    if std::ptr::eq(a, b) || (a.key_hash == b.key_hash && a.key == b.key) {
         return (1.0, MatchKind::Exact);
     }
     if let (Some(x), Some(y)) = (a.known, b.known) {
@@ -69,6 +69,7 @@ struct Unit<'a> {
     known: Option<u16>,
     initial: bool,
     key: Cow<'a, str>,
+    key_hash: u64,
     compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
     alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
     /// The weights of `full` and `cross`, when known in advance.
@@ -84,6 +85,7 @@ impl<'a> Unit<'a> {
             known: token.known,
             initial: token.initial,
             key: Cow::Borrowed(&token.key),
+            key_hash: token.key_hash,
             compound: token.compound.as_ref(),
             alternative: token.alternative.as_ref(),
             weights: Some(token.weights),
@@ -99,6 +101,7 @@ impl<'a> Unit<'a> {
             known: None,
             initial: false,
             key: Cow::Borrowed(&joined.key),
+            key_hash: joined.key_hash,
             compound: None,
             alternative: None,
             weights: Some(joined.weights),
@@ -112,6 +115,7 @@ struct Joined {
     full: Vec<u8>,
     cross: Vec<u8>,
     key: String,
+    key_hash: u64,
     script: TokenScript,
     weights: (u16, u16),
 }
@@ -123,12 +127,13 @@ impl Joined {
         full.dedup();
         let cross = convert::cross(&full);
         let weights = (weight(&full), weight(&cross));
-        Joined { key: format!("{}{}", a.key, b.key), script: a.script, full, cross, weights }
+        let key = format!("{}{}", a.key, b.key);
+        Joined { key_hash: crate::analyze::key_hash(&key), key, script: a.script, full, cross, weights }
     }
 }
 
 fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
-    if a.key == b.key {
+    if a.key_hash == b.key_hash && a.key == b.key {
         return (1.0, MatchKind::Exact);
     }
     if let (Some(x), Some(y)) = (a.known, b.known)
