@@ -34,10 +34,11 @@ pub struct Token {
     /// same spelling.
     pub key: String,
     pub script: TokenScript,
-    /// Phonetic symbols with vowels (Latin) or as Arabic script writes them.
-    pub full: Vec<u8>,
+    /// Phonetic symbols with vowels (Latin) or as Arabic script writes them (inline: every
+    /// comparison reads them, and a read elsewhere in memory is a cache miss).
+    pub full: Symbols,
     /// The cross-script form (see [`crate::convert::cross`]).
-    pub cross: Vec<u8>,
+    pub cross: Symbols,
     /// For a compound, its kind and the phonetic symbols of its stem (full, cross).
     pub compound: Option<(CompoundKind, Vec<u8>, Vec<u8>)>,
     /// Another reading of the token (full, cross): a Latin token that starts with `al` or `el`
@@ -56,6 +57,9 @@ pub struct Token {
     /// when the hashes are equal (the text lives elsewhere in memory).
     pub(crate) key_hash: u64,
 }
+
+/// A token's phonetic symbols, inline up to the length of nearly every name.
+pub type Symbols = smallvec::SmallVec<[u8; 22]>;
 
 /// The hash of a token's key (or of two keys joined) that [`Token::key_hash`] keeps.
 pub(crate) fn key_hash(key: &str) -> u64 {
@@ -411,8 +415,8 @@ fn finish(pending: Pending) -> Token {
         text: pending.text,
         key,
         script: pending.script,
-        full,
-        cross,
+        full: Symbols::from_slice(&full),
+        cross: Symbols::from_slice(&cross),
         compound,
         alternative,
         known,

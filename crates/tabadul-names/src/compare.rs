@@ -79,8 +79,8 @@ struct Unit<'a> {
 impl<'a> Unit<'a> {
     fn of(token: &'a Token) -> Unit<'a> {
         Unit {
-            full: Cow::Borrowed(&token.full),
-            cross: Cow::Borrowed(&token.cross),
+            full: Cow::Borrowed(&token.full[..]),
+            cross: Cow::Borrowed(&token.cross[..]),
             script: token.script,
             known: token.known,
             initial: token.initial,
@@ -122,7 +122,7 @@ struct Joined {
 
 impl Joined {
     fn of(a: &Token, b: &Token) -> Joined {
-        let mut full = a.full.clone();
+        let mut full = a.full.to_vec();
         full.extend_from_slice(&b.full);
         full.dedup();
         let cross = convert::cross(&full);
