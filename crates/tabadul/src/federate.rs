@@ -60,6 +60,17 @@ struct Round {
     rejected: Vec<String>,
 }
 
+impl Round {
+    /// A delivery that could be read, or none (the reason counted as a refusal: the backbone
+    /// already acknowledged it).
+    fn usable(
+        &mut self,
+        delivery: tabadul_backbone::Result<tabadul_backbone::Delivery>,
+    ) -> Option<tabadul_backbone::Delivery> {
+        delivery.map_err(|error| self.rejected.push(error.to_string())).ok()
+    }
+}
+
 fn load(store: &dyn Store, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<State> {
     let mut state = match store.federation_state()? {
         Some(text) => {
@@ -458,13 +469,7 @@ async fn receive(
         let mut to_mirror = Vec::new();
         let mut to_relay = Vec::new();
         for delivery in deliveries {
-            let delivery = match delivery {
-                Ok(delivery) => delivery,
-                Err(error) => {
-                    round.rejected.push(error.to_string());
-                    continue;
-                }
-            };
+            let Some(delivery) = round.usable(delivery) else { continue };
             if delivery.directory {
                 // Only a post reads directories, signed by its national node.
                 let opened = match keys.get(&state.agency) {
@@ -660,13 +665,7 @@ async fn apply_reports(
         let mut acks = Vec::new();
         let mut naks = Vec::new();
         for delivery in deliveries {
-            let delivery = match delivery {
-                Ok(delivery) => delivery,
-                Err(error) => {
-                    round.rejected.push(error.to_string());
-                    continue;
-                }
-            };
+            let Some(delivery) = round.usable(delivery) else { continue };
             let opened = match &delivery.post {
                 Some(post) => open_report(&delivery.sealed, &state.agency, post, &|p| keys.get(p).copied()),
                 None => Err(Rejection::Malformed("a report that names no post".into())),
