@@ -17,6 +17,8 @@ const state = {
   lang: localStorage.getItem("tabadul.lang") === "ar" ? "ar" : "en",
   notice: null,
   agencies: null,
+  // The node's status (GET /api/v1/node), read once a session: on a border post it says so.
+  node: undefined,
 };
 
 function readJson(storage, key) {
@@ -223,6 +225,7 @@ function watchExpiry() {
 function endSession(expired) {
   state.session = null;
   state.agencies = null;
+  state.node = undefined;
   sessionStorage.removeItem(SESSION_KEY);
   clearTimeout(expiryTimer);
   state.notice = expired ? t("login.expired") : null;
@@ -280,7 +283,13 @@ function render() {
   const route = location.hash.replace(/^#\//, "").split("/")[0];
   const current = allowed.find((item) => item.route === route) ?? allowed[0];
   put(header, 
-    h("div", { class: "brand" }, h("span", { class: "logo" }, t("app.name")), h("span", { class: "agency" }, state.session.agency)),
+    h(
+      "div",
+      { class: "brand" },
+      h("span", { class: "logo" }, t("app.name")),
+      h("span", { class: "agency" }, state.session.agency),
+      h("span", { id: "replica-badge" }, replicaBadge()),
+    ),
     h(
       "nav",
       { "aria-label": t("nav.label") },
@@ -301,6 +310,31 @@ function render() {
     ),
   );
   put(main, current ? current.view() : status(t("none")));
+  if (state.node === undefined) loadNode();
+}
+
+// A border post's officers see that they work on a replica of their national node, and how
+// far its data goes (hover: the last change of each origin applied).
+function replicaBadge() {
+  const replica = state.node?.replica;
+  if (!replica) return null;
+  const version = replica.data_version.map((d) => `${d.owner} #${d.seq}`).join(", ");
+  return h(
+    "span",
+    { class: "replica", title: `${t("replica.data")}: ${version || "-"}` },
+    `${t("replica.post")} ${replica.post} · ${t("replica.of")} ${replica.agency}`,
+  );
+}
+
+async function loadNode() {
+  state.node = null;
+  try {
+    state.node = await api("GET", "/api/v1/node");
+  } catch {
+    return;
+  }
+  const slot = document.getElementById("replica-badge");
+  if (slot) put(slot, replicaBadge());
 }
 
 function switchLanguage() {

@@ -490,6 +490,11 @@ impl Node {
         self.screening.replica()
     }
 
+    /// How far each origin's stream is applied (what receipts name), as last set.
+    pub fn replica_version(&self) -> Vec<DataHead> {
+        self.screening.replica_version()
+    }
+
     /// How far each origin's stream is applied here (`owner` the origin, `seq` the last envelope
     /// applied): receipts of checks from now on name it, so that a check answered offline at a
     /// post proves which data answered it.

@@ -665,9 +665,20 @@ struct NodeStatus {
     /// How far replication is with each partner node, if this node federates.
     #[serde(skip_serializing_if = "Option::is_none")]
     federation: Option<tabadul_federation::Status>,
+    /// Set on a border post: whose data it replicates, and how far each origin's stream is
+    /// applied (what its receipts name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica: Option<ReplicaStatus>,
     user: String,
     agency: Option<AgencyCode>,
     roles: Vec<tabadul_domain::Role>,
+}
+
+#[derive(Serialize)]
+struct ReplicaStatus {
+    agency: AgencyCode,
+    post: String,
+    data_version: Vec<tabadul_node::DataHead>,
 }
 
 #[utoipa::path(get, path = "/api/v1/node", tag = "node", summary = "Who you are; the node's key; the number of alerts; replication with partner nodes", responses((status = 200, description = "the status", body = serde_json::Value), Errors), security(("bearer" = [])))]
@@ -679,10 +690,16 @@ async fn node_status(State(state): Shared, Caller(actor): Caller) -> ApiResult<N
         Ok((node.store().alert_count()?, federation))
     })
     .await?;
+    let replica = state.node.replica().map(|replica| ReplicaStatus {
+        agency: replica.agency,
+        post: replica.post,
+        data_version: state.node.replica_version(),
+    });
     Ok(Json(NodeStatus {
         node_key: state.key.public_hex(),
         alerts,
         federation,
+        replica,
         user: actor.user,
         agency: actor.agency,
         roles: actor.roles,

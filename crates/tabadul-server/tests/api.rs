@@ -26,6 +26,8 @@ fn code(text: &str) -> AgencyCode {
 
 struct Api {
     app: axum::Router,
+    /// The node behind the router (a clone shares its state).
+    node: Node,
     /// Alerts of Iraq: a suspected smuggler (full for the Czech Republic, hit level for
     /// France), a wanted person (shared with nobody).
     smuggler: String,
@@ -105,8 +107,8 @@ fn api_on(store: Arc<dyn tabadul_store::Store>) -> Api {
     };
     let smuggler = node.create_alert(&iraq, person(Category::SuspectedSmuggler, "عبد الأمير حسن الشمري")).unwrap();
     let wanted = node.create_alert(&iraq, person(Category::WantedForArrest, "كريم جبار الساعدي")).unwrap();
-    let state = AppState::new(node, NodeKey::generate().unwrap(), 4);
-    Api { app: router(state), smuggler: smuggler.alert.id.to_string(), wanted: wanted.alert.id.to_string() }
+    let state = AppState::new(node.clone(), NodeKey::generate().unwrap(), 4);
+    Api { app: router(state), node, smuggler: smuggler.alert.id.to_string(), wanted: wanted.alert.id.to_string() }
 }
 
 fn agency_code(country: &str) -> &'static str {
@@ -391,6 +393,36 @@ fn the_error_table_is_one_code_one_status() {
     for (code, status, meaning) in ERRORS {
         assert!((400..600).contains(status) && !meaning.is_empty(), "{code}");
     }
+}
+
+#[tokio::test]
+async fn a_border_post_says_so_and_refuses_alert_changes() {
+    let api = api();
+    let officer = api.login("officer@iq").await;
+    let (status, node) = api.call(Method::GET, "/api/v1/node", Some(&officer), None).await;
+    assert_eq!((status, node.get("replica")), (StatusCode::OK, None), "{node}");
+    api.node.set_replica(tabadul_node::Replica { agency: code("IQ-MOI"), post: "BSR".into() });
+    api.node.set_replica_version(vec![tabadul_node::DataHead { owner: "FR-MI".into(), seq: 7 }]);
+    let (_, node) = api.call(Method::GET, "/api/v1/node", Some(&officer), None).await;
+    assert_eq!(
+        node["replica"],
+        json!({"agency": "IQ-MOI", "post": "BSR", "data_version": [{"owner": "FR-MI", "seq": 7}]})
+    );
+    let analyst = api.login("analyst@iq").await;
+    let alert = json!({
+        "category": "wanted-for-arrest",
+        "subject": {"kind": "person", "names": [{"full": "Karim Jabbar", "kind": "primary"}]},
+    });
+    let refused = api.call(Method::POST, "/api/v1/alerts", Some(&analyst), Some(alert)).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "forbidden");
+    assert!(refused.1["message"].as_str().unwrap().contains("border post BSR"), "{}", refused.1);
+    let path = format!("/api/v1/alerts/{}", api.wanted);
+    assert_error(&api.call(Method::DELETE, &path, Some(&analyst), None).await, StatusCode::FORBIDDEN, "forbidden");
+    // Checks go on.
+    let check = json!({"post": "BSR-GATE-2", "names": ["Karim Jabbar al-Saadi"]});
+    let (status, answer) = api.call(Method::POST, "/api/v1/checks", Some(&officer), Some(check)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["receipt"]["replica_version"], json!([{"owner": "FR-MI", "seq": 7}]));
 }
 
 #[tokio::test]
