@@ -145,7 +145,16 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
                         }
                     }
                     Ok(_) => {}
-                    Err(error) => eprintln!("federation: {error:#} (trying again)"),
+                    Err(error) => {
+                        eprintln!("federation: {error:#} (trying again)");
+                        // What the failed round changed in memory but did not save (numbers
+                        // given to envelopes it could not publish) is forgotten: the next
+                        // round starts from the saved state, as after a crash.
+                        match load(node.store(), &agency, &partners) {
+                            Ok(saved) => state = saved,
+                            Err(error) => eprintln!("federation: {error:#} (reading the saved state)"),
+                        }
+                    }
                 }
                 std::thread::sleep(interval);
             }
@@ -210,7 +219,18 @@ pub fn run(cx: &Session, args: &FederateArgs) -> Result<ExitCode> {
     let mut state = load(node.store(), &agency, &partners)?;
     let rounds = if args.follow { u64::MAX } else { 1 };
     for round_number in 0..rounds {
-        let round = runtime.block_on(round(&node, &key, &federation, &mut state))?;
+        let round = match runtime.block_on(round(&node, &key, &federation, &mut state)) {
+            Ok(round) => round,
+            // Following, a failed round (the link down) is reported and tried again from the
+            // saved state, as after a crash.
+            Err(error) if args.follow => {
+                eprintln!("federation: {error:#} (trying again)");
+                state = load(node.store(), &agency, &partners)?;
+                std::thread::sleep(Duration::from_secs(2));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         if cx.json {
             output::json(&round)?;
         } else if !args.follow || round.published + round.applied + round.rejected.len() > 0 {
