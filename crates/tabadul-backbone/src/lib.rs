@@ -15,8 +15,9 @@
 //!   `tabadul.v1.post.<agency>.<origin>`, what a national node passes to its border posts (its
 //!   own alerts, and its partners' envelopes unchanged); `tabadul.v1.up.<agency>.<post>`, a
 //!   border post's reports to its national node. A national node's directory (agencies and
-//!   agreements) for its posts travels on `tabadul.v1.post.<agency>.directory`, marked by a
-//!   `Tabadul-Kind` header.
+//!   agreements) for its posts travels on `tabadul.v1.post.<agency>.directory`, and its
+//!   snapshots of partners' alerts for a new post on `tabadul.v1.post.<agency>.snapshot`, each
+//!   marked by a `Tabadul-Kind` header.
 //! - A node reads its envelopes through a durable pull consumer `node-<agency>` and its posts'
 //!   reports through `up-<agency>`; a border post reads through `post-<agency>-<post>` (every
 //!   post of an agency reads the same messages, each at its own pace). Each acks a message
@@ -34,7 +35,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
 use tabadul_domain::AgencyCode;
-use tabadul_federation::{Directory, Envelope, PostName, Report, Sealed};
+use tabadul_federation::{Directory, Envelope, PostName, Report, Sealed, Snapshot};
 
 pub const STREAM: &str = "TABADUL";
 /// Every subject of the stream is under this.
@@ -65,6 +66,8 @@ const POST_HEADER: &str = "Tabadul-Post";
 /// Set on a national node's directory for its posts.
 const KIND_HEADER: &str = "Tabadul-Kind";
 const DIRECTORY_KIND: &str = "directory";
+/// Set on a national node's snapshot of a partner's alerts, for a new post.
+const SNAPSHOT_KIND: &str = "snapshot";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackboneError {
@@ -105,6 +108,8 @@ pub struct Delivery {
     pub post: Option<PostName>,
     /// Whether it is a national node's directory (for its posts) rather than an envelope.
     pub directory: bool,
+    /// Whether it is a part of a national node's snapshot of a partner's alerts.
+    pub snapshot: bool,
     pub sealed: Sealed,
     message: jetstream::Message,
 }
@@ -272,6 +277,13 @@ impl Backbone {
         self.send(subject, &directory.agency, None, Some(DIRECTORY_KIND), &id, sealed).await
     }
 
+    /// Publishes a part of a snapshot of a partner's alerts to this national node's posts.
+    pub async fn relay_snapshot(&self, snapshot: &Snapshot, sealed: &Sealed) -> Result<()> {
+        let id = format!("snap.{}.{}.{}.{}", self.me, snapshot.origin, snapshot.position, snapshot.part);
+        let subject = format!("{POST_PREFIX}.{}.{SNAPSHOT_KIND}", self.me);
+        self.send(subject, &snapshot.agency, None, Some(SNAPSHOT_KIND), &id, sealed).await
+    }
+
     /// Publishes a border post's report to its national node.
     pub async fn report(&self, report: &Report, sealed: &Sealed) -> Result<()> {
         let id = format!("up.{}.{}.{}", report.agency, report.post, report.seq);
@@ -372,7 +384,9 @@ async fn fetch(
 async fn delivery(message: jetstream::Message) -> Result<Delivery> {
     let subject = message.subject.to_string();
     let header = |name: &str| message.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string());
-    let directory = header(KIND_HEADER).as_deref() == Some(DIRECTORY_KIND);
+    let kind = header(KIND_HEADER);
+    let directory = kind.as_deref() == Some(DIRECTORY_KIND);
+    let snapshot = kind.as_deref() == Some(SNAPSHOT_KIND);
     let read = || -> std::result::Result<(AgencyCode, Option<PostName>, [u8; 64]), String> {
         let origin = header(ORIGIN_HEADER).ok_or("no origin header")?;
         let origin = AgencyCode::new(&origin).map_err(|e| e.to_string())?;
@@ -387,7 +401,7 @@ async fn delivery(message: jetstream::Message) -> Result<Delivery> {
     match read() {
         Ok((origin, post, signature)) => {
             let sealed = Sealed { bytes: message.payload.to_vec(), signature };
-            Ok(Delivery { origin, post, directory, sealed, message })
+            Ok(Delivery { origin, post, directory, snapshot, sealed, message })
         }
         Err(why) => {
             let _ = message.ack().await;

@@ -143,6 +143,25 @@ impl Inbox {
         self.origins.get(origin).map_or(1, |s| s.next)
     }
 
+    /// Starts `origin`'s stream at `position` (the number of the last envelope its holdings
+    /// reflect) with those holdings, if nothing of it is held yet: how a border post added
+    /// after its national node received them catches up ([`crate::Snapshot`]). Returns whether
+    /// it did; the full alerts among `held` are for the caller to write to its store.
+    pub fn seed(&mut self, origin: &AgencyCode, position: u64, held: Vec<(AlertId, u64, Replicated)>) -> bool {
+        if self.origins.contains_key(origin) {
+            return false;
+        }
+        let alerts = held
+            .into_iter()
+            .map(|(id, version, replicated)| {
+                let kept = if matches!(replicated, Replicated::Full { .. }) { Replicated::Stored } else { replicated };
+                (id, (version, kept))
+            })
+            .collect();
+        self.origins.insert(origin.clone(), OriginState { next: position + 1, alerts, ..Default::default() });
+        true
+    }
+
     /// Each origin heard from, with the number of the last envelope applied from it.
     pub fn positions(&self) -> impl Iterator<Item = (&AgencyCode, u64)> {
         self.origins.iter().map(|(origin, state)| (origin, state.next.saturating_sub(1)))
@@ -176,6 +195,11 @@ impl Inbox {
     /// Everything held, by origin and alert: what the node's checks search.
     pub fn alerts(&self) -> impl Iterator<Item = (&AgencyCode, &AlertId, &Replicated)> {
         self.origins.iter().flat_map(|(origin, state)| state.alerts.iter().map(move |(id, (_, r))| (origin, id, r)))
+    }
+
+    /// The version held of an origin's alert.
+    pub fn version(&self, origin: &AgencyCode, id: &AlertId) -> Option<u64> {
+        self.origins.get(origin)?.alerts.get(id).map(|(version, _)| *version)
     }
 
     pub fn alert(&self, origin: &AgencyCode, id: &AlertId) -> Option<&Replicated> {

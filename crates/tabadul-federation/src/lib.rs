@@ -30,7 +30,7 @@ pub use hitkeys::{HitIndex, HitKeys, PossibleHit, TravellerData, hit_keys, trave
 pub use inbox::{Accepted, Inbox, PENDING_MAX, Rejection, Replicated};
 pub use outbox::{Outbox, Sharing};
 pub use report::{
-    Directory, PostName, PostProgress, REPORT_VERSION, Report, ReportBody, ReportOrder, Reports, open_directory,
-    open_report, seal_directory, seal_report,
+    Directory, PostName, PostProgress, REPORT_VERSION, Report, ReportBody, ReportOrder, Reports, SNAPSHOT_PART_ALERTS,
+    Snapshot, SnapshotEntry, open_directory, open_report, open_snapshot, seal_directory, seal_report, seal_snapshot,
 };
 pub use state::{NodeState, PartnerStatus, Status};

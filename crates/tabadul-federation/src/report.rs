@@ -141,6 +141,78 @@ pub struct Directory {
     pub agreements: Vec<Agreement>,
 }
 
+/// What a national node holds of one partner's alerts, for a border post that joins after it
+/// received them (the stream keeps relayed envelopes for 30 days only). Vouched for by the
+/// national node's signature, not the partner's: the changes after `position` come relayed and
+/// are verified against the partner's key as usual. Sent in parts (a message is at most
+/// 256 KiB); a post takes a snapshot only of an origin it holds nothing of, and only whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub version: u32,
+    pub agency: AgencyCode,
+    /// The partner whose alerts these are.
+    pub origin: AgencyCode,
+    /// The last envelope of the origin's stream these holdings reflect.
+    pub position: u64,
+    /// This part's number, from 1, of `parts`.
+    pub part: u32,
+    pub parts: u32,
+    pub held: Vec<SnapshotEntry>,
+}
+
+/// One alert of a snapshot: in full, or its hit keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotEntry {
+    pub alert_id: tabadul_domain::AlertId,
+    pub alert_version: u64,
+    pub payload: crate::Payload,
+}
+
+/// Alerts a snapshot part holds at most (a part stays well under a message's 256 KiB).
+pub const SNAPSHOT_PART_ALERTS: usize = 100;
+
+/// The same domain idea for snapshots.
+const SNAPSHOT_DOMAIN: &[u8] = b"tabadul post snapshot v1\n";
+
+/// Seals a snapshot part with the national node's key.
+pub fn seal_snapshot(snapshot: &Snapshot, key: &SigningKey) -> Sealed {
+    seal_as(SNAPSHOT_DOMAIN, snapshot, key)
+}
+
+/// Verifies a sealed snapshot part against the national node's key, then reads it: only full
+/// alerts and hit keys of the origin it names, for this agency.
+pub fn open_snapshot(sealed: &Sealed, agency: &AgencyCode, key: &VerifyingKey) -> Result<Snapshot, Rejection> {
+    if sealed.bytes.len() > ENVELOPE_BYTES_MAX {
+        return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
+    }
+    key.verify(&signed_bytes(SNAPSHOT_DOMAIN, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
+        .map_err(|_| Rejection::BadSignature(agency.clone()))?;
+    let snapshot: Snapshot =
+        serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("snapshot: {e}")))?;
+    if snapshot.version != REPORT_VERSION || &snapshot.agency != agency || snapshot.origin == *agency {
+        return Err(Rejection::Malformed("a snapshot of another agency or of the node's own".into()));
+    }
+    if snapshot.part == 0 || snapshot.part > snapshot.parts || snapshot.held.len() > SNAPSHOT_PART_ALERTS {
+        return Err(Rejection::Malformed(format!("snapshot part {} of {}", snapshot.part, snapshot.parts)));
+    }
+    for entry in &snapshot.held {
+        let owner = match &entry.payload {
+            crate::Payload::Full { alert } if alert.id == entry.alert_id => {
+                alert.validate().map_err(|e| Rejection::Malformed(e.to_string()))?;
+                &alert.owner
+            }
+            crate::Payload::Hit { keys } => &keys.owner,
+            _ => return Err(Rejection::Malformed(format!("snapshot entry {}", entry.alert_id))),
+        };
+        if owner != &snapshot.origin {
+            return Err(Rejection::NotOwner { origin: snapshot.origin.clone(), claimed: owner.clone() });
+        }
+    }
+    Ok(snapshot)
+}
+
 /// Seals a directory with the national node's key.
 pub fn seal_directory(directory: &Directory, key: &SigningKey) -> Sealed {
     seal_as(DIRECTORY_DOMAIN, directory, key)
@@ -345,6 +417,38 @@ mod tests {
         assert!(open_directory(&report, &agency, &key.verifying_key()).is_err());
         let keys = |_: &PostName| Some(key.verifying_key());
         assert!(open_report(&sealed, &agency, &PostName::new("BSR").unwrap(), &keys).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_holds_only_its_origins_alerts_and_seeds_only_an_unknown_origin() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let (iraq, france) = (AgencyCode::new("IQ-MOI").unwrap(), AgencyCode::new("FR-MI").unwrap());
+        let alert = |owner: &str| tabadul_store::conformance::person_alert(5, owner, "Walid Mansour");
+        let entry = |owner: &str| SnapshotEntry {
+            alert_id: alert(owner).id,
+            alert_version: 1,
+            payload: crate::Payload::Full { alert: Box::new(alert(owner)) },
+        };
+        let snapshot = |owner: &str| Snapshot {
+            version: REPORT_VERSION,
+            agency: iraq.clone(),
+            origin: france.clone(),
+            position: 4,
+            part: 1,
+            parts: 1,
+            held: vec![entry(owner)],
+        };
+        let sealed = seal_snapshot(&snapshot("FR-MI"), &key);
+        assert_eq!(open_snapshot(&sealed, &iraq, &key.verifying_key()).unwrap(), snapshot("FR-MI"));
+        let foreign = seal_snapshot(&snapshot("CZ-MV"), &key);
+        assert!(matches!(open_snapshot(&foreign, &iraq, &key.verifying_key()), Err(Rejection::NotOwner { .. })));
+        let mut inbox = crate::Inbox::new(iraq.clone());
+        let held = vec![(alert("FR-MI").id, 1, crate::Replicated::Full { alert: Box::new(alert("FR-MI")) })];
+        assert!(inbox.seed(&france, 4, held.clone()));
+        assert_eq!(inbox.position(&france), 5);
+        assert_eq!(inbox.alert(&france, &alert("FR-MI").id), Some(&crate::Replicated::Stored));
+        assert!(!inbox.seed(&france, 9, held), "an origin already held is not seeded again");
+        assert_eq!(inbox.position(&france), 5);
     }
 
     #[test]

@@ -22,8 +22,8 @@ use tabadul_backbone::Backbone;
 use tabadul_domain::{AgencyCode, Alert};
 use tabadul_federation::{
     Accepted, Directory, ENVELOPE_VERSION, Envelope, NodeState, Payload, PostName, PostProgress, REPORT_VERSION,
-    Rejection, RemoveReason, Report, ReportBody, ReportOrder, Sharing, open, open_directory, open_report, seal,
-    seal_directory, seal_report,
+    Rejection, RemoveReason, Report, ReportBody, ReportOrder, Sharing, Snapshot, open, open_directory, open_report,
+    open_snapshot, seal, seal_directory, seal_report, seal_snapshot,
 };
 use tabadul_node::{Node, NodeKey};
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store};
@@ -293,12 +293,20 @@ async fn round(node: &Node, key: &NodeKey, federation: &Federation, state: &mut 
                     .map(|p| p.name.to_string())
                     .filter(|name| !state.posts_known.contains(name))
                     .collect();
-                if !new_posts.is_empty() {
+                let joined = !new_posts.is_empty();
+                if joined {
                     state.posts_published_through = 0;
                     state.posts_directory.clear();
-                    state.posts_known.extend(new_posts);
                 }
                 relay_own(&backbone, node, key, state, &mut round).await?;
+                if joined {
+                    // Partners' alerts received before the stream's 30 days or before the
+                    // node had posts: vouched for by this node, for a post that holds
+                    // nothing of a partner yet.
+                    round.published += send_snapshots(&backbone, node, key, state).await?;
+                    state.posts_known.extend(new_posts);
+                    save(node.store(), state)?;
+                }
             }
             receive(&backbone, node, state, &keys, posts, &mut round).await?;
             if posts {
@@ -458,6 +466,86 @@ async fn relay_own(
     Ok(())
 }
 
+/// Snapshots of what this node holds of each partner's alerts (in full from the store, hit
+/// keys from the replica), in parts, for its posts; how many parts were sent.
+async fn send_snapshots(backbone: &Backbone, node: &Node, key: &NodeKey, state: &State) -> Result<usize> {
+    let store = node.store();
+    let mut sent = 0;
+    let origins: Vec<(AgencyCode, u64)> =
+        state.inbox.positions().filter(|(origin, _)| **origin != state.agency).map(|(o, p)| (o.clone(), p)).collect();
+    for (origin, position) in origins {
+        if position == 0 {
+            continue;
+        }
+        let mut held = Vec::new();
+        for (id, replicated) in state.inbox.alerts().filter(|(o, _, _)| **o == origin).map(|(_, id, r)| (*id, r)) {
+            let payload = match replicated {
+                tabadul_federation::Replicated::Hit { keys } => Payload::Hit { keys: keys.clone() },
+                tabadul_federation::Replicated::Full { alert } => Payload::Full { alert: alert.clone() },
+                tabadul_federation::Replicated::Stored => match store.alert(id)? {
+                    Some(stored) if stored.alert.owner == origin => Payload::Full { alert: Box::new(stored.alert) },
+                    _ => continue,
+                },
+            };
+            let alert_version = state.inbox.version(&origin, &id).unwrap_or(0);
+            held.push(tabadul_federation::SnapshotEntry { alert_id: id, alert_version, payload });
+        }
+        let parts = held.len().div_ceil(tabadul_federation::SNAPSHOT_PART_ALERTS).max(1);
+        let mut chunks: Vec<Vec<_>> =
+            held.chunks(tabadul_federation::SNAPSHOT_PART_ALERTS).map(<[_]>::to_vec).collect();
+        if chunks.is_empty() {
+            chunks.push(Vec::new());
+        }
+        for (index, held) in chunks.into_iter().enumerate() {
+            let snapshot = Snapshot {
+                version: REPORT_VERSION,
+                agency: state.agency.clone(),
+                origin: origin.clone(),
+                position,
+                part: index as u32 + 1,
+                parts: parts as u32,
+                held,
+            };
+            let sealed = seal_snapshot(&snapshot, key.signing_key());
+            backbone.relay_snapshot(&snapshot, &sealed).await.context("send a snapshot to the posts")?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// A snapshot whose parts all came: the origin's stream starts there, if the post held
+/// nothing of it; its full alerts go into the store.
+fn apply_snapshot(node: &Node, state: &mut State, parts: &[Snapshot]) -> Result<bool> {
+    let Some(first) = parts.first() else { return Ok(false) };
+    let mut held = Vec::new();
+    let mut to_mirror = Vec::new();
+    for entry in parts.iter().flat_map(|part| &part.held) {
+        let replicated = match &entry.payload {
+            Payload::Full { alert } => {
+                to_mirror.push(Envelope {
+                    version: ENVELOPE_VERSION,
+                    origin: first.origin.clone(),
+                    partner: state.agency.clone(),
+                    seq: first.position,
+                    alert_id: entry.alert_id,
+                    alert_version: entry.alert_version,
+                    payload: entry.payload.clone(),
+                });
+                tabadul_federation::Replicated::Full { alert: alert.clone() }
+            }
+            Payload::Hit { keys } => tabadul_federation::Replicated::Hit { keys: keys.clone() },
+            _ => continue,
+        };
+        held.push((entry.alert_id, entry.alert_version, replicated));
+    }
+    if !state.inbox.seed(&first.origin, first.position, held) {
+        return Ok(false);
+    }
+    mirror(node.store(), node, &to_mirror)?;
+    Ok(true)
+}
+
 /// What partners (for a post: its national node) sent, applied in order and once; a national
 /// node with posts passes each verified envelope on to them unchanged before it acknowledges
 /// it.
@@ -475,6 +563,8 @@ async fn receive(
     // is saved every few batches, not after each, during a long catch-up.
     let mut acks = Vec::new();
     let mut naks = Vec::new();
+    // Parts of snapshots waiting for the rest (given back if the round ends first).
+    let mut snapshots: BTreeMap<(AgencyCode, u64, u32), Vec<(Snapshot, tabadul_backbone::Delivery)>> = BTreeMap::new();
     let mut unsaved = 0;
     let mut saved_at = std::time::Instant::now();
     loop {
@@ -490,6 +580,38 @@ async fn receive(
         let mut to_relay = Vec::new();
         for delivery in deliveries {
             let Some(delivery) = round.usable(delivery) else { continue };
+            if delivery.snapshot {
+                // Only a post reads snapshots, signed by its national node, and takes one whole.
+                let opened = match keys.get(&state.agency) {
+                    Some(key) => open_snapshot(&delivery.sealed, &state.agency, key),
+                    None => Err(Rejection::UnknownOrigin(state.agency.clone())),
+                };
+                match opened {
+                    Ok(part) => {
+                        let set = (part.origin.clone(), part.position, part.parts);
+                        let parts = snapshots.entry(set.clone()).or_default();
+                        if !parts.iter().any(|(held, _): &(Snapshot, _)| held.part == part.part) {
+                            parts.push((part, delivery));
+                        } else {
+                            acks.push(delivery);
+                        }
+                        if parts.len() == set.2 as usize {
+                            let parts = snapshots.remove(&set).unwrap_or_default();
+                            let (parts, deliveries): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+                            if apply_snapshot(node, state, &parts)? {
+                                round.applied += parts.iter().map(|p| p.held.len()).sum::<usize>();
+                            }
+                            acks.extend(deliveries);
+                        }
+                    }
+                    Err(rejection) => {
+                        log_rejection(store, node, &rejection)?;
+                        round.rejected.push(rejection.to_string());
+                        acks.push(delivery);
+                    }
+                }
+                continue;
+            }
             if delivery.directory {
                 // Only a post reads directories, signed by its national node.
                 let opened = match keys.get(&state.agency) {
@@ -554,6 +676,7 @@ async fn receive(
             (unsaved, saved_at) = (0, std::time::Instant::now());
         }
     }
+    naks.extend(snapshots.into_values().flatten().map(|(_, delivery)| delivery));
     if !acks.is_empty() || !naks.is_empty() {
         save_and_acknowledge(store, state, &mut acks, &mut naks).await?;
     }

@@ -572,3 +572,66 @@ fn a_border_post_answers_offline_and_reports_when_the_link_returns() {
         assert!(node.ok(&["audit", "verify"]).starts_with("audit log intact"));
     }
 }
+
+/// France's alerts reached Iraq's node before it had any border post: a post added afterwards
+/// gets them from a snapshot Iraq's node signs, then France's later changes relayed as usual.
+#[test]
+fn a_post_added_after_partners_data_arrived_gets_it_from_a_snapshot() {
+    let nats = Nats::start().expect("start nats-server");
+    let (iraq, france) = (summit_node("IQ-MOI"), summit_node("FR-MI"));
+    let key = |node: &Node| node.ok(&["federate", "--show-key"]).trim().to_string();
+    let (iraq_key, france_key) = (key(&iraq), key(&france));
+    configure_many(&france, "FR-MI", &nats.url(), &[("IQ-MOI", &iraq_key)]);
+    configure_many(&iraq, "IQ-MOI", &nats.url(), &[("FR-MI", &france_key)]);
+    let smuggler = france.json(&[
+        "alert",
+        "add",
+        "--agency",
+        "FR-MI",
+        "--category",
+        "suspected-smuggler",
+        "--name",
+        "Walid Mansour",
+    ]);
+    france.ok(&["alert", "add", "--agency", "FR-MI", "--category", "trafficking-risk", "--name", "Amina Diallo"]);
+    france.ok(&["federate"]);
+    assert_eq!(iraq.json(&["federate"])["applied"], 2);
+
+    let post = Node::new();
+    post.ok(&["init"]);
+    let config = iraq.dir.path().join("tabadul.toml");
+    let posts = format!("[[federation.posts]]\nname = \"BSR\"\nkey = \"{}\"\n", key(&post));
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &posts).unwrap();
+    std::fs::write(
+        post.dir.path().join("tabadul.toml"),
+        format!(
+            "[node]\nagency = \"IQ-MOI\"\n[federation]\nnats = \"{}\"\npost = \"BSR\"\nnational_key = \"{iraq_key}\"\n\
+             [[federation.partners]]\nagency = \"FR-MI\"\nkey = \"{france_key}\"\nsecret = \"{SECRET}\"\n",
+            nats.url()
+        ),
+    )
+    .unwrap();
+    iraq.ok(&["federate"]);
+    let caught_up = post.json(&["federate"]);
+    assert_eq!(caught_up["rejected"].as_array().map(Vec::len), Some(0), "{caught_up}");
+    let check = |name: &str| {
+        let answer = post.json(&["check", "--agency", "IQ-MOI", "--post", "BSR-1", "--name", name]);
+        answer["check"]["result"]["persons"].as_array().unwrap().clone()
+    };
+    let found = check("WALID MANSOUR");
+    assert_eq!((found.len(), found[0]["owner"].as_str(), found[0]["level"].as_str()), (1, Some("FR-MI"), Some("full")));
+    let found = check("Amina Diallo");
+    assert_eq!((found.len(), found[0]["level"].as_str()), (1, Some("hit")), "{found:?}");
+
+    // France deletes its alert: the deletion comes relayed, verified against France's key, and
+    // applies after the snapshot's position.
+    france.ok(&["alert", "delete", smuggler["alert"]["id"].as_str().unwrap(), "--agency", "FR-MI"]);
+    france.ok(&["federate"]);
+    iraq.ok(&["federate"]);
+    let round = post.json(&["federate"]);
+    assert_eq!((round["applied"].as_u64(), round["rejected"].as_array().map(Vec::len)), (Some(1), Some(0)), "{round}");
+    assert!(check("WALID MANSOUR").is_empty());
+    // Another post round: nothing more.
+    assert_eq!(post.json(&["federate"])["applied"], 0);
+    assert!(post.ok(&["audit", "verify"]).starts_with("audit log intact"));
+}
