@@ -313,6 +313,11 @@ function render() {
   if (state.node === undefined) loadNode();
 }
 
+// Why a person hit, in the console's language (the engine writes both).
+function explanation(hit) {
+  return state.lang === "ar" && hit.explanation_ar?.length ? hit.explanation_ar : hit.explanation;
+}
+
 // A border post's officers see that they work on a replica of their national node, and how
 // far its data goes (hover: the last change of each origin applied).
 function replicaBadge() {
@@ -517,7 +522,7 @@ function hitCard(hit, person = true) {
     instruction(hit),
     hit.markers?.length ? h("p", { class: "markers" }, `${t("hit.markers")}: `, hit.markers.map((m) => h("span", { class: "marker" }, v(m)))) : null,
     hit.names?.length ? h("p", { class: "names" }, `${t("hit.names")}: `, hit.names.map((n, i) => [i ? " · " : "", bidi(n)])) : null,
-    hit.explanation?.length ? h("details", { open: true }, h("summary", {}, t("hit.why")), h("ul", {}, hit.explanation.map((e) => h("li", {}, bidi(e))))) : null,
+    explanation(hit)?.length ? h("details", { open: true }, h("summary", {}, t("hit.why")), h("ul", {}, explanation(hit).map((e) => h("li", {}, bidi(e))))) : null,
     hit.remarks ? h("p", { class: "remarks" }, bidi(hit.remarks)) : null,
     h("dl", {}, details.map(([k, val]) => [h("dt", {}, k), h("dd", {}, val)])),
     actions,

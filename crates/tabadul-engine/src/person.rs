@@ -124,6 +124,8 @@ pub struct Reason {
     /// Whether it speaks for (`true`) or against the match.
     pub supports: bool,
     pub text: String,
+    /// The same in Arabic, for the officers who work in it.
+    pub text_ar: String,
 }
 
 /// The outcome of comparing two persons.
@@ -199,40 +201,58 @@ fn role(index: usize, count: usize) -> &'static str {
     }
 }
 
+fn role_ar(index: usize, count: usize) -> &'static str {
+    if index == 0 {
+        "الاسم الأول"
+    } else if index + 1 == count {
+        "اسم العائلة"
+    } else {
+        "الاسم"
+    }
+}
+
+fn kind_ar(kind: tabadul_names::MatchKind) -> &'static str {
+    use tabadul_names::MatchKind;
+    match kind {
+        MatchKind::Exact => "التهجئة نفسها",
+        MatchKind::KnownVariant => "صيغة معروفة للاسم",
+        MatchKind::Transliteration => "نقل حرفي",
+        MatchKind::Spelling => "تهجئة أخرى",
+        MatchKind::Initial => "الحرف الأول",
+    }
+}
+
 fn span_text(name: &Name, (start, len): (usize, usize)) -> String {
     name.tokens[start..start + len].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: &mut Vec<Reason>) {
     for pair in &alignment.pairs {
+        let (q, c) = (span_text(query, pair.query), span_text(candidate, pair.candidate).to_uppercase());
+        let index = pair.query.0;
         reasons.push(Reason {
             feature: "name",
             supports: true,
-            text: format!(
-                "{} {} ≈ {} ({})",
-                role(pair.query.0, query.tokens.len()),
-                span_text(query, pair.query),
-                span_text(candidate, pair.candidate).to_uppercase(),
-                pair.kind.as_str()
-            ),
+            text: format!("{} {q} ≈ {c} ({})", role(index, query.tokens.len()), pair.kind.as_str()),
+            text_ar: format!("{} {q} ≈ {c} ({})", role_ar(index, query.tokens.len()), kind_ar(pair.kind)),
         });
     }
     for &i in &alignment.unmatched_candidate {
+        let (count, text) = (candidate.tokens.len(), candidate.tokens[i].text.to_uppercase());
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: format!(
-                "{} {} of the alert is not in the query",
-                role(i, candidate.tokens.len()),
-                candidate.tokens[i].text.to_uppercase()
-            ),
+            text: format!("{} {text} of the alert is not in the query", role(i, count)),
+            text_ar: format!("{} {text} في التنبيه ليس في بيانات المسافر", role_ar(i, count)),
         });
     }
     for &i in &alignment.unmatched_query {
+        let (count, text) = (query.tokens.len(), &query.tokens[i].text);
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: format!("{} {} of the query is not in the alert", role(i, query.tokens.len()), query.tokens[i].text),
+            text: format!("{} {text} of the query is not in the alert", role(i, count)),
+            text_ar: format!("{} {text} في بيانات المسافر ليس في التنبيه", role_ar(i, count)),
         });
     }
 }
@@ -280,43 +300,71 @@ impl OtherFeatures {
     }
 
     fn reasons(&self, query: &PreparedPerson, candidate: &PreparedPerson, reasons: &mut Vec<Reason>) {
-        let mut say =
-            |feature: &'static str, supports: bool, text: String| reasons.push(Reason { feature, supports, text });
+        let mut say = |feature: &'static str, supports: bool, text: String, text_ar: String| {
+            reasons.push(Reason { feature, supports, text, text_ar })
+        };
         let dates = |d: &[PartialDate]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
         let (q, c) = (dates(&query.birth_dates), dates(&candidate.birth_dates));
         if self.date_exact > 0.0 {
-            say("birth-date", true, format!("birth date matches ({q})"));
+            say("birth-date", true, format!("birth date matches ({q})"), format!("تاريخ الميلاد مطابق ({q})"));
         } else if self.date_partial > 0.0 {
-            say("birth-date", true, format!("birth date agrees as far as known ({q} / {c})"));
+            say(
+                "birth-date",
+                true,
+                format!("birth date agrees as far as known ({q} / {c})"),
+                format!("تاريخ الميلاد متفق في حدود المعروف ({q} / {c})"),
+            );
         } else if self.date_swapped > 0.0 {
-            say("birth-date", true, format!("birth date matches with day and month swapped ({q} / {c})"));
+            say(
+                "birth-date",
+                true,
+                format!("birth date matches with day and month swapped ({q} / {c})"),
+                format!("تاريخ الميلاد مطابق مع تبديل اليوم والشهر ({q} / {c})"),
+            );
         } else if self.date_same_year_other_day > 0.0 {
-            say("birth-date", true, format!("birth year matches, day differs ({q} / {c})"));
+            say(
+                "birth-date",
+                true,
+                format!("birth year matches, day differs ({q} / {c})"),
+                format!("سنة الميلاد مطابقة واليوم مختلف ({q} / {c})"),
+            );
         } else if self.date_near > 0.0 {
-            say("birth-date", true, format!("birth year close ({q} / {c})"));
+            say("birth-date", true, format!("birth year close ({q} / {c})"), format!("سنة الميلاد قريبة ({q} / {c})"));
         } else if self.generation_apart {
             let gap = self.year_gap.unwrap_or_default();
-            say("birth-date", false, format!("born {gap} years apart: another generation, a relative? ({q} / {c})"));
+            say(
+                "birth-date",
+                false,
+                format!("born {gap} years apart: another generation, a relative? ({q} / {c})"),
+                format!("بين الميلادين {gap} سنة: جيل آخر، ربما قريب؟ ({q} / {c})"),
+            );
         } else if self.date_conflict > 0.0 {
-            say("birth-date", false, format!("birth dates differ ({q} / {c})"));
+            say(
+                "birth-date",
+                false,
+                format!("birth dates differ ({q} / {c})"),
+                format!("تاريخا الميلاد مختلفان ({q} / {c})"),
+            );
         }
         let codes = |n: &[CountryCode]| n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+        let (qn, cn) = (codes(&query.nationalities), codes(&candidate.nationalities));
         if self.nationality_match > 0.0 {
-            say("nationality", true, format!("nationality matches ({})", codes(&query.nationalities)));
+            say("nationality", true, format!("nationality matches ({qn})"), format!("الجنسية مطابقة ({qn})"));
         } else if self.nationality_conflict > 0.0 {
             say(
                 "nationality",
                 false,
-                format!("nationality differs ({} / {})", codes(&query.nationalities), codes(&candidate.nationalities)),
+                format!("nationality differs ({qn} / {cn})"),
+                format!("الجنسية مختلفة ({qn} / {cn})"),
             );
         }
         if self.gender_conflict > 0.0 {
-            say("gender", false, "gender differs".into());
+            say("gender", false, "gender differs".into(), "الجنس مختلف".into());
         }
         if self.document_match > 0.0 {
-            say("document", true, "document number matches".into());
+            say("document", true, "document number matches".into(), "رقم الوثيقة مطابق".into());
         } else if self.document_conflict > 0.0 {
-            say("document", false, "document numbers differ".into());
+            say("document", false, "document numbers differ".into(), "رقما الوثيقتين مختلفان".into());
         }
     }
 }
@@ -552,5 +600,37 @@ mod facts_tests {
         }
         let many = person(&["1985", "1986", "1987"], &[], None, &[]);
         assert_eq!(Facts::of(&many), None);
+    }
+}
+
+#[cfg(test)]
+mod reasons_tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_is_written_in_english_and_in_arabic() {
+        let person = |name: &str, date: &str, nationality: &str| {
+            PersonQuery {
+                names: vec![name.into()],
+                birth_dates: vec![PartialDate::parse(date).unwrap()],
+                nationalities: vec![CountryCode::new(nationality).unwrap()],
+                gender: Some(Gender::Male),
+                documents: vec![],
+            }
+            .prepare()
+        };
+        let result = score(
+            &person("ABDULAMEER HASSAN ALSHAMMARI", "1985-03-04", "IQ"),
+            &person("عبد الأمير الشمري", "1985-04-03", "SY"),
+        );
+        assert!(result.reasons.len() >= 3, "{:?}", result.reasons);
+        for reason in &result.reasons {
+            assert!(!reason.text.is_empty(), "{reason:?}");
+            assert!(reason.text_ar.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)), "{reason:?}");
+        }
+        let texts: Vec<&str> = result.reasons.iter().map(|r| r.text_ar.as_str()).collect();
+        assert!(texts.iter().any(|t| t.contains("الاسم الأول") && t.contains('≈')), "{texts:?}");
+        assert!(texts.iter().any(|t| t.starts_with("تاريخ الميلاد مطابق مع تبديل اليوم والشهر")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.starts_with("الجنسية مختلفة")), "{texts:?}");
     }
 }

@@ -116,6 +116,9 @@ pub struct Hit {
     pub category: Option<Category>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanation: Vec<String>,
+    /// The explanation in Arabic.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanation_ar: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<WarningMarker>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,6 +154,7 @@ impl Hit {
             score,
             category: None,
             explanation: Vec::new(),
+            explanation_ar: Vec::new(),
             markers: Vec::new(),
             handling: None,
             names: Vec::new(),
@@ -555,7 +559,7 @@ impl Node {
         if let Some(document) = &traveller.document {
             let state = document.issuing_state.as_deref().unwrap_or_default();
             for hit in index.search_document(&document.number, state, table, today) {
-                documents.push(self.hit(&mut owners, hit.id, hit.visibility, None, Vec::new())?);
+                documents.push(self.hit(&mut owners, hit.id, hit.visibility, None, &[])?);
             }
         }
         let mut persons = Vec::new();
@@ -563,9 +567,8 @@ impl Node {
             let prepared = search.prepare();
             let (hits, _) = index.search_person(&prepared, table, &SearchOptions::new(today));
             for hit in hits {
-                let explanation = hit.result.reasons.iter().map(|r| r.text.clone()).collect();
                 let score = (f64::from(hit.result.score) * 1000.0).round() / 1000.0;
-                persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), explanation)?);
+                persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), &hit.result.reasons)?);
             }
         }
         let found: Vec<&Hit> = documents.iter().chain(&persons).collect();
@@ -574,7 +577,7 @@ impl Node {
         let mut vehicles = Vec::new();
         if let Some(vehicle) = &traveller.vehicle {
             for hit in index.search_vehicle(vehicle.vin.as_deref(), vehicle.plate.as_deref(), table, today) {
-                vehicles.push(self.hit(&mut owners, hit.id, hit.visibility, None, Vec::new())?);
+                vehicles.push(self.hit(&mut owners, hit.id, hit.visibility, None, &[])?);
             }
         }
         let result = CheckResult { documents, persons, vehicles };
@@ -711,7 +714,7 @@ impl Node {
         id: AlertId,
         visibility: Visibility,
         score: Option<f64>,
-        explanation: Vec<String>,
+        reasons: &[tabadul_engine::Reason],
     ) -> Result<Hit> {
         let alert = match self.screening.alerts.get(id) {
             Ok(alert) => alert,
@@ -740,7 +743,8 @@ impl Node {
         if full {
             hit.level = "full";
             hit.category = Some(alert.category);
-            hit.explanation = explanation;
+            hit.explanation = reasons.iter().map(|r| r.text.clone()).collect();
+            hit.explanation_ar = reasons.iter().map(|r| r.text_ar.clone()).collect();
             hit.handling = Some(alert.handling.describe());
             hit.remarks = alert.remarks.clone();
             match &alert.subject {
