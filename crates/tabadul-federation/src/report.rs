@@ -118,6 +118,23 @@ fn signed_bytes(domain: &[u8], bytes: &[u8]) -> Vec<u8> {
     signed
 }
 
+/// Reads a sealed value signed under `domain` by `key` (`signer` names it in a refusal):
+/// verified before it is parsed.
+fn open_as<T: serde::de::DeserializeOwned>(
+    domain: &[u8],
+    what: &str,
+    sealed: &Sealed,
+    key: &VerifyingKey,
+    signer: impl FnOnce() -> AgencyCode,
+) -> Result<T, Rejection> {
+    if sealed.bytes.len() > ENVELOPE_BYTES_MAX {
+        return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
+    }
+    key.verify(&signed_bytes(domain, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
+        .map_err(|_| Rejection::BadSignature(signer()))?;
+    serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("{what}: {e}")))
+}
+
 fn seal_as(domain: &[u8], value: &impl Serialize, key: &SigningKey) -> Sealed {
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     let signature = key.sign(&signed_bytes(domain, &bytes)).to_bytes();
@@ -173,7 +190,7 @@ pub struct SnapshotEntry {
 /// Alerts a snapshot part holds at most (a part stays well under a message's 256 KiB).
 pub const SNAPSHOT_PART_ALERTS: usize = 100;
 
-/// The same domain idea for snapshots.
+/// What the signature of a snapshot part covers begins with this.
 const SNAPSHOT_DOMAIN: &[u8] = b"tabadul post snapshot v1\n";
 
 /// Seals a snapshot part with the national node's key.
@@ -184,13 +201,7 @@ pub fn seal_snapshot(snapshot: &Snapshot, key: &SigningKey) -> Sealed {
 /// Verifies a sealed snapshot part against the national node's key, then reads it: only full
 /// alerts and hit keys of the origin it names, for this agency.
 pub fn open_snapshot(sealed: &Sealed, agency: &AgencyCode, key: &VerifyingKey) -> Result<Snapshot, Rejection> {
-    if sealed.bytes.len() > ENVELOPE_BYTES_MAX {
-        return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
-    }
-    key.verify(&signed_bytes(SNAPSHOT_DOMAIN, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
-        .map_err(|_| Rejection::BadSignature(agency.clone()))?;
-    let snapshot: Snapshot =
-        serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("snapshot: {e}")))?;
+    let snapshot: Snapshot = open_as(SNAPSHOT_DOMAIN, "snapshot", sealed, key, || agency.clone())?;
     if snapshot.version != REPORT_VERSION || &snapshot.agency != agency || snapshot.origin == *agency {
         return Err(Rejection::Malformed("a snapshot of another agency or of the node's own".into()));
     }
@@ -220,13 +231,7 @@ pub fn seal_directory(directory: &Directory, key: &SigningKey) -> Sealed {
 
 /// Verifies a sealed directory against the national node's key, then reads it.
 pub fn open_directory(sealed: &Sealed, agency: &AgencyCode, key: &VerifyingKey) -> Result<Directory, Rejection> {
-    if sealed.bytes.len() > ENVELOPE_BYTES_MAX {
-        return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
-    }
-    key.verify(&signed_bytes(DIRECTORY_DOMAIN, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
-        .map_err(|_| Rejection::BadSignature(agency.clone()))?;
-    let directory: Directory =
-        serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("directory: {e}")))?;
+    let directory: Directory = open_as(DIRECTORY_DOMAIN, "directory", sealed, key, || agency.clone())?;
     if directory.version != REPORT_VERSION || &directory.agency != agency {
         return Err(Rejection::Malformed(format!("directory version {} of {}", directory.version, directory.agency)));
     }
@@ -248,14 +253,8 @@ pub fn open_report(
     keys: &dyn Fn(&PostName) -> Option<VerifyingKey>,
 ) -> Result<Report, Rejection> {
     let who = || AgencyCode::new(&format!("{agency}-{post}")).unwrap_or_else(|_| agency.clone());
-    if sealed.bytes.len() > ENVELOPE_BYTES_MAX {
-        return Err(Rejection::Malformed(format!("{} bytes, more than {ENVELOPE_BYTES_MAX}", sealed.bytes.len())));
-    }
     let key = keys(post).ok_or_else(|| Rejection::UnknownOrigin(who()))?;
-    key.verify(&signed_bytes(DOMAIN, &sealed.bytes), &Signature::from_bytes(&sealed.signature))
-        .map_err(|_| Rejection::BadSignature(who()))?;
-    let report: Report =
-        serde_json::from_slice(&sealed.bytes).map_err(|e| Rejection::Malformed(format!("report: {e}")))?;
+    let report: Report = open_as(DOMAIN, "report", sealed, &key, who)?;
     if report.version != REPORT_VERSION {
         return Err(Rejection::Malformed(format!("report version {}", report.version)));
     }
