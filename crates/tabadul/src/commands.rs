@@ -46,12 +46,17 @@ impl Session {
             bail!("there is no store at {location}: run `tabadul init` first (or give --db)");
         }
         let node = node_on(&location.open()?);
-        // A border post's replica refuses alert changes whatever the command.
+        self.mark_replica(&node)?;
+        Ok(node)
+    }
+
+    /// Makes `node` refuse alert changes if this node is a border post (whatever the command).
+    fn mark_replica(&self, node: &Node) -> Result<()> {
         if let Some(post) = self.config.federation.as_ref().and_then(|f| f.post.as_ref()) {
             let agency = self.config.default_agency.clone().context("a border post's agency is [node] agency")?;
             node.set_replica(tabadul_node::Replica { agency, post: post.name.to_string() });
         }
-        Ok(node)
+        Ok(())
     }
 
     /// [`Session::node`] for checks: it also searches the hit keys partners shared, if the node
@@ -700,6 +705,7 @@ fn serve(cx: &Session, args: &crate::cli::ServeArgs) -> Result<ExitCode> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let node = node_on(&opened);
+    cx.mark_replica(&node)?;
     if cx.config.federation.is_some() {
         crate::federate::spawn_background(cx, node.clone(), std::time::Duration::from_secs(2))?;
         say!("federating with the partners of [federation], a round every 2 s");

@@ -69,6 +69,13 @@ impl Round {
     ) -> Option<tabadul_backbone::Delivery> {
         delivery.map_err(|error| self.rejected.push(error.to_string())).ok()
     }
+
+    /// Something refused: written to the audit log and counted.
+    fn refuse(&mut self, store: &dyn Store, node: &Node, rejection: &Rejection) -> Result<()> {
+        log_rejection(store, node, rejection)?;
+        self.rejected.push(rejection.to_string());
+        Ok(())
+    }
 }
 
 fn load(store: &dyn Store, agency: &AgencyCode, partners: &[AgencyCode]) -> Result<State> {
@@ -117,9 +124,6 @@ pub fn spawn_background(cx: &Session, node: Node, interval: Duration) -> Result<
     let key = crate::check::node_key(&cx.config.key_path)?;
     let partners: Vec<AgencyCode> = federation.partners.iter().map(|p| p.agency.clone()).collect();
     let mut state = load(node.store(), &agency, &partners)?;
-    if let Some(post) = &federation.post {
-        node.set_replica(tabadul_node::Replica { agency: agency.clone(), post: post.name.to_string() });
-    }
     node.set_federated_hits(hits_of(&state, &federation));
     node.set_replica_version(replica_version(&state));
     std::thread::Builder::new()
@@ -490,12 +494,13 @@ async fn send_snapshots(backbone: &Backbone, node: &Node, key: &NodeKey, state: 
             let alert_version = state.inbox.version(&origin, &id).unwrap_or(0);
             held.push(tabadul_federation::SnapshotEntry { alert_id: id, alert_version, payload });
         }
-        let parts = held.len().div_ceil(tabadul_federation::SNAPSHOT_PART_ALERTS).max(1);
+        // At least one part, so that a partner of whom nothing is held still sets the position.
         let mut chunks: Vec<Vec<_>> =
             held.chunks(tabadul_federation::SNAPSHOT_PART_ALERTS).map(<[_]>::to_vec).collect();
         if chunks.is_empty() {
             chunks.push(Vec::new());
         }
+        let parts = chunks.len();
         for (index, held) in chunks.into_iter().enumerate() {
             let snapshot = Snapshot {
                 version: REPORT_VERSION,
@@ -567,6 +572,10 @@ async fn receive(
     let mut snapshots: BTreeMap<(AgencyCode, u64, u32), Vec<(Snapshot, tabadul_backbone::Delivery)>> = BTreeMap::new();
     let mut unsaved = 0;
     let mut saved_at = std::time::Instant::now();
+    // A post's national node signs its directories and snapshots (a national node reads none).
+    let national = keys.get(&state.agency).copied();
+    let agency = state.agency.clone();
+    let national_key = || national.ok_or_else(|| Rejection::UnknownOrigin(agency.clone()));
     loop {
         let deliveries =
             backbone.fetch(FETCH_BATCH, Duration::from_millis(500)).await.context("fetch from the backbone")?;
@@ -581,12 +590,8 @@ async fn receive(
         for delivery in deliveries {
             let Some(delivery) = round.usable(delivery) else { continue };
             if delivery.snapshot {
-                // Only a post reads snapshots, signed by its national node, and takes one whole.
-                let opened = match keys.get(&state.agency) {
-                    Some(key) => open_snapshot(&delivery.sealed, &state.agency, key),
-                    None => Err(Rejection::UnknownOrigin(state.agency.clone())),
-                };
-                match opened {
+                // A post takes a snapshot only whole.
+                match national_key().and_then(|key| open_snapshot(&delivery.sealed, &agency, &key)) {
                     Ok(part) => {
                         let set = (part.origin.clone(), part.position, part.parts);
                         let parts = snapshots.entry(set.clone()).or_default();
@@ -605,20 +610,14 @@ async fn receive(
                         }
                     }
                     Err(rejection) => {
-                        log_rejection(store, node, &rejection)?;
-                        round.rejected.push(rejection.to_string());
+                        round.refuse(store, node, &rejection)?;
                         acks.push(delivery);
                     }
                 }
                 continue;
             }
             if delivery.directory {
-                // Only a post reads directories, signed by its national node.
-                let opened = match keys.get(&state.agency) {
-                    Some(key) => open_directory(&delivery.sealed, &state.agency, key),
-                    None => Err(Rejection::UnknownOrigin(state.agency.clone())),
-                };
-                match opened {
+                match national_key().and_then(|key| open_directory(&delivery.sealed, &agency, &key)) {
                     Ok(directory) if directory.seq > state.directory_seq => {
                         apply_directory(node, &directory)?;
                         state.directory_seq = directory.seq;
@@ -626,8 +625,7 @@ async fn receive(
                     }
                     Ok(_) => round.duplicates += 1,
                     Err(rejection) => {
-                        log_rejection(store, node, &rejection)?;
-                        round.rejected.push(rejection.to_string());
+                        round.refuse(store, node, &rejection)?;
                     }
                 }
                 acks.push(delivery);
@@ -657,8 +655,7 @@ async fn receive(
                     naks.push(delivery);
                 }
                 Err(rejection) => {
-                    log_rejection(store, node, &rejection)?;
-                    round.rejected.push(rejection.to_string());
+                    round.refuse(store, node, &rejection)?;
                     acks.push(delivery);
                 }
             }
@@ -831,8 +828,7 @@ async fn apply_reports(
                     }
                 },
                 Err(rejection) => {
-                    log_rejection(store, node, &rejection)?;
-                    round.rejected.push(rejection.to_string());
+                    round.refuse(store, node, &rejection)?;
                     acks.push(delivery);
                 }
             }
