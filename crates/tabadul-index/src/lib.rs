@@ -314,10 +314,11 @@ impl Index {
                 let segment = &self.parts[p].segment;
                 let e = segment.entry(entry);
                 tabadul_engine::explain(query, e.person.as_ref()?, &mut result, &mut cache);
+                let (owner, category) = segment.owner_and_category(entry);
                 Some(PersonHit {
                     id: e.id,
-                    owner: segment.owner(e).clone(),
-                    category: e.category,
+                    owner: owner.clone(),
+                    category,
                     visibility: segment.visibility(entry, viewer, options.today),
                     result,
                 })
@@ -374,12 +375,8 @@ impl Index {
                 let e = part.segment.entry(entry);
                 let visibility = part.segment.visibility(entry, viewer, today);
                 if visibility != Visibility::Hidden {
-                    hits.push(ExactHit {
-                        id: e.id,
-                        owner: part.segment.owner(e).clone(),
-                        category: e.category,
-                        visibility,
-                    });
+                    let (owner, category) = part.segment.owner_and_category(entry);
+                    hits.push(ExactHit { id: e.id, owner: owner.clone(), category, visibility });
                 }
             }
         }

@@ -34,8 +34,6 @@ const TOKEN_GROUPS_START: u32 = 1 << 16;
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub id: AlertId,
-    owner: u16,
-    pub category: Category,
     pub person: Option<PreparedPerson>,
     source: IndexedAlert,
 }
@@ -297,7 +295,7 @@ impl Segment {
                 name_weight: person.as_ref().map_or(0.0, lightest_name_weight),
             });
             segment.by_id.insert(alert.id.0, index);
-            segment.entries.push(Entry { id: alert.id, owner, category: alert.category, person, source: alert });
+            segment.entries.push(Entry { id: alert.id, person, source: alert });
         }
         for (id, token) in segment.vocabulary.iter().enumerate() {
             for reading in readings(token) {
@@ -324,8 +322,10 @@ impl Segment {
         &self.entries[index as usize]
     }
 
-    pub fn owner(&self, entry: &Entry) -> &AgencyCode {
-        &self.agencies[entry.owner as usize]
+    /// The owner and category of entry `index` (from its card).
+    pub fn owner_and_category(&self, index: u32) -> (&AgencyCode, Category) {
+        let card = &self.cards[index as usize];
+        (&self.agencies[usize::from(card.owner)], card.category)
     }
 
     pub fn position(&self, id: AlertId) -> Option<u32> {
@@ -338,7 +338,8 @@ impl Segment {
         if card.expires.is_some_and(|expires| today > expires) {
             return Visibility::Hidden;
         }
-        viewer.visibility(&self.agencies[usize::from(card.owner)], card.category, card.expires)
+        let (owner, category) = self.owner_and_category(index);
+        viewer.visibility(owner, category, card.expires)
     }
 
     /// The alerts of the entries not removed, to build a merged segment from.
