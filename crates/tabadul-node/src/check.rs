@@ -324,6 +324,18 @@ struct AlertCacheInner {
     generation: u64,
 }
 
+impl AlertCacheInner {
+    /// Empties the cache if it holds `limit` alerts or more (a new generation); whether it did.
+    fn empty_if_full(&mut self, limit: usize) -> bool {
+        let full = self.alerts.len() >= limit;
+        if full {
+            self.alerts.clear();
+            self.generation += 1;
+        }
+        full
+    }
+}
+
 /// Alerts kept in the cache at most.
 const ALERTS_CACHED_MAX: usize = 50_000;
 
@@ -348,9 +360,7 @@ impl AlertCache {
         if inner.generation != generation {
             return;
         }
-        if inner.alerts.len() >= ALERTS_CACHED_MAX {
-            inner.alerts.clear();
-            inner.generation += 1;
+        if inner.empty_if_full(ALERTS_CACHED_MAX) {
             return;
         }
         let slot = inner.alerts.entry(alert.id).or_insert((0, None));
@@ -370,10 +380,7 @@ impl AlertCache {
                 *slot = (change.version, change.alert.as_ref().filter(|_| kept).map(|a| Arc::new(a.clone())));
             }
         }
-        if inner.alerts.len() > ALERTS_CACHED_MAX {
-            inner.alerts.clear();
-            inner.generation += 1;
-        }
+        inner.empty_if_full(ALERTS_CACHED_MAX + 1);
     }
 }
 
