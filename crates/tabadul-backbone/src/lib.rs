@@ -222,9 +222,7 @@ impl Backbone {
         &self.me
     }
 
-    /// Publishes a sealed envelope (of `envelope`, which names its partner and number) and
-    /// waits until JetStream has stored it.
-    /// Publishes an envelope to its partner.
+    /// Publishes an envelope to its partner and waits until JetStream has stored it.
     pub async fn publish(&self, envelope: &Envelope, sealed: &Sealed) -> Result<()> {
         self.publish_all(std::iter::once((envelope, sealed))).await
     }
@@ -233,16 +231,15 @@ impl Backbone {
     /// JetStream's acknowledgements: one round trip per window, not per envelope. All are
     /// stored when this returns `Ok`.
     pub async fn publish_all<'a>(&self, envelopes: impl IntoIterator<Item = (&'a Envelope, &'a Sealed)>) -> Result<()> {
-        let mut pending = Vec::new();
-        for (envelope, sealed) in envelopes {
-            let id = format!("{}.{}.{}", envelope.origin, envelope.partner, envelope.seq);
-            let subject = subject(&envelope.partner, &envelope.origin);
-            pending.push(self.start(subject, &envelope.origin, None, None, &id, sealed).await?);
-            if pending.len() >= PUBLISH_WINDOW {
-                settle(&mut pending).await?;
-            }
-        }
-        settle(&mut pending).await
+        self.send_all(envelopes.into_iter().map(|(envelope, sealed)| Message {
+            subject: subject(&envelope.partner, &envelope.origin),
+            origin: &envelope.origin,
+            post: None,
+            kind: None,
+            id: format!("{}.{}.{}", envelope.origin, envelope.partner, envelope.seq),
+            sealed,
+        }))
+        .await
     }
 
     /// Passes an envelope of `origin` (this node's own, or a partner's as received) to this
@@ -257,12 +254,62 @@ impl Backbone {
         &self,
         envelopes: impl IntoIterator<Item = (&'a AgencyCode, u64, &'a Sealed)>,
     ) -> Result<()> {
+        self.send_all(envelopes.into_iter().map(|(origin, seq, sealed)| Message {
+            subject: format!("{POST_PREFIX}.{}.{origin}", self.me),
+            origin,
+            post: None,
+            kind: None,
+            id: format!("post.{}.{origin}.{seq}", self.me),
+            sealed,
+        }))
+        .await
+    }
+
+    /// Publishes this national node's directory (agencies and agreements) to its posts.
+    pub async fn relay_directory(&self, directory: &Directory, sealed: &Sealed) -> Result<()> {
+        self.send_all([Message {
+            subject: format!("{POST_PREFIX}.{}.{DIRECTORY_KIND}", self.me),
+            origin: &directory.agency,
+            post: None,
+            kind: Some(DIRECTORY_KIND),
+            id: format!("dir.{}.{}", self.me, directory.seq),
+            sealed,
+        }])
+        .await
+    }
+
+    /// Publishes a part of a snapshot of a partner's alerts to this national node's posts.
+    pub async fn relay_snapshot(&self, snapshot: &Snapshot, sealed: &Sealed) -> Result<()> {
+        self.send_all([Message {
+            subject: format!("{POST_PREFIX}.{}.{SNAPSHOT_KIND}", self.me),
+            origin: &snapshot.agency,
+            post: None,
+            kind: Some(SNAPSHOT_KIND),
+            id: format!("snap.{}.{}.{}.{}", self.me, snapshot.origin, snapshot.position, snapshot.part),
+            sealed,
+        }])
+        .await
+    }
+
+    /// Publishes a border post's report to its national node.
+    pub async fn report(&self, report: &Report, sealed: &Sealed) -> Result<()> {
+        self.send_all([Message {
+            subject: format!("{UP_PREFIX}.{}.{}", report.agency, report.post),
+            origin: &report.agency,
+            post: Some(&report.post),
+            kind: None,
+            id: format!("up.{}.{}.{}", report.agency, report.post, report.seq),
+            sealed,
+        }])
+        .await
+    }
+
+    /// Sends messages in order, [`PUBLISH_WINDOW`] before waiting for their acknowledgements;
+    /// all are stored when this returns `Ok`.
+    async fn send_all<'a>(&self, messages: impl IntoIterator<Item = Message<'a>>) -> Result<()> {
         let mut pending = Vec::new();
-        for (origin, seq, sealed) in envelopes {
-            let id = format!("post.{}.{origin}.{seq}", self.me);
-            pending.push(
-                self.start(format!("{POST_PREFIX}.{}.{origin}", self.me), origin, None, None, &id, sealed).await?,
-            );
+        for message in messages {
+            pending.push(self.start(message).await?);
             if pending.len() >= PUBLISH_WINDOW {
                 settle(&mut pending).await?;
             }
@@ -270,52 +317,9 @@ impl Backbone {
         settle(&mut pending).await
     }
 
-    /// Publishes this national node's directory (agencies and agreements) to its posts.
-    pub async fn relay_directory(&self, directory: &Directory, sealed: &Sealed) -> Result<()> {
-        let id = format!("dir.{}.{}", self.me, directory.seq);
-        let subject = format!("{POST_PREFIX}.{}.{DIRECTORY_KIND}", self.me);
-        self.send(subject, &directory.agency, None, Some(DIRECTORY_KIND), &id, sealed).await
-    }
-
-    /// Publishes a part of a snapshot of a partner's alerts to this national node's posts.
-    pub async fn relay_snapshot(&self, snapshot: &Snapshot, sealed: &Sealed) -> Result<()> {
-        let id = format!("snap.{}.{}.{}.{}", self.me, snapshot.origin, snapshot.position, snapshot.part);
-        let subject = format!("{POST_PREFIX}.{}.{SNAPSHOT_KIND}", self.me);
-        self.send(subject, &snapshot.agency, None, Some(SNAPSHOT_KIND), &id, sealed).await
-    }
-
-    /// Publishes a border post's report to its national node.
-    pub async fn report(&self, report: &Report, sealed: &Sealed) -> Result<()> {
-        let id = format!("up.{}.{}.{}", report.agency, report.post, report.seq);
-        let subject = format!("{UP_PREFIX}.{}.{}", report.agency, report.post);
-        self.send(subject, &report.agency, Some(&report.post), None, &id, sealed).await
-    }
-
-    /// Sends a message and waits until JetStream has stored it.
-    async fn send(
-        &self,
-        subject: String,
-        origin: &AgencyCode,
-        post: Option<&PostName>,
-        kind: Option<&str>,
-        id: &str,
-        sealed: &Sealed,
-    ) -> Result<()> {
-        let ack = self.start(subject, origin, post, kind, id, sealed).await?;
-        ack.await.map_err(jetstream_error)?;
-        Ok(())
-    }
-
     /// Sends a message; the future it gives resolves when JetStream has stored it.
-    async fn start(
-        &self,
-        subject: String,
-        origin: &AgencyCode,
-        post: Option<&PostName>,
-        kind: Option<&str>,
-        id: &str,
-        sealed: &Sealed,
-    ) -> Result<jetstream::context::PublishAckFuture> {
+    async fn start(&self, message: Message<'_>) -> Result<jetstream::context::PublishAckFuture> {
+        let Message { subject, origin, post, kind, id, sealed } = message;
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN_HEADER, origin.as_str());
         if let Some(kind) = kind {
@@ -357,6 +361,17 @@ impl Backbone {
             None => Ok(Vec::new()),
         }
     }
+}
+
+/// One message to send: its subject, headers (origin, post, kind), the first part of its
+/// `Nats-Msg-Id` (a prefix of the signature is added), and the signed bytes.
+struct Message<'a> {
+    subject: String,
+    origin: &'a AgencyCode,
+    post: Option<&'a PostName>,
+    kind: Option<&'static str>,
+    id: String,
+    sealed: &'a Sealed,
 }
 
 /// Waits for JetStream to have stored every message of `pending`.
