@@ -147,6 +147,17 @@ pub struct SqliteStore {
 /// Reading connections kept open, at most.
 const READERS_MAX: usize = 8;
 
+/// A connection to the file at `path` with the settings every connection has, then `pragmas`.
+fn connect(path: &Path, pragmas: &str) -> Result<Connection> {
+    let connection =
+        Connection::open(path).map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+    // Every statement is prepared once and kept: checks write the same few again and again.
+    connection.set_prepared_statement_cache_capacity(64);
+    connection.execute_batch(pragmas).map_err(backend)?;
+    connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+    Ok(connection)
+}
+
 fn backend(error: rusqlite::Error) -> StoreError {
     StoreError::Backend(error.to_string())
 }
@@ -156,13 +167,7 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
         let connection =
-            Connection::open(&path).map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
-        // Every statement is prepared once and kept: checks write the same few again and again.
-        connection.set_prepared_statement_cache_capacity(64);
-        connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(backend)?;
-        connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+            connect(&path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         let store = SqliteStore { path, connection: Mutex::new(connection), readers: Mutex::new(Vec::new()) };
         store.migrate()?;
         Ok(store)
@@ -224,14 +229,7 @@ impl SqliteStore {
         let free = self.readers.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?.pop();
         let mut connection = match free {
             Some(connection) => connection,
-            None => {
-                let connection = Connection::open(&self.path)
-                    .map_err(|e| StoreError::Backend(format!("open {}: {e}", self.path.display())))?;
-                connection.set_prepared_statement_cache_capacity(64);
-                connection.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;").map_err(backend)?;
-                connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
-                connection
-            }
+            None => connect(&self.path, "PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?,
         };
         let value = f(&mut connection);
         let mut readers = self.readers.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;
