@@ -6,8 +6,6 @@
 //! greedily from the most similar, and never uses a token twice. What it does not align is as
 //! telling as what it does: relatives share family and father's names but not the given name.
 
-use std::borrow::Cow;
-
 use crate::analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
 use crate::phonetic::{similarity_from, similarity_weighted, weight};
@@ -63,48 +61,48 @@ pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
 /// A token, or two adjacent tokens read as one.
 #[derive(Debug, Clone)]
 struct Unit<'a> {
-    full: Cow<'a, [u8]>,
-    cross: Cow<'a, [u8]>,
+    full: &'a [u8],
+    cross: &'a [u8],
     script: TokenScript,
     known: Option<u16>,
     initial: bool,
-    key: Cow<'a, str>,
+    key: &'a str,
     key_hash: u64,
     compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
     alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
-    /// The weights of `full` and `cross`, when known in advance.
-    weights: Option<(u16, u16)>,
+    /// The weights of `full` and `cross`, computed once.
+    weights: (u16, u16),
 }
 
 impl<'a> Unit<'a> {
     fn of(token: &'a Token) -> Unit<'a> {
         Unit {
-            full: Cow::Borrowed(&token.full[..]),
-            cross: Cow::Borrowed(&token.cross[..]),
+            full: &token.full,
+            cross: &token.cross,
             script: token.script,
             known: token.known,
             initial: token.initial,
-            key: Cow::Borrowed(&token.key),
+            key: &token.key,
             key_hash: token.key_hash,
             compound: token.compound.as_ref(),
             alternative: token.alternative.as_ref(),
-            weights: Some(token.weights),
+            weights: token.weights,
         }
     }
 
     /// Tokens `start` and `start + 1` read as one.
     fn joined(joined: &'a Joined) -> Unit<'a> {
         Unit {
-            full: Cow::Borrowed(&joined.full),
-            cross: Cow::Borrowed(&joined.cross),
+            full: &joined.full,
+            cross: &joined.cross,
             script: joined.script,
             known: None,
             initial: false,
-            key: Cow::Borrowed(&joined.key),
+            key: &joined.key,
             key_hash: joined.key_hash,
             compound: None,
             alternative: None,
-            weights: Some(joined.weights),
+            weights: joined.weights,
         }
     }
 }
@@ -160,32 +158,31 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
             cross
         }
     };
-    let weights = |u: &Unit<'_>| u.weights.unwrap_or_else(|| (weight(&u.full), weight(&u.cross)));
-    let ((full_a, cross_a), (full_b, cross_b)) = (weights(a), weights(b));
-    let cross = similarity_weighted(&a.cross, cross_a, &b.cross, cross_b, least);
+    let ((full_a, cross_a), (full_b, cross_b)) = (a.weights, b.weights);
+    let cross = similarity_weighted(a.cross, cross_a, b.cross, cross_b, least);
     let mut whole =
-        if both_latin { similarity_weighted(&a.full, full_a, &b.full, full_b, least).max(cross * 0.97) } else { cross };
+        if both_latin { similarity_weighted(a.full, full_a, b.full, full_b, least).max(cross * 0.97) } else { cross };
     if let Some((full, cross)) = a.alternative {
-        whole = whole.max(phonetic((full, cross), (&b.full, &b.cross)));
+        whole = whole.max(phonetic((full, cross), (b.full, b.cross)));
     }
     if let Some((full, cross)) = b.alternative {
-        whole = whole.max(phonetic((&a.full, &a.cross), (full, cross)));
+        whole = whole.max(phonetic((a.full, a.cross), (full, cross)));
     }
     let sim = match (a.compound, b.compound) {
         // Two names in abd (or abu): what follows decides; the shared head says nothing.
         (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb)),
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
         (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
-            whole.max(0.85 * phonetic((stem, stem_cross), (&b.full, &b.cross)))
+            whole.max(0.85 * phonetic((stem, stem_cross), (b.full, b.cross)))
         }
         (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
-            whole.max(0.85 * phonetic((&a.full, &a.cross), (stem, stem_cross)))
+            whole.max(0.85 * phonetic((a.full, a.cross), (stem, stem_cross)))
         }
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
-        (Some((_, stem, stem_cross)), None) => whole.max(0.9 * phonetic((stem, stem_cross), (&b.full, &b.cross))),
-        (None, Some((_, stem, stem_cross))) => whole.max(0.9 * phonetic((&a.full, &a.cross), (stem, stem_cross))),
+        (Some((_, stem, stem_cross)), None) => whole.max(0.9 * phonetic((stem, stem_cross), (b.full, b.cross))),
+        (None, Some((_, stem, stem_cross))) => whole.max(0.9 * phonetic((a.full, a.cross), (stem, stem_cross))),
         _ => whole,
     };
     (sim, kind)
