@@ -1120,6 +1120,16 @@ impl Store for PgStore {
         .map(drop)
     }
 
+    fn notification(&self, id: NotificationId) -> Result<Option<Notification>> {
+        self.run(move |pool| async move {
+            let c = connection(&pool).await?;
+            body(
+                "notification",
+                row(&c, "SELECT body FROM notifications WHERE id = $1", &[&id_bytes(id.0).as_slice()]).await?,
+            )
+        })
+    }
+
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         let owner = owner.clone();
         let limit = limit as i64;

@@ -959,6 +959,18 @@ impl Store for SqliteStore {
         })
     }
 
+    fn notification(&self, id: NotificationId) -> Result<Option<Notification>> {
+        self.read(|c| {
+            let body: Option<String> = c
+                .prepare_cached("SELECT body FROM notifications WHERE id = ?1")
+                .map_err(backend)?
+                .query_row([id_bytes(id.0)], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|body| parse("notification", &body)).transpose()
+        })
+    }
+
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         self.read(|c| {
             let mut statement = c

@@ -469,6 +469,8 @@ pub fn hits_take_one_outcome_and_notify_the_owner(store: &dyn Store) {
     // The owner's inbox, and nobody else's.
     assert_eq!(store.notifications(&code("IQ-MOI"), true, 10).unwrap(), std::slice::from_ref(&note));
     assert!(store.notifications(&code("CZ-MV"), false, 10).unwrap().is_empty());
+    assert_eq!(store.notification(note.id).unwrap().as_ref(), Some(&note));
+    assert_eq!(store.notification(crate::NotificationId(7)).unwrap(), None);
     let ack = crate::Acknowledgement { user: "analyst".into(), at_unix_us: T0 + 2 };
     let wrong_owner = store.acknowledge(note.id, &code("CZ-MV"), &ack, audit(ops::HIT_ACKNOWLEDGE));
     assert!(matches!(wrong_owner, Err(StoreError::NotFound(_))));

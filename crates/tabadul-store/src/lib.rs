@@ -190,6 +190,8 @@ pub trait Store: Send + Sync {
         notification: Option<&Notification>,
         audit: AuditDraft,
     ) -> Result<HitRecord>;
+    /// One notification, by its id.
+    fn notification(&self, id: NotificationId) -> Result<Option<Notification>>;
     /// The notifications to `owner`, newest first, those not acknowledged only if `pending`.
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>>;
     /// Keeps a notification a partner node sent about a hit on one of this node's alerts (the

@@ -311,6 +311,10 @@ impl Store for MemStore {
         })
     }
 
+    fn notification(&self, id: NotificationId) -> Result<Option<Notification>> {
+        self.with(|state| Ok(state.notifications.get(&id).cloned()))
+    }
+
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         self.with(|state| {
             Ok(state

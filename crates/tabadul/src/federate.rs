@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tabadul_audit::AuditDraft;
 use tabadul_backbone::Backbone;
-use tabadul_domain::{AgencyCode, Alert};
+use tabadul_domain::{AgencyCode, Alert, NotificationId};
 use tabadul_federation::{
     Accepted, Directory, ENVELOPE_VERSION, Envelope, NodeState, Payload, PostName, PostProgress, REPORT_VERSION,
     Rejection, RemoveReason, Report, ReportBody, ReportOrder, Sharing, Snapshot, open, open_directory, open_report,
@@ -756,12 +756,8 @@ fn report_body(store: &dyn Store, entry: &tabadul_audit::AuditEntry) -> Result<O
         ops::HIT_CONFIRM | ops::HIT_REJECT => {
             let Some(record) = hit(details["hit"].as_str())? else { return Ok(None) };
             let Some(outcome) = record.outcome.clone() else { return Ok(None) };
-            let notification = match details["notification"].as_str() {
-                Some(id) => store
-                    .notifications(&record.owner, false, tabadul_node::INBOX_LIMIT_MAX)?
-                    .into_iter()
-                    .find(|n| n.id.to_string() == id)
-                    .map(Box::new),
+            let notification = match details["notification"].as_str().and_then(|id| NotificationId::parse(id).ok()) {
+                Some(id) => store.notification(id)?.map(Box::new),
                 None => None,
             };
             ReportBody::Outcome {
