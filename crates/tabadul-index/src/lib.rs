@@ -149,6 +149,12 @@ impl Viewer for tabadul_domain::SharingTable {
     }
 }
 
+thread_local! {
+    /// The similarity cache of the searches on this thread, cleared before each: its memory is
+    /// kept from one search to the next instead of allocated and freed each time.
+    static SIMILARITIES: std::cell::RefCell<tabadul_engine::SimilarityCache> = Default::default();
+}
+
 /// One segment of a snapshot, with the entries removed from it since it was built.
 #[derive(Debug, Clone)]
 struct Part {
@@ -296,12 +302,26 @@ impl Index {
             candidates.truncate(keep);
         }
         stats.scored = candidates.len();
-        let mut cache = tabadul_engine::SimilarityCache::new();
+        SIMILARITIES.with_borrow_mut(|cache| self.score_and_explain(query, candidates, viewer, options, cache, stats))
+    }
+
+    /// Scores `candidates` in full and explains the hits that are returned.
+    fn score_and_explain(
+        &self,
+        query: &PreparedPerson,
+        candidates: Vec<(f32, usize, u32)>,
+        viewer: &dyn Viewer,
+        options: &SearchOptions,
+        cache: &mut tabadul_engine::SimilarityCache,
+        stats: SearchStats,
+    ) -> (Vec<PersonHit>, SearchStats) {
+        // A cache that served another search holds addresses of names that may be gone.
+        cache.clear();
         let mut scored: Vec<(tabadul_engine::MatchResult, usize, u32)> = candidates
             .into_iter()
             .filter_map(|(_, p, entry)| {
                 let person = self.parts[p].segment.entry(entry).person.as_ref()?;
-                let result = tabadul_engine::score_cached(query, person, &mut cache);
+                let result = tabadul_engine::score_cached(query, person, cache);
                 (result.score >= options.threshold).then_some((result, p, entry))
             })
             .collect();
@@ -313,7 +333,7 @@ impl Index {
             .filter_map(|(mut result, p, entry)| {
                 let segment = &self.parts[p].segment;
                 let e = segment.entry(entry);
-                tabadul_engine::explain(query, e.person.as_ref()?, &mut result, &mut cache);
+                tabadul_engine::explain(query, e.person.as_ref()?, &mut result, cache);
                 let (owner, category) = segment.owner_and_category(entry);
                 Some(PersonHit {
                     id: e.id,

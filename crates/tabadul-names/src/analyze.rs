@@ -63,9 +63,14 @@ pub type Symbols = smallvec::SmallVec<[u8; 22]>;
 
 /// The hash of a token's key (or of two keys joined) that [`Token::key_hash`] keeps.
 pub(crate) fn key_hash(key: &str) -> u64 {
+    key_hash_bytes(key.as_bytes())
+}
+
+/// [`key_hash`] of a key's bytes.
+pub(crate) fn key_hash_bytes(key: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut hasher = crate::fx::FxHasher::default();
-    hasher.write(key.as_bytes());
+    hasher.write(key);
     hasher.finish()
 }
 

@@ -6,7 +6,7 @@
 //! greedily from the most similar, and never uses a token twice. What it does not align is as
 //! telling as what it does: relatives share family and father's names but not the given name.
 
-use crate::analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token};
+use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
 use crate::phonetic::{similarity_from, similarity_weighted, weight};
 use crate::script::TokenScript;
@@ -66,7 +66,8 @@ struct Unit<'a> {
     script: TokenScript,
     known: Option<u16>,
     initial: bool,
-    key: &'a str,
+    /// The key, in two parts for two tokens read as one (the second empty for one token).
+    key: [&'a str; 2],
     key_hash: u64,
     compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
     alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
@@ -82,7 +83,7 @@ impl<'a> Unit<'a> {
             script: token.script,
             known: token.known,
             initial: token.initial,
-            key: &token.key,
+            key: [&token.key, ""],
             key_hash: token.key_hash,
             compound: token.compound.as_ref(),
             alternative: token.alternative.as_ref(),
@@ -90,29 +91,39 @@ impl<'a> Unit<'a> {
         }
     }
 
-    /// Tokens `start` and `start + 1` read as one.
-    fn joined(joined: &'a Joined) -> Unit<'a> {
+    /// Tokens `first` and `second` read as one, as `joined` reads them.
+    fn joined(joined: &'a Joined, first: &'a Token, second: &'a Token) -> Unit<'a> {
         Unit {
             full: &joined.full,
             cross: &joined.cross,
             script: joined.script,
             known: None,
             initial: false,
-            key: &joined.key,
+            key: [&first.key, &second.key],
             key_hash: joined.key_hash,
             compound: None,
             alternative: None,
             weights: joined.weights,
         }
     }
+
+    /// Whether two units are the same spelling (their keys, read whole, are equal).
+    fn same_key(&self, other: &Unit) -> bool {
+        let [a0, a1] = self.key;
+        let [b0, b1] = other.key;
+        if self.key_hash != other.key_hash || a0.len() + a1.len() != b0.len() + b1.len() {
+            return false;
+        }
+        a0.bytes().chain(a1.bytes()).eq(b0.bytes().chain(b1.bytes()))
+    }
 }
 
-/// Two adjacent tokens read as one, as compared: built once per search and pair of tokens.
+/// Two adjacent tokens read as one, as compared: built once per search and pair of tokens,
+/// without touching the heap (a search builds hundreds).
 #[derive(Debug, Clone)]
 struct Joined {
-    full: Vec<u8>,
-    cross: Vec<u8>,
-    key: String,
+    full: Symbols,
+    cross: Symbols,
     key_hash: u64,
     script: TokenScript,
     weights: (u16, u16),
@@ -120,18 +131,21 @@ struct Joined {
 
 impl Joined {
     fn of(a: &Token, b: &Token) -> Joined {
-        let mut full = a.full.to_vec();
+        let mut full = Symbols::new();
+        full.extend_from_slice(&a.full);
         full.extend_from_slice(&b.full);
         full.dedup();
-        let cross = convert::cross(&full);
+        let cross = convert::cross_symbols(&full);
         let weights = (weight(&full), weight(&cross));
-        let key = format!("{}{}", a.key, b.key);
-        Joined { key_hash: crate::analyze::key_hash(&key), key, script: a.script, full, cross, weights }
+        let mut key: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
+        key.extend_from_slice(a.key.as_bytes());
+        key.extend_from_slice(b.key.as_bytes());
+        Joined { key_hash: crate::analyze::key_hash_bytes(&key), script: a.script, full, cross, weights }
     }
 }
 
 fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
-    if a.key_hash == b.key_hash && a.key == b.key {
+    if a.same_key(b) {
         return (1.0, MatchKind::Exact);
     }
     if let (Some(x), Some(y)) = (a.known, b.known)
@@ -288,6 +302,13 @@ impl SimilarityCache {
     pub fn new() -> SimilarityCache {
         SimilarityCache::default()
     }
+
+    /// Forgets every similarity and joined reading, keeping the memory: what a search does
+    /// before it uses a cache that served another (the names it was filled from may be gone).
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.joined.clear();
+    }
 }
 
 /// A token (len 1) or two adjacent tokens read as one (len 2).
@@ -321,6 +342,11 @@ fn joined_of<'c>(joined: &'c mut crate::fx::FxMap<[usize; 2], Joined>, name: &Na
     joined.entry(span_key(name, span)).or_insert_with(|| Joined::of(&name.tokens[span.0], &name.tokens[span.0 + 1]))
 }
 
+/// The unit of a span of two tokens.
+fn joined_unit<'a>(joined: &'a mut crate::fx::FxMap<[usize; 2], Joined>, name: &'a Name, span: Span) -> Unit<'a> {
+    Unit::joined(joined_of(joined, name, span), &name.tokens[span.0], &name.tokens[span.0 + 1])
+}
+
 /// The similarity of two spans, at most one of which is two tokens.
 fn span_similarity(
     query: &Name,
@@ -331,8 +357,8 @@ fn span_similarity(
 ) -> (f32, MatchKind) {
     match (q.1, c.1) {
         (1, 1) => token_similarity(&query.tokens[q.0], &candidate.tokens[c.0]),
-        (2, _) => unit_similarity(&Unit::joined(joined_of(joined, query, q)), &Unit::of(&candidate.tokens[c.0])),
-        _ => unit_similarity(&Unit::of(&query.tokens[q.0]), &Unit::joined(joined_of(joined, candidate, c))),
+        (2, _) => unit_similarity(&joined_unit(joined, query, q), &Unit::of(&candidate.tokens[c.0])),
+        _ => unit_similarity(&Unit::of(&query.tokens[q.0]), &joined_unit(joined, candidate, c)),
     }
 }
 

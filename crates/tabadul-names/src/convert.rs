@@ -89,7 +89,12 @@ pub(crate) fn latin(text: &str) -> Vec<u8> {
 /// written. `a`, `e` and the ayn disappear; `i` stands for `y` and `o`, `u` for `w`, as long
 /// vowels are written in Arabic script.
 pub(crate) fn cross(symbols: &[u8]) -> Vec<u8> {
-    let mut out: Vec<u8> = symbols
+    cross_symbols(symbols).into_vec()
+}
+
+/// [`cross`], inline for the lengths of names.
+pub(crate) fn cross_symbols(symbols: &[u8]) -> crate::analyze::Symbols {
+    let mut out: crate::analyze::Symbols = symbols
         .iter()
         .filter_map(|s| match s {
             b'a' | b'e' | b'E' => None,
