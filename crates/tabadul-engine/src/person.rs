@@ -222,28 +222,48 @@ fn kind_ar(kind: tabadul_names::MatchKind) -> &'static str {
     }
 }
 
-fn span_text(name: &Name, (start, len): (usize, usize)) -> String {
-    name.tokens[start..start + len].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ")
+/// The tokens of a span as written, upper-cased for the alert's side.
+fn span_text(name: &Name, (start, len): (usize, usize), upper: bool) -> String {
+    let mut text = String::with_capacity(name.tokens[start..start + len].iter().map(|t| t.text.len() + 1).sum());
+    for (i, token) in name.tokens[start..start + len].iter().enumerate() {
+        if i > 0 {
+            text.push(' ');
+        }
+        if upper {
+            text.extend(token.text.chars().flat_map(char::to_uppercase));
+        } else {
+            text.push_str(&token.text);
+        }
+    }
+    text
+}
+
+/// `parts` written one after the other: what every reason is made of, without the formatting
+/// machinery (a check explains each of its hits in two languages).
+fn concat(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|part| text.push_str(part));
+    text
 }
 
 fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: &mut Vec<Reason>) {
     for pair in &alignment.pairs {
-        let (q, c) = (span_text(query, pair.query), span_text(candidate, pair.candidate).to_uppercase());
-        let index = pair.query.0;
+        let (q, c) = (span_text(query, pair.query, false), span_text(candidate, pair.candidate, true));
+        let (index, count) = (pair.query.0, query.tokens.len());
         reasons.push(Reason {
             feature: "name",
             supports: true,
-            text: format!("{} {q} ≈ {c} ({})", role(index, query.tokens.len()), pair.kind.as_str()),
-            text_ar: format!("{} {q} ≈ {c} ({})", role_ar(index, query.tokens.len()), kind_ar(pair.kind)),
+            text: concat(&[role(index, count), " ", &q, " ≈ ", &c, " (", pair.kind.as_str(), ")"]),
+            text_ar: concat(&[role_ar(index, count), " ", &q, " ≈ ", &c, " (", kind_ar(pair.kind), ")"]),
         });
     }
     for &i in &alignment.unmatched_candidate {
-        let (count, text) = (candidate.tokens.len(), candidate.tokens[i].text.to_uppercase());
+        let (count, text) = (candidate.tokens.len(), span_text(candidate, (i, 1), true));
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: format!("{} {text} of the alert is not in the query", role(i, count)),
-            text_ar: format!("{} {text} في التنبيه ليس في بيانات المسافر", role_ar(i, count)),
+            text: concat(&[role(i, count), " ", &text, " of the alert is not in the query"]),
+            text_ar: concat(&[role_ar(i, count), " ", &text, " في التنبيه ليس في بيانات المسافر"]),
         });
     }
     for &i in &alignment.unmatched_query {
@@ -251,8 +271,8 @@ fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: 
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: format!("{} {text} of the query is not in the alert", role(i, count)),
-            text_ar: format!("{} {text} في بيانات المسافر ليس في التنبيه", role_ar(i, count)),
+            text: concat(&[role(i, count), " ", text, " of the query is not in the alert"]),
+            text_ar: concat(&[role_ar(i, count), " ", text, " في بيانات المسافر ليس في التنبيه"]),
         });
     }
 }
@@ -306,56 +326,71 @@ impl OtherFeatures {
         let dates = |d: &[PartialDate]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
         let (q, c) = (dates(&query.birth_dates), dates(&candidate.birth_dates));
         if self.date_exact > 0.0 {
-            say("birth-date", true, format!("birth date matches ({q})"), format!("تاريخ الميلاد مطابق ({q})"));
+            say(
+                "birth-date",
+                true,
+                concat(&["birth date matches (", &q, ")"]),
+                concat(&["تاريخ الميلاد مطابق (", &q, ")"]),
+            );
         } else if self.date_partial > 0.0 {
             say(
                 "birth-date",
                 true,
-                format!("birth date agrees as far as known ({q} / {c})"),
-                format!("تاريخ الميلاد متفق في حدود المعروف ({q} / {c})"),
+                concat(&["birth date agrees as far as known (", &q, " / ", &c, ")"]),
+                concat(&["تاريخ الميلاد متفق في حدود المعروف (", &q, " / ", &c, ")"]),
             );
         } else if self.date_swapped > 0.0 {
             say(
                 "birth-date",
                 true,
-                format!("birth date matches with day and month swapped ({q} / {c})"),
-                format!("تاريخ الميلاد مطابق مع تبديل اليوم والشهر ({q} / {c})"),
+                concat(&["birth date matches with day and month swapped (", &q, " / ", &c, ")"]),
+                concat(&["تاريخ الميلاد مطابق مع تبديل اليوم والشهر (", &q, " / ", &c, ")"]),
             );
         } else if self.date_same_year_other_day > 0.0 {
             say(
                 "birth-date",
                 true,
-                format!("birth year matches, day differs ({q} / {c})"),
-                format!("سنة الميلاد مطابقة واليوم مختلف ({q} / {c})"),
+                concat(&["birth year matches, day differs (", &q, " / ", &c, ")"]),
+                concat(&["سنة الميلاد مطابقة واليوم مختلف (", &q, " / ", &c, ")"]),
             );
         } else if self.date_near > 0.0 {
-            say("birth-date", true, format!("birth year close ({q} / {c})"), format!("سنة الميلاد قريبة ({q} / {c})"));
+            say(
+                "birth-date",
+                true,
+                concat(&["birth year close (", &q, " / ", &c, ")"]),
+                concat(&["سنة الميلاد قريبة (", &q, " / ", &c, ")"]),
+            );
         } else if self.generation_apart {
-            let gap = self.year_gap.unwrap_or_default();
+            let gap = self.year_gap.unwrap_or_default().to_string();
             say(
                 "birth-date",
                 false,
-                format!("born {gap} years apart: another generation, a relative? ({q} / {c})"),
-                format!("بين الميلادين {gap} سنة: جيل آخر، ربما قريب؟ ({q} / {c})"),
+                concat(&["born ", &gap, " years apart: another generation, a relative? (", &q, " / ", &c, ")"]),
+                concat(&["بين الميلادين ", &gap, " سنة: جيل آخر، ربما قريب؟ (", &q, " / ", &c, ")"]),
             );
         } else if self.date_conflict > 0.0 {
             say(
                 "birth-date",
                 false,
-                format!("birth dates differ ({q} / {c})"),
-                format!("تاريخا الميلاد مختلفان ({q} / {c})"),
+                concat(&["birth dates differ (", &q, " / ", &c, ")"]),
+                concat(&["تاريخا الميلاد مختلفان (", &q, " / ", &c, ")"]),
             );
         }
         let codes = |n: &[CountryCode]| n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
         let (qn, cn) = (codes(&query.nationalities), codes(&candidate.nationalities));
         if self.nationality_match > 0.0 {
-            say("nationality", true, format!("nationality matches ({qn})"), format!("الجنسية مطابقة ({qn})"));
+            say(
+                "nationality",
+                true,
+                concat(&["nationality matches (", &qn, ")"]),
+                concat(&["الجنسية مطابقة (", &qn, ")"]),
+            );
         } else if self.nationality_conflict > 0.0 {
             say(
                 "nationality",
                 false,
-                format!("nationality differs ({qn} / {cn})"),
-                format!("الجنسية مختلفة ({qn} / {cn})"),
+                concat(&["nationality differs (", &qn, " / ", &cn, ")"]),
+                concat(&["الجنسية مختلفة (", &qn, " / ", &cn, ")"]),
             );
         }
         if self.gender_conflict > 0.0 {
