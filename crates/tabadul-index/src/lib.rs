@@ -297,7 +297,7 @@ impl Index {
         let keep = options.candidates_max.max(1);
         if candidates.len() > keep {
             candidates.select_nth_unstable_by(keep - 1, |a, b| {
-                b.0.total_cmp(&a.0).then(self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2)))
+                b.0.total_cmp(&a.0).then_with(|| self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2)))
             });
             candidates.truncate(keep);
         }
@@ -325,7 +325,9 @@ impl Index {
                 (result.score >= options.threshold).then_some((result, p, entry))
             })
             .collect();
-        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2))));
+        scored.sort_by(|a, b| {
+            b.0.score.total_cmp(&a.0.score).then_with(|| self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2)))
+        });
         scored.truncate(options.limit.min(HITS_MAX));
         // Only the hits returned are explained: writing the reasons costs more than scoring.
         let hits = scored
