@@ -41,7 +41,8 @@ impl MatchKind {
 /// Below this similarity two tokens are not aligned.
 pub const ALIGN_SIMILARITY_MIN: f32 = 0.6;
 
-/// The similarity of two tokens and why.
+/// The similarity of two tokens and why. A similarity below [`ALIGN_SIMILARITY_MIN`] may be
+/// given as 0: only what can be aligned is computed in full.
 pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
     if std::ptr::eq(a, b) || (a.key_hash == b.key_hash && a.key == b.key) {
         return (1.0, MatchKind::Exact);
@@ -144,6 +145,13 @@ impl Joined {
     }
 }
 
+/// How much the cross-script forms of two Latin tokens count beside their full forms.
+const CROSS_FOR_LATIN: f32 = 0.97;
+/// How much a name without its abd counts (Abdul Qayyum / Qayyum).
+const ABD_STEM: f32 = 0.85;
+/// How much the short form of a compound counts (Siraj / Sirajuddin).
+const SHORT_FORM: f32 = 0.9;
+
 fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     if a.same_key(b) {
         return (1.0, MatchKind::Exact);
@@ -160,43 +168,52 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     }
     let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
     let both_latin = a.script == TokenScript::Latin && b.script == TokenScript::Latin;
-    // Only what can reach the alignment threshold (after the factors below) is computed in
-    // full; anything less counts as 0, which no decision can tell from its true value.
-    let least = ALIGN_SIMILARITY_MIN * 0.85;
-    let phonetic = |(full_a, cross_a): (&[u8], &[u8]), (full_b, cross_b): (&[u8], &[u8])| {
-        let cross = similarity_from(cross_a, cross_b, least);
+    // Only what can reach the alignment threshold once scaled as below is computed in full:
+    // each comparison is given the least similarity that can still matter (the threshold
+    // divided by its factor, a hair lower for rounding), and what falls short counts as 0,
+    // which no decision can tell from its true value. The edit distance stops early then.
+    let least = |factor: f32| ALIGN_SIMILARITY_MIN / factor * (1.0 - 1e-4);
+    let phonetic = |(full_a, cross_a): (&[u8], &[u8]), (full_b, cross_b): (&[u8], &[u8]), factor: f32| {
         if both_latin {
             // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
-            similarity_from(full_a, full_b, least).max(cross * 0.97)
+            let cross = similarity_from(cross_a, cross_b, least(factor * CROSS_FOR_LATIN));
+            similarity_from(full_a, full_b, least(factor)).max(cross * CROSS_FOR_LATIN)
         } else {
-            cross
+            similarity_from(cross_a, cross_b, least(factor))
         }
     };
     let ((full_a, cross_a), (full_b, cross_b)) = (a.weights, b.weights);
-    let cross = similarity_weighted(a.cross, cross_a, b.cross, cross_b, least);
-    let mut whole =
-        if both_latin { similarity_weighted(a.full, full_a, b.full, full_b, least).max(cross * 0.97) } else { cross };
+    let mut whole = if both_latin {
+        let cross = similarity_weighted(a.cross, cross_a, b.cross, cross_b, least(CROSS_FOR_LATIN));
+        similarity_weighted(a.full, full_a, b.full, full_b, least(1.0)).max(cross * CROSS_FOR_LATIN)
+    } else {
+        similarity_weighted(a.cross, cross_a, b.cross, cross_b, least(1.0))
+    };
     if let Some((full, cross)) = a.alternative {
-        whole = whole.max(phonetic((full, cross), (b.full, b.cross)));
+        whole = whole.max(phonetic((full, cross), (b.full, b.cross), 1.0));
     }
     if let Some((full, cross)) = b.alternative {
-        whole = whole.max(phonetic((a.full, a.cross), (full, cross)));
+        whole = whole.max(phonetic((a.full, a.cross), (full, cross), 1.0));
     }
     let sim = match (a.compound, b.compound) {
         // Two names in abd (or abu): what follows decides; the shared head says nothing.
-        (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb)),
+        (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb), 1.0),
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
         (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
-            whole.max(0.85 * phonetic((stem, stem_cross), (b.full, b.cross)))
+            whole.max(ABD_STEM * phonetic((stem, stem_cross), (b.full, b.cross), ABD_STEM))
         }
         (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
-            whole.max(0.85 * phonetic((a.full, a.cross), (stem, stem_cross)))
+            whole.max(ABD_STEM * phonetic((a.full, a.cross), (stem, stem_cross), ABD_STEM))
         }
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
-        (Some((_, stem, stem_cross)), None) => whole.max(0.9 * phonetic((stem, stem_cross), (b.full, b.cross))),
-        (None, Some((_, stem, stem_cross))) => whole.max(0.9 * phonetic((a.full, a.cross), (stem, stem_cross))),
+        (Some((_, stem, stem_cross)), None) => {
+            whole.max(SHORT_FORM * phonetic((stem, stem_cross), (b.full, b.cross), SHORT_FORM))
+        }
+        (None, Some((_, stem, stem_cross))) => {
+            whole.max(SHORT_FORM * phonetic((a.full, a.cross), (stem, stem_cross), SHORT_FORM))
+        }
         _ => whole,
     };
     (sim, kind)
