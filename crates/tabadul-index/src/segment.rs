@@ -54,6 +54,42 @@ struct Card {
     name_weight: f32,
 }
 
+/// What a search has gathered of an entry.
+#[derive(Debug, Clone, Copy)]
+struct Gathered {
+    /// The weight of the query tokens it matches.
+    total: f32,
+    /// The query token that last added to it (`u16::MAX`: none yet), and how much: an entry
+    /// with several spellings of one name counts that name once, at its best.
+    last: u16,
+    best: f32,
+}
+
+impl Default for Gathered {
+    fn default() -> Gathered {
+        Gathered { total: 0.0, last: u16::MAX, best: 0.0 }
+    }
+}
+
+impl Gathered {
+    fn add(&mut self, token: u16, weight: f32) {
+        if self.last != token {
+            self.last = token;
+            self.best = weight;
+            self.total += weight;
+        } else if weight > self.best {
+            self.total += weight - self.best;
+            self.best = weight;
+        }
+    }
+}
+
+thread_local! {
+    /// The entries a search gathers, kept from one search on this thread to the next (cleared
+    /// before each) so that its memory is not allocated and grown every time.
+    static GATHERED: std::cell::RefCell<FxMap<u32, Gathered>> = Default::default();
+}
+
 /// Posting groups with a weight each.
 type Groups = Arc<[(u32, f32)]>;
 
@@ -410,47 +446,20 @@ impl Segment {
         // rarest token is the rarest that does.
         plans.retain(|(size, _)| *size > 0);
         plans.sort_by_key(|(size, _)| *size);
-        // Per entry: the weight gathered, and the query token that last added to it with how
-        // much, so that an entry with several spellings of one name counts that name once.
-        let expected: usize = plans.iter().map(|(size, _)| *size).filter(|size| *size <= RARE_POSTINGS_MAX).sum();
-        let mut gathered: FxMap<u32, (f32, usize, f32)> =
-            FxMap::with_capacity_and_hasher(expected.min(GATHERED_MAX), Default::default());
         let Some(((rarest_size, rarest), others)) = plans.split_first() else { return Vec::new() };
-        let add = |gathered: &mut FxMap<u32, (f32, usize, f32)>,
-                   entries: &[u32],
-                   token: usize,
-                   weight: f32,
-                   stats: &mut SearchStats| {
-            for &entry in entries {
-                stats.postings_read += 1;
-                if gathered.len() >= GATHERED_MAX && !gathered.contains_key(&entry) {
-                    continue;
-                }
-                let (total, last, best) = gathered.entry(entry).or_insert((0.0, usize::MAX, 0.0));
-                if *last != token {
-                    *last = token;
-                    *best = weight;
-                    *total += weight;
-                } else if weight > *best {
-                    *total += weight - *best;
-                    *best = weight;
-                }
-            }
-        };
+        // The posting lists to read, each with the query token it is read for and the weight
+        // it adds.
+        let mut reads: Vec<(&[u32], u16, f32)> = Vec::new();
         let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
         let rarest_common = *rarest_size > RARE_POSTINGS_MAX;
         if !rarest_common || others.is_empty() {
             // The rarest token brings its entries (a lone frequent name: as many as allowed).
-            for (group, weight) in rarest {
-                add(&mut gathered, postings(group), 0, *weight, stats);
-            }
+            reads.extend(rarest.iter().map(|(group, weight)| (postings(group), 0, *weight)));
         }
         for (token, (size, groups)) in others.iter().enumerate() {
-            let token = token + 1;
+            let token = u16::try_from(token + 1).unwrap_or(u16::MAX);
             if *size <= RARE_POSTINGS_MAX {
-                for (group, weight) in groups {
-                    add(&mut gathered, postings(group), token, *weight, stats);
-                }
+                reads.extend(groups.iter().map(|(group, weight)| (postings(group), token, *weight)));
                 continue;
             }
             // A frequent name: the entries that have it together with the rarest name.
@@ -458,13 +467,27 @@ impl Segment {
                 for (rare_group, rare_weight) in rarest {
                     let both = self.pair_postings.get(&pair_key(*group, *rare_group)).map_or(&[][..], Vec::as_slice);
                     let weight = if rarest_common { weight + rare_weight } else { *weight };
-                    add(&mut gathered, both, token, weight, stats);
+                    reads.push((both, token, weight));
                 }
             }
         }
-        // Rank by the matched weight first, cheaply; only the best few get the look at their
-        // visibility and their other evidence.
-        let mut gathered: Vec<(f32, u32)> = gathered.into_iter().map(|(entry, (mass, _, _))| (mass, entry)).collect();
+        let mut gathered = GATHERED.with_borrow_mut(|gathered| {
+            gathered.clear();
+            let most: usize = reads.iter().map(|(entries, _, _)| entries.len()).sum();
+            gathered.reserve(most.min(GATHERED_MAX));
+            for (entries, token, weight) in reads {
+                stats.postings_read += entries.len();
+                for &entry in entries {
+                    if gathered.len() >= GATHERED_MAX && !gathered.contains_key(&entry) {
+                        continue;
+                    }
+                    gathered.entry(entry).or_default().add(token, weight);
+                }
+            }
+            // Rank by the matched weight first, cheaply; only the best few get the look at
+            // their visibility and their other evidence.
+            gathered.iter().map(|(entry, gathered)| (gathered.total, *entry)).collect::<Vec<(f32, u32)>>()
+        });
         let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
         let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let mut ranked = Vec::with_capacity(keep.min(gathered.len()));
