@@ -12,8 +12,9 @@
 //! 1. *blocking*: each query token finds the tokens of the vocabulary that share a blocking key
 //!    (known-name entry, consonant-skeleton prefix or ends) and are similar enough; their
 //!    posting lists give candidate alerts, rarest tokens first; a token too common to scan
-//!    (محمد) only adds weight to candidates already found, unless every token is that common,
-//!    when the two rarest are intersected;
+//!    (محمد) is read only together with an *anchor*: the rarest token, and the next rarest
+//!    unless it is very common too (the alerts that have both, from posting lists of pairs),
+//!    so that a rare name the alert lacks, or spells beyond recognition, does not hide it;
 //! 2. *ranking*: the candidates with the most matched weight that the checking agency may see
 //!    (16 per candidate scored) are ranked by the model's estimate from how much of the query's
 //!    and of the candidate's names is matched, and by their birth date, nationality, gender

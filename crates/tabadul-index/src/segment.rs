@@ -12,7 +12,10 @@ use tabadul_names::fx::FxMap;
 
 /// A query token whose posting lists together hold more entries than this is "common": it
 /// adds weight to candidates found by rarer tokens instead of bringing its own.
-const RARE_POSTINGS_MAX: usize = 4096;
+const RARE_POSTINGS_MAX: usize = 512;
+/// The second rarest token of a check is an anchor (see [`Segment::candidates`]) when its
+/// posting lists together hold at most this many entries.
+const SECOND_ANCHOR_POSTINGS_MAX: usize = 32_768;
 /// Most candidates a segment gathers for one search before ranking.
 const GATHERED_MAX: usize = 50_000;
 /// Vocabulary tokens compared in full with one query token, at most.
@@ -446,28 +449,43 @@ impl Segment {
         // rarest token is the rarest that does.
         plans.retain(|(size, _)| *size > 0);
         plans.sort_by_key(|(size, _)| *size);
-        let Some(((rarest_size, rarest), others)) = plans.split_first() else { return Vec::new() };
+        let Some((rarest_size, rarest)) = plans.first() else { return Vec::new() };
+        let rare = |size: usize| size <= RARE_POSTINGS_MAX;
+        // The tokens that frequent names are read together with: the rarest, and the next
+        // rarest unless it is very frequent itself, so that a rare name the alert lacks (a
+        // tribe, a grandfather's name) is not the only door to it. Each with its token, its
+        // groups and whether its own entries are read.
+        let mut anchors = vec![(0, rarest, rare(*rarest_size))];
+        if let Some((size, groups)) = plans.get(1).filter(|(size, _)| *size <= SECOND_ANCHOR_POSTINGS_MAX) {
+            anchors.push((1, groups, rare(*size)));
+        }
         // The posting lists to read, each with the query token it is read for and the weight
         // it adds.
         let mut reads: Vec<(&[u32], u16, f32)> = Vec::new();
         let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
-        let rarest_common = *rarest_size > RARE_POSTINGS_MAX;
-        if !rarest_common || others.is_empty() {
+        if rare(*rarest_size) || plans.len() == 1 {
             // The rarest token brings its entries (a lone frequent name: as many as allowed).
             reads.extend(rarest.iter().map(|(group, weight)| (postings(group), 0, *weight)));
         }
-        for (token, (size, groups)) in others.iter().enumerate() {
-            let token = u16::try_from(token + 1).unwrap_or(u16::MAX);
-            if *size <= RARE_POSTINGS_MAX {
-                reads.extend(groups.iter().map(|(group, weight)| (postings(group), token, *weight)));
+        for (token, (size, groups)) in plans.iter().enumerate().skip(1) {
+            let index = u16::try_from(token).unwrap_or(u16::MAX);
+            if rare(*size) {
+                reads.extend(groups.iter().map(|(group, weight)| (postings(group), index, *weight)));
                 continue;
             }
-            // A frequent name: the entries that have it together with the rarest name.
-            for (group, weight) in groups {
-                for (rare_group, rare_weight) in rarest {
-                    let both = self.pair_postings.get(&pair_key(*group, *rare_group)).map_or(&[][..], Vec::as_slice);
-                    let weight = if rarest_common { weight + rare_weight } else { *weight };
-                    reads.push((both, token, weight));
+            // A frequent name: the entries that have it together with an anchor (and the
+            // anchor's weight too when its own entries are not read).
+            for (anchor, anchor_groups, anchor_read) in &anchors {
+                if *anchor == token {
+                    continue;
+                }
+                for (group, weight) in groups {
+                    for (anchor_group, anchor_weight) in anchor_groups.iter() {
+                        let both =
+                            self.pair_postings.get(&pair_key(*group, *anchor_group)).map_or(&[][..], Vec::as_slice);
+                        let weight = if *anchor_read { *weight } else { weight + anchor_weight };
+                        reads.push((both, index, weight));
+                    }
                 }
             }
         }

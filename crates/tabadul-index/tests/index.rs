@@ -194,6 +194,40 @@ fn a_check_across_scripts_finds_every_spelling() {
     assert_eq!(searched(&index, &query, &options), brute_force(&alerts, &query, &options));
 }
 
+/// The person looked for is an alert whose every name is frequent, and the traveller gives a
+/// rarer name the alert lacks (a tribe, a grandfather): the rare name matches others, but it must
+/// not be the only door to the candidates.
+#[test]
+fn a_rare_name_the_alert_lacks_does_not_hide_it_among_frequent_names() {
+    let mut alerts = Vec::new();
+    let mut add = |name: &str, year: i16| {
+        let id = AlertId(alerts.len() as u128 + 1);
+        alerts.push(IndexedAlert {
+            id,
+            owner: AgencyCode::new("IQ-MOI").unwrap(),
+            category: Category::WantedForArrest,
+            expires: None,
+            subject: IndexedSubject::Person(person(name, Some(year))),
+        });
+        id
+    };
+    // Thousands share each of the wanted man's names, two at a time.
+    for i in 0..2_500 {
+        let year = 1940 + (i % 25) as i16;
+        add("Ahmed Salem al-Tikriti", year);
+        add("Omar Jasim al-Tikriti", year);
+        add("Ahmed Jasim al-Dulaimi", year);
+    }
+    for year in [1961, 1983, 1990] {
+        add("Karim al-Zubaidi", year);
+    }
+    let wanted = add("Ahmed Jasim al-Tikriti", 1970);
+    let index = Index::build(alerts);
+    let query = person("Ahmed Jasim al-Tikriti al-Zubaidi", Some(1970));
+    let found = searched(&index, &query, &SearchOptions::new(today()));
+    assert_eq!(found.first().map(|(id, _)| *id), Some(wanted), "{:?}", &found[..found.len().min(5)]);
+}
+
 #[test]
 fn checks_read_whole_snapshots_while_changes_are_applied() {
     use std::sync::Arc;
