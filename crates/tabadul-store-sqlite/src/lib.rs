@@ -252,14 +252,9 @@ impl SqliteStore {
         change: impl FnOnce(Agreement) -> Result<Agreement>,
     ) -> Result<Agreement> {
         self.transaction(|tx| {
-            let body: Option<String> = tx
-                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
-                .map_err(backend)?
-                .query_row([id_bytes(id.0)], |row| row.get(0))
-                .optional()
-                .map_err(backend)?;
-            let body = body.ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
-            let agreement = change(parse("agreement", &body)?)?;
+            let agreement = load_body(tx, "agreements", "agreement", id.0)?
+                .ok_or_else(|| StoreError::NotFound(format!("agreement {id}")))?;
+            let agreement = change(agreement)?;
             tx.prepare_cached("UPDATE agreements SET body = ?2 WHERE id = ?1")
                 .map_err(backend)?
                 .execute(params![id_bytes(id.0), json(&agreement)?])
@@ -281,13 +276,18 @@ impl SqliteStore {
 }
 
 fn load_hit(c: &Connection, id: HitId) -> Result<Option<HitRecord>> {
+    load_body(c, "hits", "hit", id.0)
+}
+
+/// The record of `table` (one whose row is an id and a JSON body) with this id, if any.
+fn load_body<T: serde::de::DeserializeOwned>(c: &Connection, table: &str, what: &str, id: u128) -> Result<Option<T>> {
     let body: Option<String> = c
-        .prepare_cached("SELECT body FROM hits WHERE id = ?1")
+        .prepare_cached(&format!("SELECT body FROM {table} WHERE id = ?1"))
         .map_err(backend)?
-        .query_row([id_bytes(id.0)], |row| row.get(0))
+        .query_row([id_bytes(id)], |row| row.get(0))
         .optional()
         .map_err(backend)?;
-    body.map(|b| parse("hit", &b)).transpose()
+    body.map(|body| parse(what, &body)).transpose()
 }
 
 fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
@@ -724,15 +724,7 @@ impl Store for SqliteStore {
     }
 
     fn agreement(&self, id: AgreementId) -> Result<Option<Agreement>> {
-        self.read(|c| {
-            let body: Option<String> = c
-                .prepare_cached("SELECT body FROM agreements WHERE id = ?1")
-                .map_err(backend)?
-                .query_row([id_bytes(id.0)], |row| row.get(0))
-                .optional()
-                .map_err(backend)?;
-            body.map(|body| parse("agreement", &body)).transpose()
-        })
+        self.read(|c| load_body(c, "agreements", "agreement", id.0))
     }
 
     fn agreements(&self) -> Result<Vec<Agreement>> {
@@ -960,15 +952,7 @@ impl Store for SqliteStore {
     }
 
     fn notification(&self, id: NotificationId) -> Result<Option<Notification>> {
-        self.read(|c| {
-            let body: Option<String> = c
-                .prepare_cached("SELECT body FROM notifications WHERE id = ?1")
-                .map_err(backend)?
-                .query_row([id_bytes(id.0)], |row| row.get(0))
-                .optional()
-                .map_err(backend)?;
-            body.map(|body| parse("notification", &body)).transpose()
-        })
+        self.read(|c| load_body(c, "notifications", "notification", id.0))
     }
 
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
