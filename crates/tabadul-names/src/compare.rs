@@ -8,7 +8,7 @@
 
 use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
-use crate::phonetic::{similarity_from, similarity_weighted, weight};
+use crate::phonetic::{Cost, similarity_weighted, weight};
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -108,6 +108,11 @@ impl<'a> Unit<'a> {
         }
     }
 
+    /// Its symbols with their weights.
+    fn reading(&self) -> Reading<'a> {
+        (self.full, self.weights.0, self.cross, self.weights.1)
+    }
+
     /// Whether two units are the same spelling (their keys, read whole, are equal).
     fn same_key(&self, other: &Unit) -> bool {
         let [a0, a1] = self.key;
@@ -145,6 +150,14 @@ impl Joined {
     }
 }
 
+/// A reading's symbols with their weights: full, its weight, cross-script, its weight.
+type Reading<'r> = (&'r [u8], Cost, &'r [u8], Cost);
+
+/// A reading of symbols whose weights are not kept (alternatives and stems).
+fn reading<'r>(full: &'r [u8], cross: &'r [u8]) -> Reading<'r> {
+    (full, weight(full), cross, weight(cross))
+}
+
 /// How much the cross-script forms of two Latin tokens count beside their full forms.
 const CROSS_FOR_LATIN: f32 = 0.97;
 /// How much a name without its abd counts (Abdul Qayyum / Qayyum).
@@ -173,46 +186,42 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     // divided by its factor, a hair lower for rounding), and what falls short counts as 0,
     // which no decision can tell from its true value. The edit distance stops early then.
     let least = |factor: f32| ALIGN_SIMILARITY_MIN / factor * (1.0 - 1e-4);
-    let phonetic = |(full_a, cross_a): (&[u8], &[u8]), (full_b, cross_b): (&[u8], &[u8]), factor: f32| {
-        if both_latin {
-            // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
-            let cross = similarity_from(cross_a, cross_b, least(factor * CROSS_FOR_LATIN));
-            similarity_from(full_a, full_b, least(factor)).max(cross * CROSS_FOR_LATIN)
-        } else {
-            similarity_from(cross_a, cross_b, least(factor))
-        }
-    };
-    let ((full_a, cross_a), (full_b, cross_b)) = (a.weights, b.weights);
-    let mut whole = if both_latin {
-        let cross = similarity_weighted(a.cross, cross_a, b.cross, cross_b, least(CROSS_FOR_LATIN));
-        similarity_weighted(a.full, full_a, b.full, full_b, least(1.0)).max(cross * CROSS_FOR_LATIN)
-    } else {
-        similarity_weighted(a.cross, cross_a, b.cross, cross_b, least(1.0))
-    };
+    let phonetic =
+        |(full_a, full_wa, cross_a, cross_wa): Reading, (full_b, full_wb, cross_b, cross_wb): Reading, factor: f32| {
+            if both_latin {
+                // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
+                let cross = similarity_weighted(cross_a, cross_wa, cross_b, cross_wb, least(factor * CROSS_FOR_LATIN));
+                similarity_weighted(full_a, full_wa, full_b, full_wb, least(factor)).max(cross * CROSS_FOR_LATIN)
+            } else {
+                similarity_weighted(cross_a, cross_wa, cross_b, cross_wb, least(factor))
+            }
+        };
+    let (this, that) = (a.reading(), b.reading());
+    let mut whole = phonetic(this, that, 1.0);
     if let Some((full, cross)) = a.alternative {
-        whole = whole.max(phonetic((full, cross), (b.full, b.cross), 1.0));
+        whole = whole.max(phonetic(reading(full, cross), that, 1.0));
     }
     if let Some((full, cross)) = b.alternative {
-        whole = whole.max(phonetic((a.full, a.cross), (full, cross), 1.0));
+        whole = whole.max(phonetic(this, reading(full, cross), 1.0));
     }
     let sim = match (a.compound, b.compound) {
         // Two names in abd (or abu): what follows decides; the shared head says nothing.
-        (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic((sa, ca), (sb, cb), 1.0),
+        (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic(reading(sa, ca), reading(sb, cb), 1.0),
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
         (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
-            whole.max(ABD_STEM * phonetic((stem, stem_cross), (b.full, b.cross), ABD_STEM))
+            whole.max(ABD_STEM * phonetic(reading(stem, stem_cross), that, ABD_STEM))
         }
         (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
-            whole.max(ABD_STEM * phonetic((a.full, a.cross), (stem, stem_cross), ABD_STEM))
+            whole.max(ABD_STEM * phonetic(this, reading(stem, stem_cross), ABD_STEM))
         }
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
         (Some((_, stem, stem_cross)), None) => {
-            whole.max(SHORT_FORM * phonetic((stem, stem_cross), (b.full, b.cross), SHORT_FORM))
+            whole.max(SHORT_FORM * phonetic(reading(stem, stem_cross), that, SHORT_FORM))
         }
         (None, Some((_, stem, stem_cross))) => {
-            whole.max(SHORT_FORM * phonetic((a.full, a.cross), (stem, stem_cross), SHORT_FORM))
+            whole.max(SHORT_FORM * phonetic(this, reading(stem, stem_cross), SHORT_FORM))
         }
         _ => whole,
     };

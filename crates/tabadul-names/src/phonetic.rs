@@ -156,11 +156,14 @@ fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
 
 /// [`similarity`] when it is at least `min`; 0 when it is less (computed only as far as needed
 /// to know that).
+#[cfg(test)]
 pub(crate) fn similarity_from(a: &[u8], b: &[u8], min: f32) -> f32 {
     similarity_weighted(a, weight(a), b, weight(b), min)
 }
 
-/// [`similarity_from`] with the strings' [`weight`]s already known.
+/// The similarity of two phonetic strings (1 less their distance relative to their mean
+/// weight) when it is at least `min`, 0 when it is less (computed only as far as needed to know
+/// that), with the strings' [`weight`]s already known.
 pub(crate) fn similarity_weighted(a: &[u8], weight_a: Cost, b: &[u8], weight_b: Cost, min: f32) -> f32 {
     if a == b {
         return 1.0;
