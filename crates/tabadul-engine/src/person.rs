@@ -191,23 +191,14 @@ pub fn explain(
     result.reasons = reasons;
 }
 
-fn role(index: usize, count: usize) -> &'static str {
+/// The role of a name's token `index` of `count`, in English and in Arabic.
+fn role(index: usize, count: usize) -> (&'static str, &'static str) {
     if index == 0 {
-        "given name"
+        ("given name", "الاسم الأول")
     } else if index + 1 == count {
-        "family name"
+        ("family name", "اسم العائلة")
     } else {
-        "name"
-    }
-}
-
-fn role_ar(index: usize, count: usize) -> &'static str {
-    if index == 0 {
-        "الاسم الأول"
-    } else if index + 1 == count {
-        "اسم العائلة"
-    } else {
-        "الاسم"
+        ("name", "الاسم")
     }
 }
 
@@ -249,30 +240,30 @@ fn concat(parts: &[&str]) -> String {
 fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: &mut Vec<Reason>) {
     for pair in &alignment.pairs {
         let (q, c) = (span_text(query, pair.query, false), span_text(candidate, pair.candidate, true));
-        let (index, count) = (pair.query.0, query.tokens.len());
+        let (role, role_ar) = role(pair.query.0, query.tokens.len());
         reasons.push(Reason {
             feature: "name",
             supports: true,
-            text: concat(&[role(index, count), " ", &q, " ≈ ", &c, " (", pair.kind.as_str(), ")"]),
-            text_ar: concat(&[role_ar(index, count), " ", &q, " ≈ ", &c, " (", kind_ar(pair.kind), ")"]),
+            text: concat(&[role, " ", &q, " ≈ ", &c, " (", pair.kind.as_str(), ")"]),
+            text_ar: concat(&[role_ar, " ", &q, " ≈ ", &c, " (", kind_ar(pair.kind), ")"]),
         });
     }
     for &i in &alignment.unmatched_candidate {
-        let (count, text) = (candidate.tokens.len(), span_text(candidate, (i, 1), true));
+        let ((role, role_ar), text) = (role(i, candidate.tokens.len()), span_text(candidate, (i, 1), true));
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: concat(&[role(i, count), " ", &text, " of the alert is not in the query"]),
-            text_ar: concat(&[role_ar(i, count), " ", &text, " في التنبيه ليس في بيانات المسافر"]),
+            text: concat(&[role, " ", &text, " of the alert is not in the query"]),
+            text_ar: concat(&[role_ar, " ", &text, " في التنبيه ليس في بيانات المسافر"]),
         });
     }
     for &i in &alignment.unmatched_query {
-        let (count, text) = (query.tokens.len(), &query.tokens[i].text);
+        let ((role, role_ar), text) = (role(i, query.tokens.len()), &query.tokens[i].text);
         reasons.push(Reason {
             feature: "name",
             supports: false,
-            text: concat(&[role(i, count), " ", text, " of the query is not in the alert"]),
-            text_ar: concat(&[role_ar(i, count), " ", text, " في بيانات المسافر ليس في التنبيه"]),
+            text: concat(&[role, " ", text, " of the query is not in the alert"]),
+            text_ar: concat(&[role_ar, " ", text, " في بيانات المسافر ليس في التنبيه"]),
         });
     }
 }
