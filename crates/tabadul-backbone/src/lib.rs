@@ -267,25 +267,25 @@ impl Backbone {
 
     /// Publishes this national node's directory (agencies and agreements) to its posts.
     pub async fn relay_directory(&self, directory: &Directory, sealed: &Sealed) -> Result<()> {
-        self.send_all([Message {
-            subject: format!("{POST_PREFIX}.{}.{DIRECTORY_KIND}", self.me),
-            origin: &directory.agency,
-            post: None,
-            kind: Some(DIRECTORY_KIND),
-            id: format!("dir.{}.{}", self.me, directory.seq),
-            sealed,
-        }])
-        .await
+        let id = format!("dir.{}.{}", self.me, directory.seq);
+        self.send_to_posts(DIRECTORY_KIND, &directory.agency, id, sealed).await
     }
 
     /// Publishes a part of a snapshot of a partner's alerts to this national node's posts.
     pub async fn relay_snapshot(&self, snapshot: &Snapshot, sealed: &Sealed) -> Result<()> {
+        let id = format!("snap.{}.{}.{}.{}", self.me, snapshot.origin, snapshot.position, snapshot.part);
+        self.send_to_posts(SNAPSHOT_KIND, &snapshot.agency, id, sealed).await
+    }
+
+    /// Publishes one sealed document of `kind` (a directory, a snapshot part) to this national
+    /// node's posts, once under `id`.
+    async fn send_to_posts(&self, kind: &'static str, origin: &AgencyCode, id: String, sealed: &Sealed) -> Result<()> {
         self.send_all([Message {
-            subject: format!("{POST_PREFIX}.{}.{SNAPSHOT_KIND}", self.me),
-            origin: &snapshot.agency,
+            subject: format!("{POST_PREFIX}.{}.{kind}", self.me),
+            origin,
             post: None,
-            kind: Some(SNAPSHOT_KIND),
-            id: format!("snap.{}.{}.{}.{}", self.me, snapshot.origin, snapshot.position, snapshot.part),
+            kind: Some(kind),
+            id,
             sealed,
         }])
         .await
