@@ -1,7 +1,9 @@
 //! UN/EDIFACT for tabadul: the ISO 9735 syntax ([`syntax`]) and PAXLST passenger manifests
 //! ([`paxlst`]), read from untidy carrier traffic without losing a traveller that parsed and
-//! with a clear report of what did not. Pure: bytes in, values out.
+//! with a clear report of what did not; and the interactive answer to a manifest, a CUSRES
+//! board / no-board message ([`cusres`]). Pure: bytes in, values out.
 
+pub mod cusres;
 pub mod paxlst;
 pub mod syntax;
 

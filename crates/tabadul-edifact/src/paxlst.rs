@@ -65,6 +65,8 @@ pub struct Traveller {
     pub documents: Vec<Document>,
     /// The reservation reference (RFF AVF).
     pub reservation: String,
+    /// The carrier's reference of the traveller (RFF ABO), which an interactive answer quotes.
+    pub passenger_reference: String,
     /// Where the traveller's NAD stands in the interchange.
     pub segment: usize,
 }
@@ -85,6 +87,10 @@ pub struct Manifest {
     pub reference: String,
     pub version: String,
     pub role: Role,
+    /// UNH's common access reference (shared by the parts of one manifest).
+    pub common_reference: String,
+    /// The transaction reference (RFF TN before the first traveller), which an answer quotes.
+    pub transaction: String,
     pub legs: Vec<Leg>,
     pub travellers: Vec<Traveller>,
     /// The count the message declares (CNT 41 crew or 42 passengers), if any.
@@ -154,12 +160,14 @@ fn manifest(message: &Message, today: time::Date) -> Manifest {
     let mut legs: Vec<Leg> = Vec::new();
     let mut travellers: Vec<Traveller> = Vec::new();
     let mut declared_count = None;
+    let mut transaction = String::new();
     // What the last LOC was about, so that the DTM after it lands on the right stop.
     let mut last_stop: Option<u8> = None;
     for segment in &message.segments {
         let in_traveller = !travellers.is_empty();
         match segment.tag.as_str() {
             "BGM" if segment.get(0, 0) == "250" => role = Role::Crew,
+            "RFF" if !in_traveller && segment.get(0, 0) == "TN" => transaction = segment.get(0, 1).trim().to_string(),
             "TDT" if !in_traveller => legs.push(Leg {
                 flight: segment.get(1, 0).to_string(),
                 carrier: segment.get(4, 0).to_string(),
@@ -231,6 +239,7 @@ fn manifest(message: &Message, today: time::Date) -> Manifest {
                     debarkation: String::new(),
                     documents: Vec::new(),
                     reservation: String::new(),
+                    passenger_reference: String::new(),
                     segment: segment.position,
                 });
             }
@@ -256,6 +265,8 @@ fn manifest(message: &Message, today: time::Date) -> Manifest {
     }
     Manifest {
         reference: message.reference.clone(),
+        common_reference: message.common_reference.trim().to_string(),
+        transaction,
         version: format!("{}:{}", message.version, message.release),
         role,
         legs,
@@ -322,7 +333,11 @@ fn traveller_segment(
             number: segment.get(1, 0).trim().to_string(),
             ..Document::default()
         }),
-        "RFF" if segment.get(0, 0) == "AVF" => traveller.reservation = segment.get(0, 1).to_string(),
+        "RFF" => match segment.get(0, 0) {
+            "AVF" => traveller.reservation = segment.get(0, 1).trim().to_string(),
+            "ABO" => traveller.passenger_reference = segment.get(0, 1).trim().to_string(),
+            _ => {}
+        },
         _ => {}
     }
 }

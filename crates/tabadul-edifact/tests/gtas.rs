@@ -88,6 +88,57 @@ fn a_flight_of_three_legs_with_text_after_the_end() {
     assert_eq!(manifest.travellers[0].documents[0].number, "YY3478621G");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(said(&problems, "after UNZ"), "{problems:?}");
+    // What an interactive answer quotes back: the transaction and each traveller's references.
+    assert_eq!(manifest.transaction, "BART34567890");
+    let references: Vec<(&str, &str)> =
+        manifest.travellers.iter().map(|t| (t.reservation.as_str(), t.passenger_reference.as_str())).collect();
+    assert_eq!(references, [("GJIO3RT", "UUI34T543"), ("GJIO3RT", "ABC124")]);
+}
+
+#[test]
+fn the_answer_to_a_gtas_manifest_quotes_its_references_and_reads_back() {
+    use tabadul_edifact::cusres::{self, Answer, Directive, Envelope, Response};
+    let data = std::fs::read(shared("gtas-loader-apis-multiple_flight_leg_apis.txt")).unwrap();
+    let interchange = parse(&data).unwrap();
+    let manifest = manifests(&interchange, TODAY).remove(0);
+    let directives = [Directive::Board, Directive::NoBoard];
+    let response = Response {
+        message_reference: manifest.reference.clone(),
+        common_reference: manifest.common_reference.clone(),
+        transaction: manifest.transaction.clone(),
+        leg: manifest.legs.last().cloned(),
+        answers: manifest
+            .travellers
+            .iter()
+            .zip(directives)
+            .map(|(t, directive)| Answer {
+                reservation: t.reservation.clone(),
+                passenger: t.passenger_reference.clone(),
+                name: t.surname.clone(),
+                directive,
+            })
+            .collect(),
+    };
+    let envelope = Envelope {
+        sender: interchange.recipient.clone(),
+        recipient: interchange.sender.clone(),
+        control_reference: interchange.control_reference.clone(),
+        date: "261129".into(),
+        time: "1200".into(),
+    };
+    let text = cusres::write(&envelope, &[response]);
+    assert!(text.contains("RFF+TN:BART34567890'\nRFF+AF:QQ827'"), "{text}");
+    assert!(text.contains("LOC+125+JFK'\nLOC+87+CDG'"), "{text}");
+    assert!(text.contains("RFF+ABO:UUI34T543'\nERC+0Z'"), "{text}");
+    assert!(text.contains("RFF+ABO:ABC124'\nERC+1Z'\nFTX+AAP+++NO BOARD'"), "{text}");
+    let answer = parse(text.as_bytes()).unwrap();
+    assert!(answer.problems.is_empty(), "{:?}", answer.problems);
+    assert_eq!(
+        (answer.sender.as_str(), answer.recipient.as_str()),
+        (interchange.recipient.as_str(), interchange.sender.as_str())
+    );
+    let codes: Vec<&str> = answer.messages[0].segments.iter().filter(|s| s.tag == "ERC").map(|s| s.get(0, 0)).collect();
+    assert_eq!(codes, ["0Z", "1Z"]);
 }
 
 #[test]

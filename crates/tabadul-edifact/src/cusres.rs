@@ -1,0 +1,295 @@
+//! The interactive API answer: a CUSRES message telling the carrier, for each traveller of a
+//! PAXLST manifest, whether to board them, in the shape the iAPI exchanges of the WCO/IATA/ICAO
+//! API guidelines use (directory D05B, IATA's message subset):
+//!
+//! ```text
+//! UNH+ref+CUSRES:D:05B:UN:IATA+common+01:F'  the manifest's own references, echoed
+//! BGM+962'                                    a response to a passenger list
+//! RFF+TN:transaction'  RFF+AF:flight'  DTM+189 / DTM+232  LOC+125 / LOC+87
+//! ERP+2'  RFF+AVF:reservation'  RFF+ABO:passenger'  ERC+0Z'  FTX+AAP+++OK TO BOARD'
+//! ...                                          one ERP group per traveller
+//! UNT+count+ref'
+//! ```
+//!
+//! Pure: the caller gives the time of preparation. Values are written with the release
+//! character before any service character, so whatever a carrier sent comes back intact.
+
+use crate::paxlst::Leg;
+
+/// The answer for one traveller (data element 9321 of ERC, as iAPI uses it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Directive {
+    /// `0Z`: the traveller may board.
+    Board,
+    /// `1Z`: the traveller may not board.
+    NoBoard,
+    /// `2Z`: the carrier must contact the government before boarding the traveller (a
+    /// possible match an officer has to confirm, or data too poor to screen).
+    ContactGovernment,
+}
+
+impl Directive {
+    /// The ERC code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Directive::Board => "0Z",
+            Directive::NoBoard => "1Z",
+            Directive::ContactGovernment => "2Z",
+        }
+    }
+
+    /// The free text that goes with the code (FTX AAP), for the carrier's agent.
+    pub fn text(self) -> &'static str {
+        match self {
+            Directive::Board => "OK TO BOARD",
+            Directive::NoBoard => "NO BOARD",
+            Directive::ContactGovernment => "CONTACT GOVERNMENT BEFORE BOARDING",
+        }
+    }
+}
+
+/// One traveller's answer, identified as the carrier identified them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The reservation reference (RFF AVF), if the manifest gave one.
+    pub reservation: String,
+    /// The carrier's passenger reference (RFF ABO), if the manifest gave one.
+    pub passenger: String,
+    /// The traveller's name as the manifest wrote it, `SURNAME/GIVEN NAMES`: said in the free
+    /// text when neither reference identifies the traveller.
+    pub name: String,
+    pub directive: Directive,
+}
+
+/// One manifest's answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The PAXLST message's reference and common access reference, echoed.
+    pub message_reference: String,
+    pub common_reference: String,
+    /// The manifest's transaction reference (RFF TN), echoed.
+    pub transaction: String,
+    /// The leg answered for (the last of the manifest: the one arriving here).
+    pub leg: Option<Leg>,
+    pub answers: Vec<Answer>,
+}
+
+/// The envelope of the answering interchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Who answers (the PAXLST's recipient) and to whom (its sender).
+    pub sender: String,
+    pub recipient: String,
+    /// The PAXLST interchange's control reference, echoed.
+    pub control_reference: String,
+    /// When the answer was prepared: `YYMMDD` and `HHMM`.
+    pub date: String,
+    pub time: String,
+}
+
+/// The answers as one CUSRES interchange (UNOC, syntax version 4, ISO 9735 default
+/// separators with `*` for repetitions), one message per manifest, one segment per line.
+pub fn write(envelope: &Envelope, responses: &[Response]) -> String {
+    let mut out = String::from("UNA:+.?*'\n");
+    let control = if envelope.control_reference.is_empty() { "1" } else { envelope.control_reference.as_str() };
+    segment(
+        &mut out,
+        "UNB",
+        &[
+            &["UNOC", "4"],
+            &[&envelope.sender],
+            &[&envelope.recipient],
+            &[&envelope.date, &envelope.time],
+            &[control],
+            &[],
+            &["IAPI"],
+        ],
+    );
+    for (number, response) in responses.iter().enumerate() {
+        let fallback = (number + 1).to_string();
+        let reference =
+            if response.message_reference.is_empty() { fallback.as_str() } else { &response.message_reference };
+        let mut body = String::new();
+        let mut count = 0;
+        let mut add = |tag: &str, elements: &[&[&str]]| {
+            segment(&mut body, tag, elements);
+            count += 1;
+        };
+        add("BGM", &[&["962"]]);
+        if !response.transaction.is_empty() {
+            add("RFF", &[&["TN", &response.transaction]]);
+        }
+        if let Some(leg) = &response.leg {
+            if !leg.flight.is_empty() {
+                add("RFF", &[&["AF", &leg.flight]]);
+            }
+            for (qualifier, stop) in [("189", &leg.departure), ("232", &leg.arrival)] {
+                if let Some(stop) = stop.as_ref().filter(|s| !s.time.is_empty()) {
+                    add("DTM", &[&[qualifier, &stop.time, "201"]]);
+                }
+            }
+            for (qualifier, stop) in [("125", &leg.departure), ("87", &leg.arrival)] {
+                if let Some(stop) = stop.as_ref().filter(|s| !s.airport.is_empty()) {
+                    add("LOC", &[&[qualifier], &[&stop.airport]]);
+                }
+            }
+        }
+        for answer in &response.answers {
+            add("ERP", &[&["2"]]);
+            if !answer.reservation.is_empty() {
+                add("RFF", &[&["AVF", &answer.reservation]]);
+            }
+            if !answer.passenger.is_empty() {
+                add("RFF", &[&["ABO", &answer.passenger]]);
+            }
+            add("ERC", &[&[answer.directive.code()]]);
+            let text = if answer.reservation.is_empty() && answer.passenger.is_empty() {
+                format!("{} {}", answer.directive.text(), answer.name)
+            } else {
+                answer.directive.text().to_string()
+            };
+            add("FTX", &[&["AAP"], &[], &[], &[&text]]);
+        }
+        let common =
+            if response.common_reference.is_empty() { &[][..] } else { &[response.common_reference.as_str()][..] };
+        segment(&mut out, "UNH", &[&[reference], &["CUSRES", "D", "05B", "UN", "IATA"], common, &["01", "F"]]);
+        out.push_str(&body);
+        segment(&mut out, "UNT", &[&[&(count + 2).to_string()], &[reference]]);
+    }
+    segment(&mut out, "UNZ", &[&[&responses.len().to_string()], &[control]]);
+    out
+}
+
+/// Appends one segment: its tag, then its elements (each its components), trailing empty
+/// elements and components left out, and the segment terminator with a line end.
+fn segment(out: &mut String, tag: &str, elements: &[&[&str]]) {
+    out.push_str(tag);
+    let last = elements.iter().rposition(|components| components.iter().any(|c| !c.is_empty()));
+    for components in elements.iter().take(last.map_or(0, |l| l + 1)) {
+        out.push('+');
+        let used = components.iter().rposition(|c| !c.is_empty()).map_or(0, |l| l + 1);
+        for (i, component) in components.iter().take(used).enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            escape(out, component);
+        }
+    }
+    out.push_str("'\n");
+}
+
+/// Writes a value with the release character before each service character; a line end or a
+/// character outside ISO 8859-1 (which UNOC holds) becomes a space, so that the answer stays
+/// within its declared character set.
+fn escape(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '+' | ':' | '\'' | '?' | '*' => {
+                out.push('?');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            c if u32::from(c) > 0xFF => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paxlst::Stop;
+
+    fn leg() -> Leg {
+        Leg {
+            flight: "IA231".into(),
+            carrier: "IA".into(),
+            departure: Some(Stop { airport: "BGW".into(), time: "2611290900".into() }),
+            arrival: Some(Stop { airport: "PRG".into(), time: "2611291515".into() }),
+        }
+    }
+
+    fn envelope() -> Envelope {
+        Envelope {
+            sender: "CZAPI".into(),
+            recipient: "IA".into(),
+            control_reference: "IA0231001".into(),
+            date: "261129".into(),
+            time: "0611".into(),
+        }
+    }
+
+    #[test]
+    fn writes_one_erp_group_per_traveller_with_the_counts_right() {
+        let response = Response {
+            message_reference: "IA0231".into(),
+            common_reference: "IA0231/261129/0900".into(),
+            transaction: String::new(),
+            leg: Some(leg()),
+            answers: vec![
+                Answer {
+                    reservation: "X7Q2LM".into(),
+                    passenger: String::new(),
+                    name: "ALSHAMMARI/ALI HASSAN".into(),
+                    directive: Directive::Board,
+                },
+                Answer {
+                    reservation: String::new(),
+                    passenger: String::new(),
+                    name: "ALOBAIDI/FATIMA".into(),
+                    directive: Directive::NoBoard,
+                },
+            ],
+        };
+        let text = write(&envelope(), &[response]);
+        let expected = "UNA:+.?*'\n\
+UNB+UNOC:4+CZAPI+IA+261129:0611+IA0231001++IAPI'\n\
+UNH+IA0231+CUSRES:D:05B:UN:IATA+IA0231/261129/0900+01:F'\n\
+BGM+962'\n\
+RFF+AF:IA231'\n\
+DTM+189:2611290900:201'\n\
+DTM+232:2611291515:201'\n\
+LOC+125+BGW'\n\
+LOC+87+PRG'\n\
+ERP+2'\n\
+RFF+AVF:X7Q2LM'\n\
+ERC+0Z'\n\
+FTX+AAP+++OK TO BOARD'\n\
+ERP+2'\n\
+ERC+1Z'\n\
+FTX+AAP+++NO BOARD ALOBAIDI/FATIMA'\n\
+UNT+15+IA0231'\n\
+UNZ+1+IA0231001'\n";
+        assert_eq!(text, expected);
+        // What we write, we read back cleanly.
+        let interchange = crate::parse(text.as_bytes()).expect("our own answer parses");
+        assert!(interchange.problems.is_empty(), "{:?}", interchange.problems);
+        assert_eq!(interchange.messages[0].kind, "CUSRES");
+    }
+
+    #[test]
+    fn service_characters_in_values_are_released() {
+        let response = Response {
+            message_reference: "M?1".into(),
+            common_reference: String::new(),
+            transaction: "T+1".into(),
+            leg: None,
+            answers: vec![Answer {
+                reservation: "A:B'C*D".into(),
+                passenger: String::new(),
+                name: String::new(),
+                directive: Directive::ContactGovernment,
+            }],
+        };
+        let text = write(&envelope(), &[response]);
+        let interchange = crate::parse(text.as_bytes()).expect("parses");
+        assert!(interchange.problems.is_empty(), "{:?}", interchange.problems);
+        let message = &interchange.messages[0];
+        assert_eq!(message.reference, "M?1");
+        let values: Vec<(&str, &str)> =
+            message.segments.iter().filter(|s| s.tag == "RFF").map(|s| (s.get(0, 0), s.get(0, 1))).collect();
+        assert_eq!(values, [("TN", "T+1"), ("AVF", "A:B'C*D")]);
+        assert!(message.segments.iter().any(|s| s.tag == "ERC" && s.get(0, 0) == "2Z"));
+    }
+}
