@@ -1001,6 +1001,16 @@ function manifestsView() {
   return h("div", {}, form, out);
 }
 
+/** How many travellers the carrier is told to board, not to board, or to hold, in words. */
+function directiveCounts(boarding) {
+  const counts = new Map();
+  for (const b of boarding ?? []) counts.set(b.directive, (counts.get(b.directive) ?? 0) + 1);
+  return ["board", "no_board", "contact_government"]
+    .filter((d) => counts.has(d))
+    .map((d) => `${t(`directive.${d}`)} ${counts.get(d)}`)
+    .join(" · ");
+}
+
 function manifestReport(report) {
   const legs = report.legs.map((l) => `${l.flight} ${l.departure?.airport ?? "?"} → ${l.arrival?.airport ?? "?"}`).join(", ");
   return h(
@@ -1008,6 +1018,7 @@ function manifestReport(report) {
     { class: "card" },
     h("h2", {}, `${t("manifests.flight")}: ${legs || report.reference}`),
     h("p", {}, `${t("manifests.travellers")}: ${report.travellers}${report.declared !== undefined ? ` / ${report.declared}` : ""} · ${t("manifests.with.hits")}: ${report.hits.length}`),
+    h("p", { class: "carrier-told" }, `${t("manifests.carrier")}: ${directiveCounts(report.boarding)}`),
     report.hits.length
       ? report.hits.map((traveller) =>
           h(

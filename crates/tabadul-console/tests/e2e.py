@@ -176,6 +176,10 @@ def steps(page, base, shot):
     page.get_by_label("PAXLST file (UN/EDIFACT)").set_input_files(str(MANIFEST))
     page.get_by_role("button", name="Screen").click()
     expect(page.locator("main section.card h2").first).to_contain_text("Flight")
+    # What the carrier is told of its three travellers, as counts of each directive.
+    expect(page.locator(".carrier-told").first).to_have_text(
+        re.compile(r"^Carrier told: (board|no board|contact the government) [1-3]( · .+ [12])*$")
+    )
     shot(page, "manifest-en")
     page.get_by_role("button", name="Sign out").click()
 

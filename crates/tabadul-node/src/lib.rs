@@ -32,7 +32,9 @@ pub use dashboard::{DASHBOARD_DAYS_MAX, Dashboard, DayCount, Tally};
 pub use error::{NodeError, Result};
 pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
-pub use manifest::{ManifestReport, TRAVELLERS_PER_MANIFEST_MAX, TravellerHits};
+pub use manifest::{
+    Boarding, Envelope, ManifestReport, TRAVELLERS_PER_MANIFEST_MAX, TravellerHits, boarding_answer, boarding_directive,
+};
 pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
 /// The score from which a person comparison is a hit.
 pub use tabadul_engine::HIT_THRESHOLD_DEFAULT as HIT_THRESHOLD;

@@ -1,10 +1,13 @@
 //! Passenger manifests (PAXLST) screened before the flight lands: every passenger and crew
 //! member checked as at a border (document, person, visibility), and a report of the flight
-//! with the travellers who hit, the most severe first.
+//! with the travellers who hit, the most severe first, and what the carrier is told of each
+//! traveller (board, no board, contact the government), which [`boarding_answer`] writes as
+//! the interactive API's CUSRES message.
 
 use serde::Serialize;
 use tabadul_audit::ops;
 use tabadul_domain::{Action, CountryCode};
+use tabadul_edifact::cusres::{self, Directive};
 use tabadul_edifact::{Leg, Traveller};
 
 use crate::check::{CheckRequest, Hit};
@@ -33,10 +36,37 @@ pub struct TravellerHits {
     pub persons: Vec<Hit>,
 }
 
+/// What the carrier is told of one traveller: only the directive, never why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Boarding {
+    /// `SURNAME/GIVEN NAMES`, as the manifest wrote them.
+    pub name: String,
+    /// The carrier's references of the traveller, quoted back to it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reservation: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub passenger_reference: String,
+    pub directive: Directive,
+}
+
+/// The interchange a manifest came in, as its answer echoes it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Envelope {
+    /// The carrier (UNB sender) and the receiving authority (UNB recipient).
+    pub sender: String,
+    pub recipient: String,
+    pub control_reference: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub common_reference: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub transaction: String,
+}
+
 /// A manifest screened.
 #[derive(Debug, Clone, Serialize)]
 pub struct ManifestReport {
     pub reference: String,
+    pub envelope: Envelope,
     pub legs: Vec<Leg>,
     pub travellers: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,6 +78,81 @@ pub struct ManifestReport {
     pub not_screened: Vec<String>,
     /// What was malformed in the message, by segment.
     pub problems: Vec<String>,
+    /// Every traveller, in the manifest's order, with what the carrier is told.
+    pub boarding: Vec<Boarding>,
+}
+
+/// What the carrier is told of a traveller with these hits (document hits first, then person
+/// hits; `None` when the traveller could not be screened).
+///
+/// - A travel document reported stolen, lost or refused (its number and issuing state equal:
+///   strong evidence) is not valid for travel: **no board**.
+/// - A person who may be wanted for arrest or refused entry, or a document that may belong to
+///   one, is held until an officer has looked: **contact the government**. A name match is
+///   not proof, so it never denies boarding on its own; a traveller too poorly described to
+///   be screened is held the same way.
+/// - Everything else boards: questions are asked on arrival, a person at risk is protected
+///   and referred on arrival, and the carrier must never learn of a discreet check.
+pub fn boarding_directive(documents: &[Hit], persons: &[Hit], screened: bool) -> Directive {
+    if !screened {
+        return Directive::ContactGovernment;
+    }
+    let mut directive = Directive::Board;
+    for hit in documents {
+        match hit.action {
+            Action::Seize | Action::RefuseEntry => return Directive::NoBoard,
+            Action::Arrest => directive = Directive::ContactGovernment,
+            Action::ProtectAndRefer | Action::ReportDiscreetly | Action::Question => {}
+        }
+    }
+    if persons.iter().any(|h| matches!(h.action, Action::Arrest | Action::RefuseEntry)) {
+        directive = Directive::ContactGovernment;
+    }
+    directive
+}
+
+/// The interactive API's answer to the manifests of one interchange: a CUSRES message per
+/// manifest with every traveller's directive, prepared at `at` (UTC).
+pub fn boarding_answer(reports: &[ManifestReport], at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let envelope = reports.first().map(|r| r.envelope.clone()).unwrap_or_default();
+    let answers: Vec<cusres::Response> = reports
+        .iter()
+        .map(|report| cusres::Response {
+            message_reference: report.reference.clone(),
+            common_reference: report.envelope.common_reference.clone(),
+            transaction: report.envelope.transaction.clone(),
+            leg: report.legs.last().cloned(),
+            answers: report
+                .boarding
+                .iter()
+                .map(|b| cusres::Answer {
+                    reservation: b.reservation.clone(),
+                    passenger: b.passenger_reference.clone(),
+                    name: b.name.clone(),
+                    directive: b.directive,
+                })
+                .collect(),
+        })
+        .collect();
+    let two = |n: u8| format!("{n:02}");
+    cusres::write(
+        &cusres::Envelope {
+            // The answer goes back the way the manifest came.
+            sender: envelope.recipient,
+            recipient: envelope.sender,
+            control_reference: envelope.control_reference,
+            date: format!("{}{}{}", two((at.year().rem_euclid(100)) as u8), two(u8::from(at.month())), two(at.day())),
+            time: format!("{}{}", two(at.hour()), two(at.minute())),
+        },
+        &answers,
+    )
+}
+
+/// `SURNAME/GIVEN NAMES`, as carriers write a name.
+fn carrier_name(traveller: &Traveller) -> String {
+    let given = traveller.given_names.join(" ");
+    if given.is_empty() { traveller.surname.clone() } else { format!("{}/{given}", traveller.surname) }
 }
 
 /// How severe an action is, for ordering: arrest first.
@@ -106,23 +211,35 @@ impl Node {
             // Every traveller is searched first, then all their checks are recorded at once
             // with the manifest's own entry: one transaction, one write to disk.
             let mut checked = Vec::new();
-            for traveller in &manifest.travellers {
+            // Until screened, a traveller is held (too poorly described to be screened).
+            let mut boarding: Vec<Boarding> = manifest
+                .travellers
+                .iter()
+                .map(|t| Boarding {
+                    name: carrier_name(t),
+                    reservation: t.reservation.clone(),
+                    passenger_reference: t.passenger_reference.clone(),
+                    directive: boarding_directive(&[], &[], false),
+                })
+                .collect();
+            for (at, traveller) in manifest.travellers.iter().enumerate() {
                 let request = request(traveller, leg);
                 if request.names.is_empty() && request.document_number.is_none() {
                     not_screened.push(format!("segment {}: no name and no document", traveller.segment));
                     continue;
                 }
                 match self.prepare_check(actor, &request, &table) {
-                    Ok(prepared) => checked.push((traveller, request, prepared)),
+                    Ok(prepared) => checked.push((at, traveller, request, prepared)),
                     Err(NodeError::Invalid(why)) => not_screened.push(format!("segment {}: {why}", traveller.segment)),
                     Err(error) => return Err(error),
                 }
             }
             screened += checked.len();
             let mut records = Vec::with_capacity(checked.len() + 1);
-            for (traveller, request, prepared) in checked {
+            for (at, traveller, request, prepared) in checked {
                 records.push((prepared.records, prepared.audit));
                 let result = prepared.check.result;
+                boarding[at].directive = boarding_directive(&result.documents, &result.persons, true);
                 let found: Vec<&Hit> = result.documents.iter().chain(&result.persons).collect();
                 let Some(action) = found.iter().map(|h| h.action).max_by_key(|a| severity(*a)) else { continue };
                 hits.push(TravellerHits {
@@ -148,6 +265,13 @@ impl Node {
             problems.extend(manifest.problems.iter().map(|p| format!("segment {}: {}", p.segment, p.message)));
             let report = ManifestReport {
                 reference: manifest.reference.clone(),
+                envelope: Envelope {
+                    sender: interchange.sender.clone(),
+                    recipient: interchange.recipient.clone(),
+                    control_reference: interchange.control_reference.clone(),
+                    common_reference: manifest.common_reference.clone(),
+                    transaction: manifest.transaction.clone(),
+                },
                 legs: manifest.legs.clone(),
                 travellers: manifest.travellers.len(),
                 declared: manifest.declared_count,
@@ -155,7 +279,9 @@ impl Node {
                 hits,
                 not_screened,
                 problems,
+                boarding,
             };
+            let told = |d: Directive| report.boarding.iter().filter(|b| b.directive == d).count();
             let audit = self
                 .audit(actor, ops::MANIFEST_SCREEN)
                 .targets(report.hits.iter().flat_map(|t| t.documents.iter().chain(&t.persons).map(|h| h.alert_id)))
@@ -166,6 +292,8 @@ impl Node {
                     "screened": report.screened,
                     "checks": report.hits.iter().map(|t| t.check_id.clone()).collect::<Vec<_>>(),
                     "problems": report.problems.len(),
+                    "no_board": told(Directive::NoBoard),
+                    "contact_government": told(Directive::ContactGovernment),
                 })))
                 .result_count(report.hits.len() as u64);
             records.push((Vec::new(), audit));
@@ -176,5 +304,57 @@ impl Node {
             reports.push(report);
         }
         Ok(reports)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tabadul_domain::{AgencyCode, AlertId, HitId};
+
+    fn hit(action: Action) -> Hit {
+        Hit {
+            hit_id: HitId(0),
+            alert_id: AlertId(0),
+            owner: "IQ-MOI".parse::<AgencyCode>().expect("a valid code"),
+            level: "full",
+            action,
+            instruction: String::new(),
+            refer_to: None,
+            score: None,
+            category: None,
+            explanation: Vec::new(),
+            explanation_ar: Vec::new(),
+            markers: Vec::new(),
+            handling: None,
+            names: Vec::new(),
+            status: None,
+            remarks: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_carrier_is_told_to_hold_on_a_name_and_to_refuse_on_a_document() {
+        use Action::*;
+        use Directive::*;
+        let cases: &[(&[Action], &[Action], Directive)] = &[
+            (&[], &[], Board),
+            // Questions, protection and discreet checks happen on arrival, unknown to the carrier.
+            (&[], &[Question, ProtectAndRefer, ReportDiscreetly], Board),
+            (&[ReportDiscreetly], &[], Board),
+            // A name match is not proof: an officer looks before boarding is refused.
+            (&[], &[Arrest], ContactGovernment),
+            (&[], &[RefuseEntry, Question], ContactGovernment),
+            (&[Arrest], &[], ContactGovernment),
+            // A stolen or refused document is not valid for travel, whatever else is found.
+            (&[Seize], &[], NoBoard),
+            (&[Arrest, RefuseEntry], &[Arrest], NoBoard),
+        ];
+        for (documents, persons, expected) in cases {
+            let documents: Vec<Hit> = documents.iter().copied().map(hit).collect();
+            let persons: Vec<Hit> = persons.iter().copied().map(hit).collect();
+            assert_eq!(boarding_directive(&documents, &persons, true), *expected, "{documents:?} {persons:?}");
+        }
+        assert_eq!(boarding_directive(&[], &[], false), ContactGovernment, "not screened: held");
     }
 }

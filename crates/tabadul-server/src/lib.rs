@@ -412,31 +412,63 @@ pub(crate) fn count_check(state: &AppState, outcome: &tabadul_node::CheckOutcome
 /// The largest manifest taken (some 5,000 travellers).
 pub const MANIFEST_BYTES_MAX: usize = 2 << 20;
 
+/// What `POST /manifests` answers with.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum ManifestAnswer {
+    /// The screening report, as JSON: one per manifest.
+    #[default]
+    Report,
+    /// The interactive API's answer for the carrier: a UN/EDIFACT CUSRES message with each
+    /// traveller's directive (0Z board, 1Z no board, 2Z contact the government), never why.
+    Cusres,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ManifestParams {
+    /// `report` (the default) or `cusres`.
+    #[serde(default)]
+    #[param(inline)]
+    answer: ManifestAnswer,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/manifests",
     tag = "checks",
     summary = "Screen a passenger manifest (UN/EDIFACT PAXLST): every traveller checked, the most severe hits first",
+    params(ManifestParams),
     request_body(description = "the EDIFACT interchange, as the carrier sent it", content((String = "application/edifact"), (String = "text/plain"))),
-    responses((status = 200, description = "one report per manifest", body = serde_json::Value), Errors),
+    responses(
+        (status = 200, description = "one report per manifest (`answer=report`), or the CUSRES interchange for the carrier (`answer=cusres`)",
+            content((serde_json::Value = "application/json"), (String = "application/edifact"))),
+        Errors
+    ),
     security(("bearer" = []))
 )]
 async fn screen_manifest(
     State(state): Shared,
     Caller(actor): Caller,
+    Params(params): Params<ManifestParams>,
     body: axum::body::Bytes,
-) -> ApiResult<Vec<tabadul_node::ManifestReport>> {
+) -> Result<axum::response::Response, ApiError> {
     let permit = check_permit(&state).await?;
-    let reports = blocking(&state, move |node| node.screen_manifest(&actor, &body)).await;
+    let screened = blocking(&state, move |node| Ok((node.screen_manifest(&actor, &body)?, node.now()))).await;
     drop(permit);
-    if let Ok(reports) = &reports {
-        use std::sync::atomic::Ordering;
-        let screened: usize = reports.iter().map(|r| r.screened).sum();
-        let hits: usize = reports.iter().map(|r| r.hits.len()).sum();
-        state.metrics.checks.fetch_add(screened as u64, Ordering::Relaxed);
-        state.metrics.hits.fetch_add(hits as u64, Ordering::Relaxed);
-    }
-    reports.map(Json)
+    let (reports, at) = screened?;
+    use std::sync::atomic::Ordering;
+    let travellers: usize = reports.iter().map(|r| r.screened).sum();
+    let hits: usize = reports.iter().map(|r| r.hits.len()).sum();
+    state.metrics.checks.fetch_add(travellers as u64, Ordering::Relaxed);
+    state.metrics.hits.fetch_add(hits as u64, Ordering::Relaxed);
+    Ok(match params.answer {
+        ManifestAnswer::Report => Json(reports).into_response(),
+        ManifestAnswer::Cusres => {
+            ([(axum::http::header::CONTENT_TYPE, "application/edifact")], tabadul_node::boarding_answer(&reports, at))
+                .into_response()
+        }
+    })
 }
 
 /// Most checks in one batch.

@@ -809,4 +809,25 @@ async fn a_manifest_is_screened_over_the_api() {
         .body(Body::from("not edifact"))
         .unwrap();
     assert_error(&api.send(garbage).await, StatusCode::BAD_REQUEST, "invalid");
+    // The carrier's answer: every traveller's directive, and nothing of why.
+    let cusres = |answer: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/manifests?answer={answer}"))
+            .header("Authorization", format!("Bearer {officer}"))
+            .body(Body::from(paxlst))
+            .unwrap()
+    };
+    let response = api.app.clone().oneshot(cusres("cusres")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/edifact");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("UNB+UNOC:4+CZAPI+IA+") && body.contains("CUSRES:D:05B:UN:IATA"), "{body}");
+    // A suspected smuggler is questioned on arrival: the carrier boards him, unaware.
+    assert_eq!(body.matches("ERC+0Z'").count(), 2, "{body}");
+    // Without a reference from the carrier, a traveller is named; the alert never is.
+    assert!(body.contains("FTX+AAP+++OK TO BOARD ALSHAMMARI/ABDULAMEER HASSAN'"), "{body}");
+    assert!(!body.contains(api.smuggler.as_str()), "{body}");
+    assert_error(&api.send(cusres("xml")).await, StatusCode::BAD_REQUEST, "malformed");
 }

@@ -300,6 +300,10 @@ pub fn screen(cx: &Session, args: &ScreenArgs) -> Result<ExitCode> {
     let data = std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
     let node = cx.checking_node()?;
     let reports = node.screen_manifest(&cx.actor(&args.agency)?, &data).context("screen the manifest")?;
+    if args.cusres {
+        say!("{}", tabadul_node::boarding_answer(&reports, node.now()).trim_end());
+        return Ok(ExitCode::SUCCESS);
+    }
     if cx.json {
         output::json(&reports)?;
         return Ok(ExitCode::SUCCESS);

@@ -601,4 +601,9 @@ pub struct ScreenArgs {
     /// alert, owner, level, score.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
+    /// The interactive API's answer for the carrier instead of the report: a UN/EDIFACT CUSRES
+    /// message with each traveller's directive (0Z board, 1Z no board, 2Z contact the
+    /// government).
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    pub cusres: bool,
 }

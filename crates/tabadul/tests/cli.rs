@@ -581,3 +581,48 @@ fn a_passenger_manifest_is_screened_before_the_flight_lands() {
     assert!(text.contains("2 travellers, 2 screened") && text.contains("after UNZ"), "{text}");
     assert!(node.fails(&["screen", "/nonexistent.edi", "--agency", "CZ-MV"]).contains("read /nonexistent.edi"));
 }
+
+#[test]
+fn the_carrier_is_told_whom_to_board_in_a_cusres_answer() {
+    let node = Node::new();
+    node.partners();
+    // The third traveller's passport is reported stolen; the second may be a wanted woman.
+    node.ok(&[
+        "alert",
+        "add",
+        "--agency",
+        "IQ-MOI",
+        "--category",
+        "stolen-document",
+        "--doc-number",
+        "N0498812",
+        "--doc-state",
+        "JOR",
+        "--doc-type",
+        "passport",
+        "--doc-status",
+        "stolen-from-holder",
+    ]);
+    let wanted =
+        ["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "فاطمة خالد العبيدي"];
+    node.ok(&[&wanted[..], &["--birth-date", "1992-07-04", "--nationality", "IQ"]].concat());
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tabadul-edifact/tests/data/iraqi-airways-bgw-prg.edi");
+    let answer = node.ok(&["screen", manifest.to_str().unwrap(), "--agency", "IQ-MOI", "--cusres"]);
+    assert!(answer.starts_with("UNA:+.?*'\nUNB+UNOC:4+CZAPI+IA+"), "{answer}");
+    assert!(answer.contains("UNH+IA0231+CUSRES:D:05B:UN:IATA+IA0231/261129/0900+01:F'"), "{answer}");
+    let codes: Vec<&str> = answer.lines().filter_map(|l| l.strip_prefix("ERC+")).collect();
+    assert_eq!(codes, ["0Z'", "2Z'", "1Z'"], "{answer}");
+    // The carrier learns the directive, never why.
+    assert!(!answer.contains("stolen") && !answer.contains("wanted") && !answer.contains("ALOBAIDI"), "{answer}");
+    // The report says the same, traveller by traveller.
+    let reports = node.json(&["screen", manifest.to_str().unwrap(), "--agency", "IQ-MOI"]);
+    let told: Vec<&str> =
+        reports[0]["boarding"].as_array().unwrap().iter().map(|b| b["directive"].as_str().unwrap()).collect();
+    assert_eq!(told, ["board", "contact_government", "no_board"]);
+    assert_eq!(reports[0]["boarding"][2]["reservation"], "P0K9JD");
+    assert!(
+        node.fails(&["screen", manifest.to_str().unwrap(), "--agency", "IQ-MOI", "--cusres", "--csv"])
+            .contains("cannot be used with")
+    );
+}
