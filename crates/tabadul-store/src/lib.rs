@@ -36,7 +36,7 @@ pub use users::{StoredUser, TokenKind, TokenRecord};
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The version of the data layout that this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 /// Most hits one check records.
 pub const HITS_PER_CHECK_MAX: usize = 1000;
 /// Most alerts one read returns.
