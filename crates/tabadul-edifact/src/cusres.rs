@@ -62,6 +62,18 @@ pub struct Answer {
     pub directive: Directive,
 }
 
+impl Answer {
+    /// The answer for a traveller of a manifest, identified by the references it gave.
+    pub fn to(traveller: &crate::Traveller, directive: Directive) -> Answer {
+        Answer {
+            reservation: traveller.reservation.clone(),
+            passenger: traveller.passenger_reference.clone(),
+            name: traveller.carrier_name(),
+            directive,
+        }
+    }
+}
+
 /// One manifest's answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -86,6 +98,33 @@ pub struct Envelope {
     /// When the answer was prepared: `YYMMDD` and `HHMM`.
     pub date: String,
     pub time: String,
+}
+
+impl Response {
+    /// The answer to `manifest`, a directive for each of its travellers in order.
+    pub fn to(manifest: &crate::Manifest, answers: Vec<Answer>) -> Response {
+        Response {
+            message_reference: manifest.reference.clone(),
+            common_reference: manifest.common_reference.clone(),
+            transaction: manifest.transaction.clone(),
+            leg: manifest.legs.last().cloned(),
+            answers,
+        }
+    }
+}
+
+impl Envelope {
+    /// The envelope of the answer to `interchange`, prepared on `date` (YYMMDD) at `time`
+    /// (HHMM): back from its recipient to its sender, quoting its control reference.
+    pub fn answering(interchange: &crate::Interchange, date: String, time: String) -> Envelope {
+        Envelope {
+            sender: interchange.recipient.clone(),
+            recipient: interchange.sender.clone(),
+            control_reference: interchange.control_reference.clone(),
+            date,
+            time,
+        }
+    }
 }
 
 /// The answers as one CUSRES interchange (UNOC, syntax version 4, ISO 9735 default

@@ -72,6 +72,12 @@ pub struct Traveller {
 }
 
 impl Traveller {
+    /// `SURNAME/GIVEN NAMES`, as carriers write a name.
+    pub fn carrier_name(&self) -> String {
+        let given = self.given_names.join(" ");
+        if given.is_empty() { self.surname.clone() } else { format!("{}/{given}", self.surname) }
+    }
+
     /// Given names then surname.
     pub fn full_name(&self) -> String {
         let mut parts: Vec<&str> = self.given_names.iter().map(String::as_str).collect();

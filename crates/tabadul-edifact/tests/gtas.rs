@@ -102,30 +102,9 @@ fn the_answer_to_a_gtas_manifest_quotes_its_references_and_reads_back() {
     let interchange = parse(&data).unwrap();
     let manifest = manifests(&interchange, TODAY).remove(0);
     let directives = [Directive::Board, Directive::NoBoard];
-    let response = Response {
-        message_reference: manifest.reference.clone(),
-        common_reference: manifest.common_reference.clone(),
-        transaction: manifest.transaction.clone(),
-        leg: manifest.legs.last().cloned(),
-        answers: manifest
-            .travellers
-            .iter()
-            .zip(directives)
-            .map(|(t, directive)| Answer {
-                reservation: t.reservation.clone(),
-                passenger: t.passenger_reference.clone(),
-                name: t.surname.clone(),
-                directive,
-            })
-            .collect(),
-    };
-    let envelope = Envelope {
-        sender: interchange.recipient.clone(),
-        recipient: interchange.sender.clone(),
-        control_reference: interchange.control_reference.clone(),
-        date: "261129".into(),
-        time: "1200".into(),
-    };
+    let answers = manifest.travellers.iter().zip(directives).map(|(t, d)| Answer::to(t, d)).collect();
+    let response = Response::to(&manifest, answers);
+    let envelope = Envelope::answering(&interchange, "261129".into(), "1200".into());
     let text = cusres::write(&envelope, &[response]);
     assert!(text.contains("RFF+TN:BART34567890'\nRFF+AF:QQ827'"), "{text}");
     assert!(text.contains("LOC+125+JFK'\nLOC+87+CDG'"), "{text}");

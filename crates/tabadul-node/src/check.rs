@@ -135,7 +135,7 @@ pub struct Hit {
 
 impl Hit {
     /// A hit as a `hit`-level partner is told it: whom to contact, the reference, what to do.
-    fn at_hit_level(
+    pub(crate) fn at_hit_level(
         alert_id: AlertId,
         owner: AgencyCode,
         action: Action,

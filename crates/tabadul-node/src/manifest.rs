@@ -149,12 +149,6 @@ pub fn boarding_answer(reports: &[ManifestReport], at: time::OffsetDateTime) -> 
     )
 }
 
-/// `SURNAME/GIVEN NAMES`, as carriers write a name.
-fn carrier_name(traveller: &Traveller) -> String {
-    let given = traveller.given_names.join(" ");
-    if given.is_empty() { traveller.surname.clone() } else { format!("{}/{given}", traveller.surname) }
-}
-
 /// How severe an action is, for ordering: arrest first.
 fn severity(action: Action) -> u8 {
     match action {
@@ -216,7 +210,7 @@ impl Node {
                 .travellers
                 .iter()
                 .map(|t| Boarding {
-                    name: carrier_name(t),
+                    name: t.carrier_name(),
                     reservation: t.reservation.clone(),
                     passenger_reference: t.passenger_reference.clone(),
                     directive: boarding_directive(&[], &[], false),
@@ -310,27 +304,11 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tabadul_domain::{AgencyCode, AlertId, HitId};
+    use tabadul_domain::{AgencyCode, AlertId};
 
     fn hit(action: Action) -> Hit {
-        Hit {
-            hit_id: HitId(0),
-            alert_id: AlertId(0),
-            owner: "IQ-MOI".parse::<AgencyCode>().expect("a valid code"),
-            level: "full",
-            action,
-            instruction: String::new(),
-            refer_to: None,
-            score: None,
-            category: None,
-            explanation: Vec::new(),
-            explanation_ar: Vec::new(),
-            markers: Vec::new(),
-            handling: None,
-            names: Vec::new(),
-            status: None,
-            remarks: String::new(),
-        }
+        let owner = "IQ-MOI".parse::<AgencyCode>().expect("a valid code");
+        Hit::at_hit_level(AlertId(1), owner, action, String::new(), None, None)
     }
 
     #[test]

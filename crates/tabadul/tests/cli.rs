@@ -364,20 +364,7 @@ fn a_border_check_hits_across_scripts_and_its_receipt_verifies() {
     let node = Node::new();
     node.partners();
     node.shammari();
-    node.ok(&[
-        "alert",
-        "add",
-        "--agency",
-        "IQ-MOI",
-        "--category",
-        "stolen-document",
-        "--doc-number",
-        "A12345678",
-        "--doc-state",
-        "IRQ",
-        "--doc-status",
-        "stolen-blank",
-    ]);
+    node.stolen_document("A12345678", "IRQ", "stolen-blank");
 
     // The Czech officer sees the smuggler in full (the MoU), not the Iraqi stolen document.
     let czech = node.json(&["check", "--agency", "CZ-MV", "--post", "PRG-AIRPORT", "--mrz", SHAMMARI_MRZ]);
@@ -587,22 +574,7 @@ fn the_carrier_is_told_whom_to_board_in_a_cusres_answer() {
     let node = Node::new();
     node.partners();
     // The third traveller's passport is reported stolen; the second may be a wanted woman.
-    node.ok(&[
-        "alert",
-        "add",
-        "--agency",
-        "IQ-MOI",
-        "--category",
-        "stolen-document",
-        "--doc-number",
-        "N0498812",
-        "--doc-state",
-        "JOR",
-        "--doc-type",
-        "passport",
-        "--doc-status",
-        "stolen-from-holder",
-    ]);
+    node.stolen_document("N0498812", "JOR", "stolen-from-holder");
     let wanted =
         ["alert", "add", "--agency", "IQ-MOI", "--category", "wanted-for-arrest", "--name", "فاطمة خالد العبيدي"];
     node.ok(&[&wanted[..], &["--birth-date", "1992-07-04", "--nationality", "IQ"]].concat());

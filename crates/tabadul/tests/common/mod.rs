@@ -109,6 +109,14 @@ impl Node {
         args.extend(category);
         self.ok(&args);
     }
+
+    /// Iraq reports a travel document of `state` stolen or lost (`status`).
+    pub fn stolen_document(&self, number: &str, state: &str, status: &str) {
+        let document = ["--doc-number", number, "--doc-state", state, "--doc-status", status];
+        let mut args = vec!["alert", "add", "--agency", "IQ-MOI", "--category", "stolen-document"];
+        args.extend(document);
+        self.ok(&args);
+    }
 }
 
 impl Node {
