@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
             .collect();
         let envelope = Envelope::answering(&interchange, "261129".into(), "1200".into());
         let answer = cusres::write(&envelope, &responses);
-        let read = tabadul_edifact::parse(answer.as_bytes()).expect("the answer is an interchange");
+        let read = tabadul_edifact::parse(&answer).expect("the answer is an interchange");
         let travellers: usize = manifests.iter().map(|m| m.travellers.len()).sum();
         let directives = read.messages.iter().flat_map(|m| &m.segments).filter(|s| s.tag == "ERC").count();
         assert_eq!(directives, travellers);

@@ -11,8 +11,10 @@
 //! UNT+count+ref'
 //! ```
 //!
-//! Pure: the caller gives the time of preparation. Values are written with the release
-//! character before any service character, so whatever a carrier sent comes back intact.
+//! Pure: the caller gives the time of preparation. The answer is bytes in ISO 8859-1, as its
+//! `UNOC` declares: values are written with the release character before any service
+//! character, so that what a carrier sent comes back as it was, and a character UNOC cannot
+//! hold (or a control character) becomes a space.
 
 use crate::paxlst::Leg;
 
@@ -57,7 +59,8 @@ pub struct Answer {
     /// The carrier's passenger reference (RFF ABO), if the manifest gave one.
     pub passenger: String,
     /// The traveller's name as the manifest wrote it, `SURNAME/GIVEN NAMES`: said in the free
-    /// text when neither reference identifies the traveller.
+    /// text unless the carrier's passenger reference identifies the traveller (a reservation
+    /// reference is shared by everyone booked together).
     pub name: String,
     pub directive: Directive,
 }
@@ -90,9 +93,10 @@ pub struct Response {
 /// The envelope of the answering interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
-    /// Who answers (the PAXLST's recipient) and to whom (its sender).
-    pub sender: String,
-    pub recipient: String,
+    /// Who answers (the PAXLST's recipient) and to whom (its sender), each with its code
+    /// qualifier (empty for none).
+    pub sender: (String, String),
+    pub recipient: (String, String),
     /// The PAXLST interchange's control reference, echoed.
     pub control_reference: String,
     /// When the answer was prepared: `YYMMDD` and `HHMM`.
@@ -118,8 +122,8 @@ impl Envelope {
     /// (HHMM): back from its recipient to its sender, quoting its control reference.
     pub fn answering(interchange: &crate::Interchange, date: String, time: String) -> Envelope {
         Envelope {
-            sender: interchange.recipient.clone(),
-            recipient: interchange.sender.clone(),
+            sender: (interchange.recipient.clone(), interchange.recipient_qualifier.clone()),
+            recipient: (interchange.sender.clone(), interchange.sender_qualifier.clone()),
             control_reference: interchange.control_reference.clone(),
             date,
             time,
@@ -128,8 +132,9 @@ impl Envelope {
 }
 
 /// The answers as one CUSRES interchange (UNOC, syntax version 4, ISO 9735 default
-/// separators with `*` for repetitions), one message per manifest, one segment per line.
-pub fn write(envelope: &Envelope, responses: &[Response]) -> String {
+/// separators with `*` for repetitions), one message per manifest, one segment per line, in
+/// ISO 8859-1.
+pub fn write(envelope: &Envelope, responses: &[Response]) -> Vec<u8> {
     let mut out = String::from("UNA:+.?*'\n");
     let control = if envelope.control_reference.is_empty() { "1" } else { envelope.control_reference.as_str() };
     segment(
@@ -137,8 +142,8 @@ pub fn write(envelope: &Envelope, responses: &[Response]) -> String {
         "UNB",
         &[
             &["UNOC", "4"],
-            &[&envelope.sender],
-            &[&envelope.recipient],
+            &[&envelope.sender.0, &envelope.sender.1],
+            &[&envelope.recipient.0, &envelope.recipient.1],
             &[&envelope.date, &envelope.time],
             &[control],
             &[],
@@ -165,7 +170,7 @@ pub fn write(envelope: &Envelope, responses: &[Response]) -> String {
             }
             for (qualifier, stop) in [("189", &leg.departure), ("232", &leg.arrival)] {
                 if let Some(stop) = stop.as_ref().filter(|s| !s.time.is_empty()) {
-                    add("DTM", &[&[qualifier, &stop.time, "201"]]);
+                    add("DTM", &[&[qualifier, &stop.time, date_format(&stop.time)]]);
                 }
             }
             for (qualifier, stop) in [("125", &leg.departure), ("87", &leg.arrival)] {
@@ -183,7 +188,7 @@ pub fn write(envelope: &Envelope, responses: &[Response]) -> String {
                 add("RFF", &[&["ABO", &answer.passenger]]);
             }
             add("ERC", &[&[answer.directive.code()]]);
-            let text = if answer.reservation.is_empty() && answer.passenger.is_empty() {
+            let text = if answer.passenger.is_empty() {
                 format!("{} {}", answer.directive.text(), answer.name)
             } else {
                 answer.directive.text().to_string()
@@ -197,7 +202,19 @@ pub fn write(envelope: &Envelope, responses: &[Response]) -> String {
         segment(&mut out, "UNT", &[&[&(count + 2).to_string()], &[reference]]);
     }
     segment(&mut out, "UNZ", &[&[&responses.len().to_string()], &[control]]);
-    out
+    // Every character is one of ISO 8859-1 by now (see `escape`).
+    out.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b' ')).collect()
+}
+
+/// The format code (data element 2379) of a date or time as written: `201` for YYMMDDHHMM,
+/// `203` for CCYYMMDDHHMM, `101` for YYMMDD, `102` for CCYYMMDD.
+fn date_format(value: &str) -> &'static str {
+    match value.trim().len() {
+        12 => "203",
+        6 => "101",
+        8 => "102",
+        _ => "201",
+    }
 }
 
 /// Appends one segment: its tag, then its elements (each its components), trailing empty
@@ -218,9 +235,9 @@ fn segment(out: &mut String, tag: &str, elements: &[&[&str]]) {
     out.push_str("'\n");
 }
 
-/// Writes a value with the release character before each service character; a line end or a
-/// character outside ISO 8859-1 (which UNOC holds) becomes a space, so that the answer stays
-/// within its declared character set.
+/// Writes a value with the release character before each service character; a control
+/// character or one outside ISO 8859-1 (which UNOC holds) becomes a space, so that the answer
+/// stays within its declared character set.
 fn escape(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
@@ -228,8 +245,7 @@ fn escape(out: &mut String, value: &str) {
                 out.push('?');
                 out.push(c);
             }
-            '\r' | '\n' => out.push(' '),
-            c if u32::from(c) > 0xFF => out.push(' '),
+            c if c.is_control() || u32::from(c) > 0xFF => out.push(' '),
             c => out.push(c),
         }
     }
@@ -251,8 +267,8 @@ mod tests {
 
     fn envelope() -> Envelope {
         Envelope {
-            sender: "CZAPI".into(),
-            recipient: "IA".into(),
+            sender: ("CZAPI".into(), String::new()),
+            recipient: ("IA".into(), "ZZ".into()),
             control_reference: "IA0231001".into(),
             date: "261129".into(),
             time: "0611".into(),
@@ -283,7 +299,7 @@ mod tests {
         };
         let text = write(&envelope(), &[response]);
         let expected = "UNA:+.?*'\n\
-UNB+UNOC:4+CZAPI+IA+261129:0611+IA0231001++IAPI'\n\
+UNB+UNOC:4+CZAPI+IA:ZZ+261129:0611+IA0231001++IAPI'\n\
 UNH+IA0231+CUSRES:D:05B:UN:IATA+IA0231/261129/0900+01:F'\n\
 BGM+962'\n\
 RFF+AF:IA231'\n\
@@ -294,15 +310,15 @@ LOC+87+PRG'\n\
 ERP+2'\n\
 RFF+AVF:X7Q2LM'\n\
 ERC+0Z'\n\
-FTX+AAP+++OK TO BOARD'\n\
+FTX+AAP+++OK TO BOARD ALSHAMMARI/ALI HASSAN'\n\
 ERP+2'\n\
 ERC+1Z'\n\
 FTX+AAP+++NO BOARD ALOBAIDI/FATIMA'\n\
 UNT+15+IA0231'\n\
 UNZ+1+IA0231001'\n";
-        assert_eq!(text, expected);
+        assert_eq!(String::from_utf8_lossy(&text), expected);
         // What we write, we read back cleanly.
-        let interchange = crate::parse(text.as_bytes()).expect("our own answer parses");
+        let interchange = crate::parse(&text).expect("our own answer parses");
         assert!(interchange.problems.is_empty(), "{:?}", interchange.problems);
         assert_eq!(interchange.messages[0].kind, "CUSRES");
     }
@@ -322,7 +338,7 @@ UNZ+1+IA0231001'\n";
             }],
         };
         let text = write(&envelope(), &[response]);
-        let interchange = crate::parse(text.as_bytes()).expect("parses");
+        let interchange = crate::parse(&text).expect("parses");
         assert!(interchange.problems.is_empty(), "{:?}", interchange.problems);
         let message = &interchange.messages[0];
         assert_eq!(message.reference, "M?1");
@@ -330,5 +346,32 @@ UNZ+1+IA0231001'\n";
             message.segments.iter().filter(|s| s.tag == "RFF").map(|s| (s.get(0, 0), s.get(0, 1))).collect();
         assert_eq!(values, [("TN", "T+1"), ("AVF", "A:B'C*D")]);
         assert!(message.segments.iter().any(|s| s.tag == "ERC" && s.get(0, 0) == "2Z"));
+    }
+
+    #[test]
+    fn the_answer_is_latin_1_as_it_declares() {
+        let response = Response {
+            message_reference: "1".into(),
+            common_reference: String::new(),
+            transaction: String::new(),
+            leg: None,
+            answers: vec![Answer {
+                reservation: String::new(),
+                passenger: String::new(),
+                name: "MÜLLER/JÜRGEN\u{7}عمر".into(),
+                directive: Directive::Board,
+            }],
+        };
+        let bytes = write(&envelope(), &[response]);
+        let line = bytes.split(|b| *b == b'\n').find(|l| l.starts_with(b"FTX")).expect("an FTX");
+        // Ü is one byte (0xDC), not UTF-8's two; a bell and Arabic letters become spaces.
+        assert_eq!(line, b"FTX+AAP+++OK TO BOARD M\xDCLLER/J\xDCRGEN    '");
+        let read = crate::parse(&bytes).expect("parses");
+        assert!(read.problems.is_empty(), "{:?}", read.problems);
+    }
+
+    #[test]
+    fn dates_say_their_format() {
+        assert_eq!(["2611290900", "202611290900", "261129", "20261129"].map(date_format), ["201", "203", "101", "102"]);
     }
 }

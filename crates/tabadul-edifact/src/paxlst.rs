@@ -121,6 +121,9 @@ pub fn manifests(interchange: &Interchange, today: time::Date) -> Vec<Manifest> 
                 if into.legs.is_empty() {
                     into.legs = manifest.legs;
                 }
+                if into.transaction.is_empty() {
+                    into.transaction = manifest.transaction;
+                }
                 into.declared_count = match (into.declared_count, manifest.declared_count) {
                     (Some(a), Some(b)) => Some(a + b),
                     (a, b) => a.or(b),

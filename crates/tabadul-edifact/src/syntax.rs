@@ -95,7 +95,11 @@ pub struct Interchange {
     pub syntax: String,
     pub syntax_version: String,
     pub sender: String,
+    /// The code qualifier of the sender's identification (UNB S002), if any: `ZZ` mutually
+    /// defined, an IATA or ICAO designator's...
+    pub sender_qualifier: String,
     pub recipient: String,
+    pub recipient_qualifier: String,
     pub control_reference: String,
     pub messages: Vec<Message>,
     pub problems: Vec<Problem>,
@@ -269,7 +273,9 @@ pub fn parse(data: &[u8]) -> Result<Interchange, EdifactError> {
         syntax,
         syntax_version: unb.get(0, 1).to_string(),
         sender: unb.get(1, 0).to_string(),
+        sender_qualifier: unb.get(1, 1).to_string(),
         recipient: unb.get(2, 0).to_string(),
+        recipient_qualifier: unb.get(2, 1).to_string(),
         control_reference: unb.get(4, 0).to_string(),
         messages: Vec::new(),
         problems,

@@ -105,12 +105,13 @@ fn the_answer_to_a_gtas_manifest_quotes_its_references_and_reads_back() {
     let answers = manifest.travellers.iter().zip(directives).map(|(t, d)| Answer::to(t, d)).collect();
     let response = Response::to(&manifest, answers);
     let envelope = Envelope::answering(&interchange, "261129".into(), "1200".into());
-    let text = cusres::write(&envelope, &[response]);
+    let bytes = cusres::write(&envelope, &[response]);
+    let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("RFF+TN:BART34567890'\nRFF+AF:QQ827'"), "{text}");
     assert!(text.contains("LOC+125+JFK'\nLOC+87+CDG'"), "{text}");
     assert!(text.contains("RFF+ABO:UUI34T543'\nERC+0Z'"), "{text}");
     assert!(text.contains("RFF+ABO:ABC124'\nERC+1Z'\nFTX+AAP+++NO BOARD'"), "{text}");
-    let answer = parse(text.as_bytes()).unwrap();
+    let answer = parse(&bytes).unwrap();
     assert!(answer.problems.is_empty(), "{:?}", answer.problems);
     assert_eq!(
         (answer.sender.as_str(), answer.recipient.as_str()),

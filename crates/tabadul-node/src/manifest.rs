@@ -52,9 +52,14 @@ pub struct Boarding {
 /// The interchange a manifest came in, as its answer echoes it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Envelope {
-    /// The carrier (UNB sender) and the receiving authority (UNB recipient).
+    /// The carrier (UNB sender) and the receiving authority (UNB recipient), with their code
+    /// qualifiers.
     pub sender: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sender_qualifier: String,
     pub recipient: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub recipient_qualifier: String,
     pub control_reference: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub common_reference: String,
@@ -112,8 +117,9 @@ pub fn boarding_directive(documents: &[Hit], persons: &[Hit], screened: bool) ->
 }
 
 /// The interactive API's answer to the manifests of one interchange: a CUSRES message per
-/// manifest with every traveller's directive, prepared at `at` (UTC).
-pub fn boarding_answer(reports: &[ManifestReport], at: time::OffsetDateTime) -> String {
+/// manifest with every traveller's directive, prepared at `at` (UTC), in ISO 8859-1 as it
+/// declares.
+pub fn boarding_answer(reports: &[ManifestReport], at: time::OffsetDateTime) -> Vec<u8> {
     let at = at.to_offset(time::UtcOffset::UTC);
     let envelope = reports.first().map(|r| r.envelope.clone()).unwrap_or_default();
     let answers: Vec<cusres::Response> = reports
@@ -139,8 +145,8 @@ pub fn boarding_answer(reports: &[ManifestReport], at: time::OffsetDateTime) -> 
     cusres::write(
         &cusres::Envelope {
             // The answer goes back the way the manifest came.
-            sender: envelope.recipient,
-            recipient: envelope.sender,
+            sender: (envelope.recipient, envelope.recipient_qualifier),
+            recipient: (envelope.sender, envelope.sender_qualifier),
             control_reference: envelope.control_reference,
             date: format!("{}{}{}", two((at.year().rem_euclid(100)) as u8), two(u8::from(at.month())), two(at.day())),
             time: format!("{}{}", two(at.hour()), two(at.minute())),
@@ -162,7 +168,8 @@ fn severity(action: Action) -> u8 {
 }
 
 fn request(traveller: &Traveller, leg: Option<&Leg>) -> CheckRequest {
-    let document = traveller.documents.first();
+    // The travel document (a passport, an identity card), not a visa listed before it.
+    let document = traveller.documents.iter().find(|d| !d.kind.trim().starts_with('V')).or(traveller.documents.first());
     CheckRequest {
         post: format!("manifest:{}", leg.map_or("?", |l| l.flight.as_str())),
         mrz: None,
@@ -261,7 +268,9 @@ impl Node {
                 reference: manifest.reference.clone(),
                 envelope: Envelope {
                     sender: interchange.sender.clone(),
+                    sender_qualifier: interchange.sender_qualifier.clone(),
                     recipient: interchange.recipient.clone(),
+                    recipient_qualifier: interchange.recipient_qualifier.clone(),
                     control_reference: interchange.control_reference.clone(),
                     common_reference: manifest.common_reference.clone(),
                     transaction: manifest.transaction.clone(),
@@ -309,6 +318,26 @@ mod tests {
     fn hit(action: Action) -> Hit {
         let owner = "IQ-MOI".parse::<AgencyCode>().expect("a valid code");
         Hit::at_hit_level(AlertId(1), owner, action, String::new(), None, None)
+    }
+
+    #[test]
+    fn the_travel_document_is_screened_not_a_visa_listed_first() {
+        let document = |kind: &str, number: &str| tabadul_edifact::Document {
+            kind: kind.into(),
+            number: number.into(),
+            expiry: String::new(),
+            issuing_state: "IRQ".into(),
+        };
+        let data = "UNB+UNOA:4+IA+CZ+261129:0600+1'UNH+1+PAXLST:D:05B:UN:IATA'NAD+FL+++ALI:HASSAN'UNT+3+1'UNZ+1+1'";
+        let interchange = tabadul_edifact::parse(data.as_bytes()).expect("an interchange");
+        let mut traveller = tabadul_edifact::manifests(&interchange, time::macros::date!(2026 - 11 - 29))
+            .remove(0)
+            .travellers
+            .remove(0);
+        traveller.documents = vec![document("V", "V123"), document("P", "A7654321")];
+        assert_eq!(request(&traveller, None).document_number.as_deref(), Some("A7654321"));
+        traveller.documents = vec![document("V", "V123")];
+        assert_eq!(request(&traveller, None).document_number.as_deref(), Some("V123"));
     }
 
     #[test]

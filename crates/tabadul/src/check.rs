@@ -301,7 +301,10 @@ pub fn screen(cx: &Session, args: &ScreenArgs) -> Result<ExitCode> {
     let node = cx.checking_node()?;
     let reports = node.screen_manifest(&cx.actor(&args.agency)?, &data).context("screen the manifest")?;
     if args.cusres {
-        say!("{}", tabadul_node::boarding_answer(&reports, node.now()).trim_end());
+        // ISO 8859-1 bytes, as the answer declares: written as they are.
+        use std::io::Write;
+        let answer = tabadul_node::boarding_answer(&reports, node.now());
+        std::io::stdout().write_all(&answer).context("write the answer")?;
         return Ok(ExitCode::SUCCESS);
     }
     if cx.json {
