@@ -340,8 +340,16 @@ fn bench_generates_a_population_and_measures_it() {
     assert!(node.ok(&["bench", "generate", "300"]) == population, "the population changed with the same seed");
     let alerts = node.dir.path().join("alerts.jsonl");
     std::fs::write(&alerts, &population).unwrap();
-    let report = node.json(&["bench", "--alerts", alerts.to_str().unwrap(), "--queries", queries.to_str().unwrap()]);
+    let (alerts, queries) = (alerts.to_str().unwrap(), queries.to_str().unwrap());
+    let report = node.json(&["bench", "--alerts", alerts, "--queries", queries, "--rounds", "3"]);
     assert_eq!((report["alerts"].as_u64(), report["queries"].as_u64()), (Some(300), Some(40)));
+    // Three rounds on one core, the median reported.
+    let rounds = report["checks_per_second_rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 3, "{report}");
+    let mut sorted: Vec<f64> = rounds.iter().map(|r| r.as_f64().unwrap()).collect();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(report["checks_per_second"].as_f64(), Some(sorted[1]), "{report}");
+    assert!(node.fails(&["bench", "--alerts", alerts, "--queries", queries, "--rounds", "0"]).contains("--rounds"));
     assert!(report["hits"].as_u64().unwrap() > 0, "{report}");
     for key in [
         "build_seconds",
