@@ -296,6 +296,10 @@ pub(crate) struct Screening {
     replica_version: std::sync::RwLock<Vec<DataHead>>,
     /// Alerts that hits were made of lately, kept in step with writes like the index.
     alerts: AlertCache,
+    /// Agencies read from the store: an agency is never changed or removed once made (the
+    /// store has no such operation), so what is kept stays true. Every check reads its own
+    /// agency and the owners of its hits.
+    pub(crate) agencies: std::sync::RwLock<HashMap<AgencyCode, tabadul_domain::Agency>>,
     /// Checks being recorded.
     pub(crate) commits: GroupCommit,
     /// Held by every write and by the first build, so that none is missed or applied twice.
@@ -663,7 +667,7 @@ impl Node {
         if let Some(name) = owners.get(owner) {
             return Ok(name.clone());
         }
-        let name = self.store.agency(owner)?.map_or_else(|| owner.to_string(), |a| a.name);
+        let name = self.agency(owner)?.map_or_else(|| owner.to_string(), |a| a.name);
         owners.insert(owner.clone(), name.clone());
         Ok(name)
     }

@@ -220,7 +220,22 @@ impl Node {
     }
 
     fn known_agency(&self, code: &AgencyCode) -> Result<Agency> {
-        self.store.agency(code)?.ok_or_else(|| NodeError::NotFound(format!("agency {code}")))
+        self.agency(code)?.ok_or_else(|| NodeError::NotFound(format!("agency {code}")))
+    }
+
+    /// An agency, from the ones kept or the store (which keeps them then: an agency never
+    /// changes once made). One not found is asked of the store again next time.
+    fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
+        let kept = self.screening.agencies.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(code).cloned();
+        if kept.is_some() {
+            return Ok(kept);
+        }
+        let found = self.store.agency(code)?;
+        if let Some(agency) = &found {
+            let mut kept = self.screening.agencies.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            kept.insert(code.clone(), agency.clone());
+        }
+        Ok(found)
     }
 
     // --- agencies -------------------------------------------------------------------------

@@ -272,6 +272,10 @@ fn bad_checks_are_refused_with_a_reason() {
     assert!(matches!(&error, NodeError::Invalid(m) if m.contains("--post")), "{error}");
     let error = refuse("XX-NONE", at_post(CheckRequest { names: vec!["Ali".into()], ..CheckRequest::default() }));
     assert!(matches!(error, NodeError::NotFound(_)), "{error}");
+    // An agency not found is not remembered as missing: made later, its officers check.
+    let made = Agency::new(code("XX-NONE"), CountryCode::new("JO").unwrap(), "Jordan", None).unwrap();
+    node.add_agency(&Actor::new("admin", None), made).unwrap();
+    check(&node, &key, "XX-NONE", at_post(CheckRequest { names: vec!["Ali".into()], ..CheckRequest::default() }));
     let long = CheckRequest { names: vec!["A".repeat(300)], ..CheckRequest::default() };
     assert!(matches!(refuse("IQ-MOI", at_post(long)), NodeError::Invalid(_)));
     let many = CheckRequest { names: (0..9).map(|i| format!("Name{i}")).collect(), ..CheckRequest::default() };
