@@ -1241,6 +1241,32 @@ mod tests {
     }
 
     #[test]
+    fn a_store_at_schema_4_moves_to_the_partial_index_of_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path).unwrap());
+        // The file as schema 4 left it: the index of every hit.
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "DROP INDEX hits_by_owner_outcome;
+                 CREATE INDEX hits_by_owner_outcome ON hits (owner, outcome, alert_id);
+                 PRAGMA user_version = 4;",
+            )
+            .unwrap();
+        drop(connection);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let sql: String = store
+            .read(|c| {
+                c.query_row("SELECT sql FROM sqlite_schema WHERE name = 'hits_by_owner_outcome'", [], |row| row.get(0))
+                    .map_err(backend)
+            })
+            .unwrap();
+        assert!(sql.ends_with("WHERE outcome IS NOT NULL"), "{sql}");
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
