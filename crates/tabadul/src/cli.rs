@@ -100,8 +100,9 @@ pub struct BenchArgs {
     /// Candidates scored in full per check.
     #[arg(long, default_value_t = tabadul_index::CANDIDATES_MAX_DEFAULT)]
     pub candidates_max: usize,
-    /// Runs the checks on one core this many times and reports the median round (and every
-    /// round's checks per second): one round's figure moves by up to 10% on a shared machine.
+    /// Runs the checks on one core this many times and reports the median round (of an even
+    /// number, the slower middle one) and every round's checks per second: one round's figure
+    /// moves by up to 10% on a shared machine.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub rounds: u32,
 }
