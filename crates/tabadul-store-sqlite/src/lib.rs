@@ -1211,6 +1211,17 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    /// The index of hits by owner and outcome is the partial one of schema 5.
+    fn assert_hits_indexed_only_with_an_outcome(store: &SqliteStore) {
+        let sql: String = store
+            .read(|c| {
+                c.query_row("SELECT sql FROM sqlite_schema WHERE name = 'hits_by_owner_outcome'", [], |row| row.get(0))
+                    .map_err(backend)
+            })
+            .unwrap();
+        assert!(sql.ends_with("WHERE outcome IS NOT NULL"), "{sql}");
+    }
+
     #[test]
     fn false_positives_are_counted_from_the_index_of_hits_with_an_outcome() {
         let dir = tempfile::tempdir().unwrap();
@@ -1231,13 +1242,7 @@ mod tests {
             .unwrap();
         assert!(plan.iter().any(|step| step.contains("USING COVERING INDEX hits_by_owner_outcome")), "{plan:?}");
         // The index leaves out the hits a check records without an outcome.
-        let sql: String = store
-            .read(|c| {
-                c.query_row("SELECT sql FROM sqlite_schema WHERE name = 'hits_by_owner_outcome'", [], |row| row.get(0))
-                    .map_err(backend)
-            })
-            .unwrap();
-        assert!(sql.ends_with("WHERE outcome IS NOT NULL"), "{sql}");
+        assert_hits_indexed_only_with_an_outcome(&store);
     }
 
     #[test]
@@ -1257,13 +1262,7 @@ mod tests {
         drop(connection);
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        let sql: String = store
-            .read(|c| {
-                c.query_row("SELECT sql FROM sqlite_schema WHERE name = 'hits_by_owner_outcome'", [], |row| row.get(0))
-                    .map_err(backend)
-            })
-            .unwrap();
-        assert!(sql.ends_with("WHERE outcome IS NOT NULL"), "{sql}");
+        assert_hits_indexed_only_with_an_outcome(&store);
     }
 
     #[test]
