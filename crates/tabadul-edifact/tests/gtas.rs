@@ -183,7 +183,7 @@ fn own(file: &str) -> (Vec<Manifest>, Vec<String>) {
 }
 
 #[test]
-fn our_own_samples_in_two_carriers_styles_read_clean() {
+fn our_own_samples_in_three_carriers_styles_read_clean() {
     // Iraqi Airways: UNA, one segment a line with CRLF, a group, names as the MRZ romanises them.
     let (found, problems) = own("iraqi-airways-bgw-prg.edi");
     assert!(problems.is_empty(), "{problems:?}");
@@ -198,4 +198,16 @@ fn our_own_samples_in_two_carriers_styles_read_clean() {
     let names: Vec<String> = found[0].travellers.iter().map(|t| t.full_name()).collect();
     assert_eq!(names, ["OMAR HASSAN AL-AZZAWI", "RIM EL KHOURY", "SAMIRA BENALI", "HÉLÈNE D'ESTAING"]);
     assert_eq!(found[0].travellers[1].birth_date.map(|d| d.to_string()), Some("2001-09-11".into()));
+    // Smartwings, interactive (iAPI): no UNA, a crew list and a passenger list in one
+    // interchange, transaction and passenger references, a visa listed before the passport.
+    let (found, problems) = own("smartwings-ebl-prg.edi");
+    assert!(problems.is_empty(), "{problems:?}");
+    let lists: Vec<(Role, usize, Option<usize>, &str)> =
+        found.iter().map(|m| (m.role, m.travellers.len(), m.declared_count, m.transaction.as_str())).collect();
+    assert_eq!(lists, [(Role::Crew, 2, Some(2), "QS1288C261129"), (Role::Passenger, 2, Some(2), "QS1288P261129")]);
+    let barzani = &found[1].travellers[0];
+    assert_eq!(barzani.full_name(), "HAWAR ABDULKARIM BARZANI");
+    assert_eq!((barzani.reservation.as_str(), barzani.passenger_reference.as_str()), ("K4MZ2P", "0013PX01"));
+    let documents: Vec<(&str, &str)> = barzani.documents.iter().map(|d| (d.kind.as_str(), d.number.as_str())).collect();
+    assert_eq!(documents, [("V", "CZ0098812"), ("P", "A19876543")]);
 }

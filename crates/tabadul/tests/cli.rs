@@ -611,4 +611,14 @@ fn the_carrier_is_told_whom_to_board_in_a_cusres_answer() {
         node.fails(&["screen", manifest.to_str().unwrap(), "--agency", "IQ-MOI", "--cusres", "--csv"])
             .contains("cannot be used with")
     );
+    // An interactive carrier: a crew list and a passenger list answered in one interchange, each
+    // passenger quoted by the carrier's own reference; the passport is screened, not the visa
+    // listed before it.
+    node.stolen_document("A19876543", "IRQ", "lost");
+    let smartwings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tabadul-edifact/tests/data/smartwings-ebl-prg.edi");
+    let answer = node.ok(&["screen", smartwings.to_str().unwrap(), "--agency", "IQ-MOI", "--cusres"]);
+    assert_eq!(answer.matches("UNH+").count(), 2, "{answer}");
+    assert!(answer.contains("RFF+AVF:K4MZ2P'\nRFF+ABO:0013PX01'\nERC+1Z'\nFTX+AAP+++NO BOARD'"), "{answer}");
+    assert!(answer.contains("RFF+ABO:0013PX02'\nERC+0Z'\nFTX+AAP+++OK TO BOARD'"), "{answer}");
+    assert!(answer.contains("ERC+0Z'\nFTX+AAP+++OK TO BOARD NOVAKOVA/PETRA'"), "{answer}");
 }
