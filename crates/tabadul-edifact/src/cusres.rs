@@ -52,11 +52,13 @@ impl Directive {
 }
 
 /// One traveller's answer, identified as the carrier identified them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Answer {
     /// The reservation reference (RFF AVF), if the manifest gave one.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub reservation: String,
     /// The carrier's passenger reference (RFF ABO), if the manifest gave one.
+    #[serde(rename = "passenger_reference", skip_serializing_if = "String::is_empty")]
     pub passenger: String,
     /// The traveller's name as the manifest wrote it, `SURNAME/GIVEN NAMES`: said in the free
     /// text unless the carrier's passenger reference identifies the traveller (a reservation

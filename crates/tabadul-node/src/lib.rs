@@ -33,7 +33,7 @@ pub use error::{NodeError, Result};
 pub use hits::{FalsePositives, INBOX_LIMIT_MAX};
 pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSummary, LineError, decoded_reader};
 pub use manifest::{
-    Boarding, Envelope, ManifestReport, TRAVELLERS_PER_MANIFEST_MAX, TravellerHits, boarding_answer, boarding_directive,
+    Envelope, ManifestReport, TRAVELLERS_PER_MANIFEST_MAX, TravellerHits, boarding_answer, boarding_directive,
 };
 pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
 /// The score from which a person comparison is a hit.

@@ -36,19 +36,6 @@ pub struct TravellerHits {
     pub persons: Vec<Hit>,
 }
 
-/// What the carrier is told of one traveller: only the directive, never why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Boarding {
-    /// `SURNAME/GIVEN NAMES`, as the manifest wrote them.
-    pub name: String,
-    /// The carrier's references of the traveller, quoted back to it.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reservation: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub passenger_reference: String,
-    pub directive: Directive,
-}
-
 /// The interchange a manifest came in, as its answer echoes it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Envelope {
@@ -83,12 +70,13 @@ pub struct ManifestReport {
     pub not_screened: Vec<String>,
     /// What was malformed in the message, by segment.
     pub problems: Vec<String>,
-    /// Every traveller, in the manifest's order, with what the carrier is told.
-    pub boarding: Vec<Boarding>,
+    /// Every traveller, in the manifest's order, with what the carrier is told (only the
+    /// directive, never why) and the references it is quoted by.
+    pub boarding: Vec<cusres::Answer>,
 }
 
 /// What the carrier is told of a traveller with these hits (document hits first, then person
-/// hits; `None` when the traveller could not be screened).
+/// hits), or of one that could not be screened (`screened` false).
 ///
 /// - A travel document reported stolen, lost or refused (its number and issuing state equal:
 ///   strong evidence) is not valid for travel: **no board**.
@@ -129,27 +117,18 @@ pub fn boarding_answer(reports: &[ManifestReport], at: time::OffsetDateTime) -> 
             common_reference: report.envelope.common_reference.clone(),
             transaction: report.envelope.transaction.clone(),
             leg: report.legs.last().cloned(),
-            answers: report
-                .boarding
-                .iter()
-                .map(|b| cusres::Answer {
-                    reservation: b.reservation.clone(),
-                    passenger: b.passenger_reference.clone(),
-                    name: b.name.clone(),
-                    directive: b.directive,
-                })
-                .collect(),
+            answers: report.boarding.clone(),
         })
         .collect();
-    let two = |n: u8| format!("{n:02}");
+    let format = |description| at.format(description).unwrap_or_default();
     cusres::write(
         &cusres::Envelope {
             // The answer goes back the way the manifest came.
             sender: (envelope.recipient, envelope.recipient_qualifier),
             recipient: (envelope.sender, envelope.sender_qualifier),
             control_reference: envelope.control_reference,
-            date: format!("{}{}{}", two((at.year().rem_euclid(100)) as u8), two(u8::from(at.month())), two(at.day())),
-            time: format!("{}{}", two(at.hour()), two(at.minute())),
+            date: format(time::macros::format_description!("[year repr:last_two][month][day]")),
+            time: format(time::macros::format_description!("[hour][minute]")),
         },
         &answers,
     )
@@ -213,15 +192,10 @@ impl Node {
             // with the manifest's own entry: one transaction, one write to disk.
             let mut checked = Vec::new();
             // Until screened, a traveller is held (too poorly described to be screened).
-            let mut boarding: Vec<Boarding> = manifest
+            let mut boarding: Vec<cusres::Answer> = manifest
                 .travellers
                 .iter()
-                .map(|t| Boarding {
-                    name: t.carrier_name(),
-                    reservation: t.reservation.clone(),
-                    passenger_reference: t.passenger_reference.clone(),
-                    directive: boarding_directive(&[], &[], false),
-                })
+                .map(|t| cusres::Answer::to(t, boarding_directive(&[], &[], false)))
                 .collect();
             for (at, traveller) in manifest.travellers.iter().enumerate() {
                 let request = request(traveller, leg);
