@@ -152,8 +152,8 @@ pub struct SqliteStore {
 
 /// Reading connections kept open, at most.
 const READERS_MAX: usize = 8;
-/// Each connection's page cache, in KiB (SQLite's default is 2 MiB): a check reads the alerts
-/// it hits at random places of a file of hundreds of megabytes.
+/// Each reading connection's page cache, in KiB (SQLite's default is 2 MiB): a check reads the
+/// alerts it hits at random places of a file of hundreds of megabytes.
 const READER_CACHE_KIB: u64 = 32 << 10;
 /// The writer's page cache, in KiB (SQLite's default is 2 MiB): recording checks touches the
 /// pages of the hits and the audit log again and again.
@@ -165,7 +165,7 @@ fn connect(path: &Path, pragmas: &str) -> Result<Connection> {
         Connection::open(path).map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
     // Every statement is prepared once and kept: checks write the same few again and again.
     connection.set_prepared_statement_cache_capacity(64);
-    connection.execute_batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}; {pragmas}")).map_err(backend)?;
+    connection.execute_batch(pragmas).map_err(backend)?;
     connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
     Ok(connection)
 }
@@ -246,7 +246,10 @@ impl SqliteStore {
         let free = self.readers.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?.pop();
         let mut connection = match free {
             Some(connection) => connection,
-            None => connect(&self.path, "PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?,
+            None => connect(
+                &self.path,
+                &format!("PRAGMA query_only = ON; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{READER_CACHE_KIB};"),
+            )?,
         };
         let value = f(&mut connection);
         let mut readers = self.readers.lock().map_err(|_| StoreError::Backend("lock poisoned".into()))?;

@@ -80,7 +80,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // One core, `rounds` times over the same checks (what they find is the same every time):
     // the median round by checks per second.
     let mut rounds: Vec<Round> = (0..args.rounds).map(|_| one_core(&index, &queries, &entity_ids, &options)).collect();
-    let per_round: Vec<f64> = rounds.iter().map(|r| (queries.len() as f64 / r.seconds.max(1e-9)).round()).collect();
+    let per_second = |seconds: f64| (queries.len() as f64 / seconds.max(1e-9)).round();
+    let per_round: Vec<f64> = rounds.iter().map(|r| per_second(r.seconds)).collect();
     rounds.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let Round { seconds, latencies_us, hits, expected, found_expected, totals } = rounds.swap_remove(rounds.len() / 2);
     let percentile =
@@ -112,8 +113,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "expected_found": found_expected,
         "p50_us": percentile(0.5).round(),
         "p99_us": percentile(0.99).round(),
-        "checks_per_second": (queries.len() as f64 / seconds.max(1e-9)).round(),
-        "checks_per_second_all_cores": (queries.len() as f64 / all_cores_seconds.max(1e-9)).round(),
+        "checks_per_second": per_second(seconds),
+        "checks_per_second_all_cores": per_second(all_cores_seconds),
         "checks_per_second_rounds": per_round,
         "threads": threads,
         "mean_postings_read": totals.postings_read / queries.len().max(1),
