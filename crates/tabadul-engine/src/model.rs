@@ -60,9 +60,28 @@ pub fn sigmoid(x: f32) -> f32 {
 /// false hits on every common family name.
 pub const GIVEN_NAME_CONFLICT: f32 = -2.0;
 
+/// A rule, not fitted: the first two names of each side are each other's second (علي حسن
+/// الشمري / حسن علي الشمري), the pattern of a man and his son named after his own father,
+/// or of a man and his uncle. Rare among the development pairs of one person (the fit gives
+/// it nothing), common in the families of a population.
+pub const FIRST_TWO_SWAPPED: f32 = -2.0;
+
 pub fn name_logit(features: &NameFeatures, given_name_conflict: bool) -> f32 {
-    let rule = if given_name_conflict { GIVEN_NAME_CONFLICT } else { 0.0 };
+    let rule = if given_name_conflict { GIVEN_NAME_CONFLICT } else { 0.0 }
+        + if features.first_two_swapped { FIRST_TWO_SWAPPED } else { 0.0 };
     NAME_BIAS + dot(&NAME_WEIGHTS, &features.to_array()) + rule
+}
+
+/// Namesakes counted at most: past this many the odds of each are slight.
+pub const NAMESAKES_COUNTED_MAX: u32 = 100;
+
+/// A rule, not fitted, for searches of a population: when the best pair of names agree in
+/// part only (a name has a token the other lacks), the names they agree on may be carried by
+/// `namesakes` alerts, of which the traveller is at most one; the odds are shared among them.
+/// Pairs alone (the development files) have no population to count.
+pub fn namesakes_logit(namesakes: u32) -> f32 {
+    let namesakes = namesakes.min(NAMESAKES_COUNTED_MAX);
+    if namesakes > 1 { -(namesakes as f32).ln() } else { 0.0 }
 }
 
 /// An estimate of the name logit from how much of each name is matched (weighted shares, 0
@@ -83,8 +102,14 @@ pub const GENERATION_APART: f32 = -3.0;
 /// Birth years further apart than this are another generation.
 pub const GENERATION_YEARS: u16 = 10;
 
+/// A rule, not fitted: the genders differ (a passport's sex against the alert's). No
+/// development pair of one person has genders that differ, but so few pairs of two have
+/// both that the fit leaves it at nothing; at the border it is a brother and a sister.
+pub const GENDER_DIFFERS: f32 = -2.0;
+
 pub fn other_logit(features: &OtherFeatures) -> f32 {
-    let rule = if features.generation_apart { GENERATION_APART } else { 0.0 };
+    let rule = if features.generation_apart { GENERATION_APART } else { 0.0 }
+        + if features.gender_conflict > 0.0 { GENDER_DIFFERS } else { 0.0 };
     dot(&OTHER_WEIGHTS, &features.to_array()) + rule
 }
 

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 use tabadul_domain::{CountryCode, Gender, PartialDate};
-use tabadul_names::{Alignment, Name, NameFeatures, SimilarityCache, analyze, compare_cached, compare_features};
+use tabadul_names::{
+    Alignment, Name, NameFeatures, SimilarityCache, analyze, compare_cached, compare_features, first_two_swapped,
+};
 
 use crate::model;
 
@@ -139,6 +141,30 @@ pub struct MatchResult {
     pub reasons: Vec<Reason>,
     #[serde(skip)]
     pub features: [f32; model::FEATURES],
+    /// The log-odds the score is made from.
+    #[serde(skip)]
+    pub logit: f32,
+    /// Whether the best pair of names agree on part of their tokens only.
+    #[serde(skip)]
+    pub partial: bool,
+    /// Which tokens of the candidate's best name are matched (bit `i` for token `i`).
+    #[serde(skip)]
+    pub candidate_matched_tokens: u16,
+    /// How many alerts of the population searched share the names matched (0: not counted);
+    /// see [`MatchResult::share_with_namesakes`].
+    pub namesakes: u32,
+}
+
+impl MatchResult {
+    /// Shares the odds among `namesakes` alerts that carry the names matched (see
+    /// [`model::namesakes_logit`]), when the names agree in part only.
+    pub fn share_with_namesakes(&mut self, namesakes: u32) {
+        if !self.partial {
+            return;
+        }
+        self.namesakes = namesakes;
+        self.score = model::sigmoid(self.logit + model::namesakes_logit(namesakes));
+    }
 }
 
 /// Compares a query with a candidate, with the reasons.
@@ -169,8 +195,18 @@ pub fn score_cached(query: &PreparedPerson, candidate: &PreparedPerson, cache: &
     let mut features = [0.0; model::FEATURES];
     features[..NameFeatures::COUNT].copy_from_slice(&name_features.to_array());
     features[NameFeatures::COUNT..].copy_from_slice(&other.to_array());
-    let score = model::sigmoid(name_logit + model::other_logit(&other));
-    MatchResult { score, name_score: model::sigmoid(name_logit), names: (qi, ci), reasons: Vec::new(), features }
+    let logit = name_logit + model::other_logit(&other);
+    MatchResult {
+        score: model::sigmoid(logit),
+        name_score: model::sigmoid(name_logit),
+        names: (qi, ci),
+        reasons: Vec::new(),
+        features,
+        logit,
+        partial: name_features.partial,
+        candidate_matched_tokens: name_features.candidate_matched_tokens,
+        namesakes: 0,
+    }
 }
 
 /// The reasons for a result that [`score_cached`] gave without them: only the pair of names
@@ -186,6 +222,17 @@ pub fn explain(
     if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
         let (_, alignment) = compare_cached(q, c, cache);
         name_reasons(q, c, &alignment, &mut reasons);
+        if first_two_swapped(&alignment.pairs) {
+            reasons.push(Reason {
+                feature: "name",
+                supports: false,
+                text: "given and father's names the other way round: a father and his son?".into(),
+                text_ar: "الاسم الأول واسم الأب بترتيب معكوس: أب وابنه؟".into(),
+            });
+        }
+        if result.namesakes > 1 {
+            namesakes_reason(q, &alignment, result.namesakes, &mut reasons);
+        }
     }
     other_features(query, candidate).reasons(query, candidate, &mut reasons);
     result.reasons = reasons;
@@ -266,6 +313,28 @@ fn name_reasons(query: &Name, candidate: &Name, alignment: &Alignment, reasons: 
             text_ar: concat(&[role_ar, " ", text, " في بيانات المسافر ليس في التنبيه"]),
         });
     }
+}
+
+/// Why a hit whose names differ scores lower: the names it agrees on are common.
+fn namesakes_reason(query: &Name, alignment: &Alignment, namesakes: u32, reasons: &mut Vec<Reason>) {
+    let mut names = String::new();
+    for pair in &alignment.pairs {
+        if !names.is_empty() {
+            names.push(' ');
+        }
+        names.push_str(&span_text(query, pair.query, false));
+    }
+    let count = if namesakes >= model::NAMESAKES_COUNTED_MAX {
+        format!("{}+", model::NAMESAKES_COUNTED_MAX)
+    } else {
+        namesakes.to_string()
+    };
+    reasons.push(Reason {
+        feature: "name",
+        supports: false,
+        text: concat(&[&count, " alerts share the names ", &names, ": a namesake?"]),
+        text_ar: concat(&["الأسماء ", &names, " مشتركة بين ", &count, " تنبيهات: تشابه أسماء؟"]),
+    });
 }
 
 /// Evidence other than names.

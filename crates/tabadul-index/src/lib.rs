@@ -99,6 +99,10 @@ pub struct SearchOptions {
     pub candidates_max: usize,
     /// The day of the check: alerts expired before it are not searched.
     pub today: time::Date,
+    /// Whether a hit whose names agree in part only shares its odds with the alerts that
+    /// carry the same names (see [`tabadul_engine::model::namesakes_logit`]); without, a hit
+    /// scores as its pair alone.
+    pub namesakes: bool,
 }
 
 impl SearchOptions {
@@ -108,6 +112,7 @@ impl SearchOptions {
             limit: 20,
             candidates_max: CANDIDATES_MAX_DEFAULT,
             today,
+            namesakes: true,
         }
     }
 }
@@ -154,6 +159,40 @@ thread_local! {
     /// The similarity cache of the searches on this thread, cleared before each: its memory is
     /// kept from one search to the next instead of allocated and freed each time.
     static SIMILARITIES: std::cell::RefCell<tabadul_engine::SimilarityCache> = Default::default();
+}
+
+/// The namesakes counted in one search, by the candidate tokens matched: the hits of a search
+/// mostly agree with it on the same names.
+#[derive(Default)]
+struct Namesakes {
+    counted: Vec<(Vec<usize>, u32)>,
+}
+
+impl Namesakes {
+    fn count(
+        &mut self,
+        index: &Index,
+        candidate: &PreparedPerson,
+        result: &tabadul_engine::MatchResult,
+        viewer: &dyn Viewer,
+        today: time::Date,
+    ) -> u32 {
+        let tokens: Vec<&tabadul_names::Token> = candidate.names.get(result.names.1).map_or(Vec::new(), |name| {
+            name.tokens
+                .iter()
+                .enumerate()
+                .filter(|(i, t)| result.candidate_matched_tokens & (1 << i) != 0 && !t.initial)
+                .map(|(_, t)| t.as_ref())
+                .collect()
+        });
+        let key: Vec<usize> = tokens.iter().map(|t| std::ptr::from_ref(*t) as usize).collect();
+        if let Some((_, count)) = self.counted.iter().find(|(k, _)| *k == key) {
+            return *count;
+        }
+        let count = index.namesakes(&tokens, viewer, today);
+        self.counted.push((key, count));
+        count
+    }
 }
 
 /// One segment of a snapshot, with the entries removed from it since it was built.
@@ -318,11 +357,16 @@ impl Index {
     ) -> (Vec<PersonHit>, SearchStats) {
         // A cache that served another search holds addresses of names that may be gone.
         cache.clear();
+        let mut namesakes = Namesakes::default();
         let mut scored: Vec<(tabadul_engine::MatchResult, usize, u32)> = candidates
             .into_iter()
             .filter_map(|(_, p, entry)| {
                 let person = self.parts[p].segment.entry(entry).person.as_ref()?;
-                let result = tabadul_engine::score_cached(query, person, cache);
+                let mut result = tabadul_engine::score_cached(query, person, cache);
+                if options.namesakes && result.partial && result.score >= options.threshold {
+                    let count = namesakes.count(self, person, &result, viewer, options.today);
+                    result.share_with_namesakes(count);
+                }
                 (result.score >= options.threshold).then_some((result, p, entry))
             })
             .collect();
@@ -360,6 +404,23 @@ impl Index {
             let chunk = len.div_ceil(parts);
             segment.segment.warm(part * chunk, ((part + 1) * chunk).min(len));
         }
+    }
+
+    /// How many alerts that `viewer` may see carry every one of `tokens` or a close spelling
+    /// (at most [`tabadul_engine::model::NAMESAKES_COUNTED_MAX`]).
+    fn namesakes(&self, tokens: &[&tabadul_names::Token], viewer: &dyn Viewer, today: time::Date) -> u32 {
+        use tabadul_engine::model::NAMESAKES_COUNTED_MAX;
+        let mut count = 0;
+        for part in &self.parts {
+            let visible = |index: u32| {
+                !part.is_removed(index) && part.segment.visibility(index, viewer, today) != Visibility::Hidden
+            };
+            count += part.segment.namesakes(tokens, &visible, NAMESAKES_COUNTED_MAX - count);
+            if count >= NAMESAKES_COUNTED_MAX {
+                break;
+            }
+        }
+        count
     }
 
     fn id_of(&self, part: usize, entry: u32) -> AlertId {

@@ -31,6 +31,12 @@ const PRESELECT_FACTOR: usize = 16;
 /// Vocabulary tokens whose cross-script form differs in length by more than this from the
 /// query token's are not compared (they cannot reach the alignment threshold).
 const LENGTH_DIFFERENCE_MAX: usize = 3;
+/// Spellings of a token counted when counting namesakes, at most (its closest).
+const NAMESAKE_SPELLINGS_MAX: usize = 8;
+/// Entries read when counting namesakes, at most.
+const NAMESAKES_READ_MAX: usize = 4096;
+/// The least similarity of a spelling counted as the same name when counting namesakes.
+const NAMESAKE_SIMILARITY_MIN: f32 = 0.85;
 /// Posting groups below this number are entries of the known-names table; above, tokens.
 const TOKEN_GROUPS_START: u32 = 1 << 16;
 
@@ -627,6 +633,59 @@ impl Segment {
         groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         groups.truncate(GROUPS_PER_TOKEN_MAX);
         groups
+    }
+
+    /// How many entries that `visible` lets through carry every one of `tokens` or a close
+    /// spelling of it, counted up to `max`: the entries of the two rarest tokens together (or
+    /// of the one) that carry the others too, the first [`NAMESAKES_READ_MAX`] of them read.
+    pub fn namesakes(&self, tokens: &[&Token], visible: &dyn Fn(u32) -> bool, max: u32) -> u32 {
+        let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
+        let mut plans: Vec<(usize, Vec<u32>)> = tokens
+            .iter()
+            .map(|token| {
+                let least = token.weight() * NAMESAKE_SIMILARITY_MIN;
+                let groups: Vec<u32> = self
+                    .matching_groups(token)
+                    .into_iter()
+                    .filter(|(_, weight)| *weight >= least)
+                    .take(NAMESAKE_SPELLINGS_MAX)
+                    .map(|(group, _)| group)
+                    .collect();
+                (groups.iter().map(|g| postings(g).len()).sum(), groups)
+            })
+            .collect();
+        plans.sort_by_key(|(size, _)| *size);
+        let groups: Vec<Vec<u32>> = plans.into_iter().map(|(_, groups)| groups).collect();
+        let (lists, others): (Vec<&[u32]>, &[Vec<u32>]) = match groups.as_slice() {
+            [] => return 0,
+            [one] => (one.iter().map(postings).collect(), &[]),
+            [a, b, others @ ..] => (
+                a.iter()
+                    .flat_map(|ga| {
+                        b.iter()
+                            .map(move |gb| self.pair_postings.get(&pair_key(*ga, *gb)).map_or(&[][..], Vec::as_slice))
+                    })
+                    .collect(),
+                others,
+            ),
+        };
+        // An entry with several spellings of the names is in several lists: counted once.
+        let mut entries: Vec<u32> =
+            lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
+        let mut count = 0;
+        for entry in entries {
+            if count >= max {
+                break;
+            }
+            let namesake = self.cards[entry as usize].person
+                && others.iter().all(|groups| carries(entry, groups))
+                && visible(entry);
+            count += u32::from(namesake);
+        }
+        count
     }
 
     pub fn documents(&self, number: &str, issuing_state: &str) -> Vec<u32> {

@@ -109,7 +109,7 @@ proptest! {
         query in 0..NAMES.len(),
         year in proptest::option::of(1960i16..1965),
     ) {
-        let options = SearchOptions { limit: 100, ..SearchOptions::new(today()) };
+        let options = SearchOptions { limit: 100, namesakes: false, ..SearchOptions::new(today()) };
         let query = person(NAMES[query], year);
         let index = Index::build(alerts.clone());
         prop_assert_eq!(searched(&index, &query, &options), brute_force(&alerts, &query, &options));
@@ -183,7 +183,7 @@ fn a_check_across_scripts_finds_every_spelling() {
         })
         .collect();
     let index = Index::build(alerts.clone());
-    let options = SearchOptions { limit: 100, ..SearchOptions::new(today()) };
+    let options = SearchOptions { limit: 100, namesakes: false, ..SearchOptions::new(today()) };
     let query = person("عبد الأمير الشمري", None);
     let found: Vec<u128> = searched(&index, &query, &options).iter().map(|(id, _)| id.0).collect();
     assert!(found.starts_with(&[1]), "{found:?}");
@@ -272,4 +272,53 @@ fn checks_read_whole_snapshots_while_changes_are_applied() {
     assert_eq!(shared.compact().len(), 21);
     let all = SearchOptions { limit: 100, ..options };
     assert_eq!(searched(&shared.snapshot(), &query, &all).len(), 21);
+}
+
+/// A traveller whose names agree with an alert's in part only (the father's name differs) is
+/// one of the alerts that carry the names agreed on, at most: the odds are shared among those
+/// the viewer may see; an alert whose every name agrees keeps its own.
+#[test]
+fn a_partial_match_shares_its_odds_with_its_namesakes() {
+    let alert = |id: u128, name: &str, owner: &str, category: Category| IndexedAlert {
+        id: AlertId(id),
+        owner: AgencyCode::new(owner).unwrap(),
+        category,
+        expires: None,
+        subject: IndexedSubject::Person(person(name, None)),
+    };
+    let fathers = ["Hassan", "Kadhim", "Salman", "Mahdi", "Karim", "Sabah", "Adnan"];
+    let mut alerts = vec![alert(1, "علي حسن التميمي", "IQ-MOI", Category::SuspectedSmuggler)];
+    for (i, father) in fathers.iter().enumerate() {
+        alerts.push(alert(10 + i as u128, &format!("Ali {father} al-Tamimi"), "CZ-MV", Category::SuspectedSmuggler));
+    }
+    // Two the viewer may not see, and a namesake of another family.
+    alerts.push(alert(30, "Ali Wahid al-Tamimi", "GB-HO", Category::TraffickingRisk));
+    alerts.push(alert(31, "Ali Majid al-Tamimi", "GB-HO", Category::TraffickingRisk));
+    alerts.push(alert(32, "Ali Hassan al-Dulaimi", "IQ-MOI", Category::SuspectedSmuggler));
+    let index = Index::build(alerts);
+    let options = SearchOptions { limit: 100, threshold: 0.0, ..SearchOptions::new(today()) };
+    let pairwise = SearchOptions { namesakes: false, ..options };
+    let hits = |query: &str, options: &SearchOptions| {
+        let (hits, _) = index.search_person(&person(query, None).prepare(), &TestViewer, options);
+        hits.into_iter().map(|h| (h.id.0, h.result)).collect::<std::collections::BTreeMap<_, _>>()
+    };
+
+    // Ali Jasim al-Tamimi: every Ali al-Tamimi the viewer sees (8) agrees on two names of three.
+    let shared = hits("Ali Jasim al-Tamimi", &options);
+    let alone = hits("Ali Jasim al-Tamimi", &pairwise);
+    for id in [1, 10, 16] {
+        let (result, pair) = (&shared[&id], &alone[&id]);
+        assert_eq!(result.namesakes, 8, "alert {id}");
+        let expected = tabadul_engine::model::sigmoid(pair.logit - 8f32.ln());
+        assert!((result.score - expected).abs() < 1e-6, "alert {id}: {} / {expected}", result.score);
+        assert!(result.reasons.iter().any(|r| r.text.starts_with("8 alerts share the names")), "{:?}", result.reasons);
+    }
+    assert!(!shared.contains_key(&30) && !shared.contains_key(&31), "hidden alerts are neither found nor counted");
+
+    // Ali Hassan al-Tamimi: alert 1 (and 10) agree on every name and keep their odds.
+    let full = hits("Ali Hassan al-Tamimi", &options);
+    assert_eq!(full[&1].namesakes, 0);
+    assert_eq!(full[&1].score, hits("Ali Hassan al-Tamimi", &pairwise)[&1].score);
+    // Ali Hassan al-Dulaimi agrees on ali hassan only, which alerts 1 and 10 carry too.
+    assert_eq!(full[&32].namesakes, 3, "{:?}", full[&32].reasons);
 }

@@ -282,6 +282,14 @@ pub struct NameFeatures {
     pub query_matched_share: f32,
     /// The share of the candidate's tokens matched, each counted alike.
     pub candidate_matched_share: f32,
+    /// Not fitted: a name has a token (not an initial) that the other lacks, so the two
+    /// agree on part of their names only, which other persons may share.
+    pub partial: bool,
+    /// Not fitted: the first two tokens of each name are matched with each other crosswise
+    /// (ali hasan / hasan ali): the pattern of a father and his son named after his own father.
+    pub first_two_swapped: bool,
+    /// Not fitted: which of the candidate's tokens are matched (bit `i` for token `i`).
+    pub candidate_matched_tokens: u16,
 }
 
 impl NameFeatures {
@@ -464,6 +472,11 @@ pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCa
     features(query, candidate, query_used, candidate_used, pairs)
 }
 
+/// Whether the first two tokens of each name are aligned crosswise (ali hasan / hasan ali).
+pub fn first_two_swapped(pairs: &[Pair]) -> bool {
+    [((0, 1), (1, 1)), ((1, 1), (0, 1))].iter().all(|(q, c)| pairs.iter().any(|p| p.query == *q && p.candidate == *c))
+}
+
 /// The share of tokens with a match.
 fn share(used: &[f32]) -> f32 {
     if used.is_empty() { 0.0 } else { used.iter().filter(|u| **u > 0.0).count() as f32 / used.len() as f32 }
@@ -500,7 +513,15 @@ fn features(
     let candidate_first_unmatched = candidate_used.first().is_some_and(|u| *u == 0.0);
     let given_name_shift =
         !first_tokens_aligned && first_pair.is_some() && (query_first_unmatched || candidate_first_unmatched);
+    let lacks = |name: &Name, used: &[f32]| name.tokens.iter().zip(used).any(|(t, u)| *u == 0.0 && !t.initial);
     NameFeatures {
+        partial: lacks(query, query_used) || lacks(candidate, candidate_used),
+        first_two_swapped: first_two_swapped(pairs),
+        candidate_matched_tokens: candidate_used
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| **u > 0.0)
+            .fold(0, |mask, (i, _)| mask | 1 << i),
         first_tokens_aligned: f32::from(first_tokens_aligned),
         given_name_shift: f32::from(given_name_shift),
         both_first_unmatched: f32::from(query_first_unmatched && candidate_first_unmatched),

@@ -23,7 +23,7 @@ pub mod script;
 pub use analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token, analyze};
 pub use compare::{
     ALIGN_SIMILARITY_MIN, Alignment, MatchKind, NameFeatures, Pair, SimilarityCache, compare, compare_cached,
-    compare_features, token_similarity,
+    compare_features, first_two_swapped, token_similarity,
 };
 pub use script::TokenScript;
 

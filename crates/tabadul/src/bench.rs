@@ -83,7 +83,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let per_second = |seconds: f64| (queries.len() as f64 / seconds.max(1e-9)).round();
     let per_round: Vec<f64> = rounds.iter().map(|r| per_second(r.seconds)).collect();
     rounds.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let Round { seconds, latencies_us, hits, expected, found_expected, totals } = rounds.swap_remove(rounds.len() / 2);
+    let Round { seconds, latencies_us, expected, strangers, tallies, totals } = rounds.swap_remove(rounds.len() / 2);
+    let Tally { hits, found_expected, strangers_hit, other_hits, .. } = tallies[0];
     let percentile =
         |p: f64| latencies_us.get(((latencies_us.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
 
@@ -111,6 +112,16 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "hits": hits,
         "expected": expected,
         "expected_found": found_expected,
+        "other_hits": other_hits,
+        "strangers": strangers,
+        "strangers_hit": strangers_hit,
+        "by_threshold": tallies.iter().map(|t| serde_json::json!({
+            "threshold": t.threshold,
+            "hits": t.hits,
+            "expected_found": t.found_expected,
+            "strangers_hit": t.strangers_hit,
+            "other_hits": t.other_hits,
+        })).collect::<Vec<_>>(),
         "p50_us": percentile(0.5).round(),
         "p99_us": percentile(0.99).round(),
         "checks_per_second": per_second(seconds),
@@ -132,11 +143,30 @@ struct Round {
     seconds: f64,
     /// Each check's latency, sorted.
     latencies_us: Vec<f64>,
-    hits: usize,
     expected: usize,
-    found_expected: usize,
+    /// Checks of somebody who is not in the population.
+    strangers: usize,
+    /// What was found at the search's threshold, then at higher ones.
+    tallies: Vec<Tally>,
     totals: tabadul_index::SearchStats,
 }
+
+/// What the checks found with hits from one threshold on.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    threshold: f32,
+    hits: usize,
+    /// Checks that found the person they were made from.
+    found_expected: usize,
+    /// Checks of a stranger with a hit.
+    strangers_hit: usize,
+    /// Hits that are not the person a check was made from: on this population, false hits
+    /// (a few are relatives or namesakes born the same year).
+    other_hits: usize,
+}
+
+/// Thresholds above the search's that the benchmark also counts hits at.
+const HIGHER_THRESHOLDS: [f32; 4] = [0.6, 0.7, 0.8, 0.9];
 
 fn one_core(
     index: &Index,
@@ -147,9 +177,12 @@ fn one_core(
     let mut round = Round {
         seconds: 0.0,
         latencies_us: Vec::with_capacity(queries.len()),
-        hits: 0,
         expected: 0,
-        found_expected: 0,
+        strangers: 0,
+        tallies: std::iter::once(options.threshold)
+            .chain(HIGHER_THRESHOLDS.into_iter().filter(|t| *t > options.threshold))
+            .map(|threshold| Tally { threshold, ..Tally::default() })
+            .collect(),
         totals: tabadul_index::SearchStats::default(),
     };
     let started = Instant::now();
@@ -157,14 +190,23 @@ fn one_core(
         let begun = Instant::now();
         let prepared: PreparedPerson = query.prepare();
         let (found, stats) = index.search_person(&prepared, &SeeAll, options);
-        if let Some(wanted) = wanted.as_ref().and_then(|w| entity_ids.get(w)) {
-            round.expected += 1;
-            round.found_expected += usize::from(found.iter().any(|hit| hit.id == *wanted));
+        let wanted = wanted.as_ref().and_then(|w| entity_ids.get(w));
+        match wanted {
+            Some(_) => round.expected += 1,
+            None => round.strangers += 1,
+        }
+        for tally in &mut round.tallies {
+            let above = || found.iter().filter(|hit| hit.result.score >= tally.threshold);
+            tally.hits += above().count();
+            match wanted {
+                Some(wanted) => tally.found_expected += usize::from(above().any(|hit| hit.id == *wanted)),
+                None => tally.strangers_hit += usize::from(above().next().is_some()),
+            }
+            tally.other_hits += above().filter(|hit| Some(&hit.id) != wanted).count();
         }
         round.totals.postings_read += stats.postings_read;
         round.totals.candidates += stats.candidates;
         round.totals.scored += stats.scored;
-        round.hits += found.len();
         round.latencies_us.push(begun.elapsed().as_secs_f64() * 1e6);
     }
     round.seconds = started.elapsed().as_secs_f64();
