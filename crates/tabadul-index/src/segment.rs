@@ -669,20 +669,20 @@ impl Segment {
                 others,
             ),
         };
-        // An entry with several spellings of the names is in several lists: counted once.
-        let mut entries: Vec<u32> =
-            lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX).collect();
-        entries.sort_unstable();
-        entries.dedup();
+        // An entry with several spellings of the names is in several lists: counted once. The
+        // lists are read in order until `max` are found, so a common pair stops early.
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
+        let mut seen: std::collections::HashSet<u32, std::hash::BuildHasherDefault<tabadul_names::fx::FxHasher>> =
+            Default::default();
         let mut count = 0;
-        for entry in entries {
+        for entry in lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX) {
             if count >= max {
                 break;
             }
             let namesake = self.cards[entry as usize].person
                 && others.iter().all(|groups| carries(entry, groups))
-                && visible(entry);
+                && visible(entry)
+                && seen.insert(entry);
             count += u32::from(namesake);
         }
         count
