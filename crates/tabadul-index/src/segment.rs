@@ -8,7 +8,7 @@ use tabadul_engine::{Facts, PreparedPerson, evidence_logit, facts_logit, normali
 use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_similarity};
 
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
-use tabadul_names::fx::FxMap;
+use tabadul_names::fx::{FxMap, FxSet};
 
 /// A query token whose posting lists together hold more entries than this is "common": it
 /// adds weight to candidates found by rarer tokens instead of bringing its own.
@@ -640,22 +640,20 @@ impl Segment {
     /// of the one) that carry the others too, the first [`NAMESAKES_READ_MAX`] of them read.
     pub fn namesakes(&self, tokens: &[&Token], visible: &dyn Fn(u32) -> bool, max: u32) -> u32 {
         let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
-        let mut plans: Vec<(usize, Vec<u32>)> = tokens
+        // Each token's closest spellings, the rarest token first.
+        let mut groups: Vec<Vec<u32>> = tokens
             .iter()
             .map(|token| {
                 let least = token.weight() * NAMESAKE_SIMILARITY_MIN;
-                let groups: Vec<u32> = self
-                    .matching_groups(token)
+                self.matching_groups(token)
                     .into_iter()
                     .filter(|(_, weight)| *weight >= least)
                     .take(NAMESAKE_SPELLINGS_MAX)
                     .map(|(group, _)| group)
-                    .collect();
-                (groups.iter().map(|g| postings(g).len()).sum(), groups)
+                    .collect()
             })
             .collect();
-        plans.sort_by_key(|(size, _)| *size);
-        let groups: Vec<Vec<u32>> = plans.into_iter().map(|(_, groups)| groups).collect();
+        groups.sort_by_cached_key(|groups| groups.iter().map(|g| postings(g).len()).sum::<usize>());
         let (lists, others): (Vec<&[u32]>, &[Vec<u32>]) = match groups.as_slice() {
             [] => return 0,
             [one] => (one.iter().map(postings).collect(), &[]),
@@ -672,8 +670,7 @@ impl Segment {
         // An entry with several spellings of the names is in several lists: counted once. The
         // lists are read in order until `max` are found, so a common pair stops early.
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
-        let mut seen: std::collections::HashSet<u32, std::hash::BuildHasherDefault<tabadul_names::fx::FxHasher>> =
-            Default::default();
+        let mut seen: FxSet<u32> = FxSet::default();
         let mut count = 0;
         for entry in lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX) {
             if count >= max {

@@ -39,3 +39,4 @@ impl Hasher for FxHasher {
 }
 
 pub type FxMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FxSet<T> = std::collections::HashSet<T, BuildHasherDefault<FxHasher>>;
