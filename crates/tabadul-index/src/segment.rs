@@ -18,6 +18,8 @@ const RARE_POSTINGS_MAX: usize = 512;
 const SECOND_ANCHOR_POSTINGS_MAX: usize = 32_768;
 /// Most candidates a segment gathers for one search before ranking.
 const GATHERED_MAX: usize = 50_000;
+/// Entries the gathering table of a thread keeps room for between searches, at least.
+const GATHERED_KEPT_MIN: usize = 4096;
 /// Vocabulary tokens compared in full with one query token, at most.
 const COMPARED_PER_TOKEN_MAX: usize = 768;
 /// Posting groups a query token matches, at most (its closest spellings).
@@ -496,9 +498,14 @@ impl Segment {
             }
         }
         let mut gathered = GATHERED.with_borrow_mut(|gathered| {
+            let most = reads.iter().map(|(entries, _, _)| entries.len()).sum::<usize>().min(GATHERED_MAX);
+            if gathered.capacity() > 4 * most.max(GATHERED_KEPT_MIN) {
+                // A table grown by a search of frequent names would spread the entries of every
+                // later search over a megabyte, a cache miss each: keep it to what this needs.
+                *gathered = FxMap::default();
+            }
             gathered.clear();
-            let most: usize = reads.iter().map(|(entries, _, _)| entries.len()).sum();
-            gathered.reserve(most.min(GATHERED_MAX));
+            gathered.reserve(most);
             for (entries, token, weight) in reads {
                 stats.postings_read += entries.len();
                 for &entry in entries {
