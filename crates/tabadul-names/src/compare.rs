@@ -316,6 +316,9 @@ impl NameFeatures {
     }
 }
 
+/// Entries a [`SimilarityCache`] keeps room for after [`SimilarityCache::clear`], at least.
+const CACHE_KEPT_MIN: usize = 1024;
+
 /// Token similarities remembered across comparisons: within one search the same query tokens
 /// meet the same (shared) candidate tokens again and again. Keys are token addresses, so a
 /// cache must not outlive the names it was filled from: keep one per search.
@@ -340,8 +343,18 @@ impl SimilarityCache {
     /// Forgets every similarity and joined reading, keeping the memory: what a search does
     /// before it uses a cache that served another (the names it was filled from may be gone).
     pub fn clear(&mut self) {
-        self.map.clear();
-        self.joined.clear();
+        // A table grown by one large search would spread every later search's few hundred
+        // entries over all its memory, a cache miss each: it is kept to about what the last
+        // search used.
+        fn clear_to_size<K, V>(map: &mut crate::fx::FxMap<K, V>) {
+            if map.capacity() > 4 * map.len().max(CACHE_KEPT_MIN) {
+                *map = crate::fx::FxMap::default();
+            } else {
+                map.clear();
+            }
+        }
+        clear_to_size(&mut self.map);
+        clear_to_size(&mut self.joined);
     }
 }
 
