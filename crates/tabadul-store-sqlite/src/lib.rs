@@ -713,7 +713,7 @@ impl Store for SqliteStore {
 
     fn agencies(&self) -> Result<Vec<Agency>> {
         self.read(|c| {
-            let mut statement = c.prepare("SELECT body FROM agencies ORDER BY code").map_err(backend)?;
+            let mut statement = c.prepare_cached("SELECT body FROM agencies ORDER BY code").map_err(backend)?;
             let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("agency", &body.map_err(backend)?)).collect()
         })
@@ -749,7 +749,7 @@ impl Store for SqliteStore {
 
     fn agreements(&self) -> Result<Vec<Agreement>> {
         self.read(|c| {
-            let mut statement = c.prepare("SELECT body FROM agreements ORDER BY id").map_err(backend)?;
+            let mut statement = c.prepare_cached("SELECT body FROM agreements ORDER BY id").map_err(backend)?;
             let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("agreement", &body.map_err(backend)?)).collect()
         })
@@ -791,7 +791,7 @@ impl Store for SqliteStore {
                  WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR id > ?3)
                  ORDER BY id LIMIT ?4"
             );
-            let mut statement = c.prepare(&sql).map_err(backend)?;
+            let mut statement = c.prepare_cached(&sql).map_err(backend)?;
             let limit = filter.limit.min(tabadul_store::ALERTS_PER_READ_MAX) as i64;
             let rows = statement
                 .query_map(
@@ -821,7 +821,8 @@ impl Store for SqliteStore {
 
     fn change_heads(&self) -> Result<Vec<(AgencyCode, u64)>> {
         self.read(|c| {
-            let mut statement = c.prepare("SELECT owner, last_seq FROM owner_seq ORDER BY owner").map_err(backend)?;
+            let mut statement =
+                c.prepare_cached("SELECT owner, last_seq FROM owner_seq ORDER BY owner").map_err(backend)?;
             let rows = statement
                 .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
                 .map_err(backend)?;
@@ -836,7 +837,7 @@ impl Store for SqliteStore {
     fn changes(&self, owner: &AgencyCode, after_seq: u64, limit: usize) -> Result<Vec<Change>> {
         self.read(|c| {
             let mut statement = c
-                .prepare(
+                .prepare_cached(
                     "SELECT seq, alert_id, version, op, at_unix_us, body FROM changes
                      WHERE owner = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
                 )
@@ -884,7 +885,7 @@ impl Store for SqliteStore {
     fn links(&self, id: AlertId) -> Result<Vec<Link>> {
         self.read(|c| {
             let mut statement =
-                c.prepare("SELECT body FROM links WHERE lo = ?1 OR hi = ?1 ORDER BY id").map_err(backend)?;
+                c.prepare_cached("SELECT body FROM links WHERE lo = ?1 OR hi = ?1 ORDER BY id").map_err(backend)?;
             let rows = statement.query_map([id_bytes(id.0)], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|body| parse("link", &body.map_err(backend)?)).collect()
         })
@@ -978,7 +979,7 @@ impl Store for SqliteStore {
     fn notifications(&self, owner: &AgencyCode, pending: bool, limit: usize) -> Result<Vec<Notification>> {
         self.read(|c| {
             let mut statement = c
-                .prepare(
+                .prepare_cached(
                     "SELECT body FROM notifications WHERE owner = ?1 AND (?2 = 0 OR acknowledged = 0)
                      ORDER BY id DESC LIMIT ?3",
                 )
@@ -1022,7 +1023,7 @@ impl Store for SqliteStore {
     fn false_positives(&self, owner: &AgencyCode) -> Result<Vec<(AlertId, u64)>> {
         self.read(|c| {
             let mut statement = c
-                .prepare(
+                .prepare_cached(
                     "SELECT alert_id, COUNT(*) FROM hits WHERE owner = ?1 AND outcome = ?2
                      GROUP BY alert_id ORDER BY alert_id",
                 )
@@ -1086,8 +1087,9 @@ impl Store for SqliteStore {
 
     fn users(&self, agency: Option<&AgencyCode>) -> Result<Vec<StoredUser>> {
         self.read(|c| {
-            let mut statement =
-                c.prepare("SELECT body FROM users WHERE ?1 IS NULL OR agency = ?1 ORDER BY name").map_err(backend)?;
+            let mut statement = c
+                .prepare_cached("SELECT body FROM users WHERE ?1 IS NULL OR agency = ?1 ORDER BY name")
+                .map_err(backend)?;
             let rows =
                 statement.query_map([agency.map(|a| a.as_str())], |row| row.get::<_, String>(0)).map_err(backend)?;
             rows.map(|row| parse("user", &row.map_err(backend)?)).collect()
@@ -1202,7 +1204,7 @@ impl Store for SqliteStore {
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         self.read(|c| {
             let mut statement = c
-                .prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
+                .prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
                 .map_err(backend)?;
             let rows = statement.query_map(params![after_seq as i64, limit as i64], audit_row).map_err(backend)?;
             rows.map(|row| audit_entry(row.map_err(backend)?)).collect()
