@@ -197,8 +197,9 @@ pub struct CheckOutcome {
     pub receipt: Receipt,
 }
 
-/// A check answered but not yet recorded ([`Node::prepare_check`]).
-pub(crate) struct PreparedCheck {
+/// A check searched and answered but not yet recorded ([`Node::search_check`]); it is recorded
+/// by [`Node::record_checks`], which signs its receipt.
+pub struct PreparedCheck {
     pub(crate) check: CheckReport,
     /// Signed once the audit entry's number is known.
     receipt: Receipt,
@@ -208,9 +209,9 @@ pub(crate) struct PreparedCheck {
 
 impl PreparedCheck {
     /// The check as answered, its receipt naming audit entry `audit_seq` and signed.
-    pub(crate) fn finish(self, audit_seq: u64, key: &NodeKey) -> CheckOutcome {
-        let receipt = Receipt { audit_seq, ..self.receipt }.sign(key);
-        CheckOutcome { check: self.check, receipt }
+    pub(crate) fn finish(check: CheckReport, receipt: Receipt, audit_seq: u64, key: &NodeKey) -> CheckOutcome {
+        let receipt = Receipt { audit_seq, ..receipt }.sign(key);
+        CheckOutcome { check, receipt }
     }
 }
 
@@ -238,16 +239,21 @@ impl GroupCommit {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records one check's hits and audit entry, together with the checks of other threads
-    /// that arrive meanwhile; returns when it is durable.
-    pub(crate) fn record(&self, store: &dyn Store, hits: Vec<HitRecord>, audit: AuditDraft) -> Result<AuditEntry> {
+    /// Records checks' hits and audit entries, together with the checks of other threads that
+    /// arrive meanwhile; returns when they are durable, each check's result in order.
+    pub(crate) fn record(
+        &self,
+        store: &dyn Store,
+        checks: Vec<(Vec<HitRecord>, AuditDraft)>,
+    ) -> Vec<Result<AuditEntry>> {
         let mut queue = self.lock();
-        let ticket = queue.next_ticket;
-        queue.next_ticket += 1;
-        queue.waiting.push((ticket, hits, audit));
+        let first = queue.next_ticket;
+        let count = checks.len() as u64;
+        queue.next_ticket += count;
+        queue.waiting.extend((first..).zip(checks).map(|(ticket, (hits, audit))| (ticket, hits, audit)));
         loop {
-            if let Some(done) = queue.done.remove(&ticket) {
-                return done;
+            if (first..first + count).all(|ticket| queue.done.contains_key(&ticket)) {
+                return (first..first + count).filter_map(|ticket| queue.done.remove(&ticket)).collect();
             }
             if queue.writing {
                 queue = self.written.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -546,8 +552,35 @@ impl Node {
         table: &SharingTable,
     ) -> Result<CheckOutcome> {
         let prepared = self.prepare_check(actor, request, table)?;
-        let entry = self.screening.commits.record(self.store(), prepared.records.clone(), prepared.audit.clone())?;
-        Ok(prepared.finish(entry.seq, key))
+        self.record_checks(vec![prepared], key)
+            .pop()
+            .unwrap_or_else(|| Err(NodeError::Invalid("nothing to record".into())))
+    }
+
+    /// The first half of [`Node::check`]: the search, which is what takes the processor. A
+    /// server bounds how many of these run at once, and lets [`Node::record_checks`] wait for
+    /// the disk without holding that bound.
+    pub fn search_check(&self, actor: &Actor, request: &CheckRequest) -> Result<PreparedCheck> {
+        let table = self.checking_table(actor)?;
+        self.prepare_check(actor, request, &table)
+    }
+
+    /// The second half of [`Node::check`]: records checks (their hits and audit entries) with
+    /// those of other threads in one write (group commit) and signs their receipts; each
+    /// check's answer in order.
+    pub fn record_checks(&self, checks: Vec<PreparedCheck>, key: &NodeKey) -> Vec<Result<CheckOutcome>> {
+        let mut answers = Vec::with_capacity(checks.len());
+        let mut records = Vec::with_capacity(checks.len());
+        for PreparedCheck { check, receipt, records: hits, audit } in checks {
+            answers.push((check, receipt));
+            records.push((hits, audit));
+        }
+        let entries = self.screening.commits.record(self.store(), records);
+        answers
+            .into_iter()
+            .zip(entries)
+            .map(|((check, receipt), entry)| Ok(PreparedCheck::finish(check, receipt, entry?.seq, key)))
+            .collect()
     }
 
     /// A check searched and answered, not yet recorded: what it found, its hits as the store

@@ -26,7 +26,7 @@ use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
 pub use check::{
     CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, FederatedHits, Hit,
-    MrzSeen, NAMES_PER_CHECK_MAX, Replica, Traveller, VehicleSeen,
+    MrzSeen, NAMES_PER_CHECK_MAX, PreparedCheck, Replica, Traveller, VehicleSeen,
 };
 pub use dashboard::{DASHBOARD_DAYS_MAX, Dashboard, DayCount, Tally};
 pub use error::{NodeError, Result};

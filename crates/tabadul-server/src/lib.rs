@@ -35,6 +35,9 @@ pub use error::{ApiError, ERRORS};
 pub const BODY_BYTES_MAX: usize = 256 * 1024;
 /// How long a check waits for a permit before the server answers `busy`.
 pub const CHECK_WAIT_MAX: Duration = Duration::from_secs(2);
+/// Checks between their search and their record, at most: a slow disk makes checks wait
+/// (each on a thread) until they are written; past this many, new checks are refused as busy.
+pub const RECORDING_MAX: usize = 512;
 
 /// What every handler shares.
 pub struct AppState {
@@ -42,6 +45,8 @@ pub struct AppState {
     pub key: NodeKey,
     /// Checks that may run at once (the rest wait, up to [`CHECK_WAIT_MAX`]).
     pub check_permits: Semaphore,
+    /// Checks searched and waiting to be recorded, at most [`RECORDING_MAX`].
+    pub record_permits: Semaphore,
     pub metrics: metrics::Metrics,
     pub jobs: imports::Jobs,
 }
@@ -52,6 +57,7 @@ impl AppState {
             node,
             key,
             check_permits: Semaphore::new(checks_at_once.max(1)),
+            record_permits: Semaphore::new(RECORDING_MAX),
             metrics: metrics::Metrics::default(),
             jobs: imports::Jobs::default(),
         })
@@ -380,15 +386,60 @@ async fn check(
     Caller(actor): Caller,
     Body(body): Body<CheckBody>,
 ) -> ApiResult<tabadul_node::CheckOutcome> {
-    let permit = check_permit(&state).await?;
     let request = body.into_request();
-    let key = state.key.clone();
-    let outcome = blocking(&state, move |node| node.check(&actor, &key, &request)).await;
+    let outcome = run_checks(&state, actor, vec![request]).await?.pop().unwrap_or_else(|| Err(nothing_recorded()));
+    let outcome = outcome.map_err(ApiError::from)?;
+    count_check(&state, &outcome);
+    Ok(Json(outcome))
+}
+
+/// Runs checks: searches them holding a [`check_permit`] (the processor), then records them
+/// together without it, so that the next checks search while these wait for the disk. Each
+/// check's answer or error in order.
+pub(crate) async fn run_checks(
+    state: &Arc<AppState>,
+    actor: tabadul_node::Actor,
+    requests: Vec<CheckRequest>,
+) -> Result<Vec<Result<tabadul_node::CheckOutcome, tabadul_node::NodeError>>, ApiError> {
+    let recording = record_permit(state, u32::try_from(requests.len()).unwrap_or(u32::MAX)).await?;
+    let permit = check_permit(state).await?;
+    let searched: Vec<Result<tabadul_node::PreparedCheck, tabadul_node::NodeError>> =
+        blocking(state, move |node| Ok(requests.iter().map(|request| node.search_check(&actor, request)).collect()))
+            .await?;
     drop(permit);
-    if let Ok(outcome) = &outcome {
-        count_check(&state, outcome);
-    }
-    outcome.map(Json)
+    let key = state.key.clone();
+    let answers = blocking(state, move |node| {
+        // A refused check keeps its place among the answers.
+        let mut prepared = Vec::new();
+        let places: Vec<Result<(), tabadul_node::NodeError>> =
+            searched.into_iter().map(|search| search.map(|check| prepared.push(check))).collect();
+        let mut recorded = node.record_checks(prepared, &key).into_iter();
+        Ok(places
+            .into_iter()
+            .map(|place| place.and_then(|()| recorded.next().unwrap_or_else(|| Err(nothing_recorded()))))
+            .collect())
+    })
+    .await;
+    drop(recording);
+    answers
+}
+
+fn nothing_recorded() -> tabadul_node::NodeError {
+    tabadul_node::NodeError::Invalid("the check was not recorded".into())
+}
+
+/// Room for `checks` checks between their search and their record: bounds the checks that wait
+/// for the disk when it is slow (each holds a thread), as [`check_permit`] bounds searches.
+pub(crate) async fn record_permit(
+    state: &Arc<AppState>,
+    checks: u32,
+) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.record_permits.acquire_many(checks)).await;
+    let Ok(permit) = permit else {
+        state.metrics.checks_refused_busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::new("busy", "too many checks are waiting to be recorded: try again in a moment"));
+    };
+    permit.map_err(|_| ApiError::new("busy", "the server is shutting down"))
 }
 
 pub(crate) async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
@@ -499,14 +550,8 @@ async fn check_batch(
     if batch.checks.len() > CHECKS_PER_BATCH_MAX {
         return Err(ApiError::new("invalid", format!("a batch holds at most {CHECKS_PER_BATCH_MAX} checks")));
     }
-    let permit = check_permit(&state).await?;
     let requests: Vec<CheckRequest> = batch.checks.into_iter().map(CheckBody::into_request).collect();
-    let key = state.key.clone();
-    let answers = blocking(&state, move |node| {
-        Ok(requests.iter().map(|request| node.check(&actor, &key, request)).collect::<Vec<_>>())
-    })
-    .await;
-    drop(permit);
+    let answers = run_checks(&state, actor, requests).await;
     let items = answers?
         .into_iter()
         .map(|answer| match answer {

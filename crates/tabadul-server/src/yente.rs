@@ -16,7 +16,7 @@ use tabadul_domain::{CountryCode, Gender, PartialDate};
 use tabadul_node::{CheckRequest, Hit};
 
 use crate::error::Errors;
-use crate::{ApiError, AppState, Body, Caller, Params, blocking, check_permit, count_check};
+use crate::{ApiError, AppState, Body, Caller, Params, count_check, run_checks};
 
 /// Most queries one match request holds.
 pub const MATCH_QUERIES_MAX: usize = 100;
@@ -218,18 +218,11 @@ pub async fn match_entities(
         .into_iter()
         .map(|(key, example)| request(&dataset, &example).map(|r| (key, example, r)))
         .collect::<Result<_, _>>()?;
-    let permit = check_permit(&state).await?;
-    let key = state.key.clone();
-    let answers = blocking(&state, move |node| {
-        requests
-            .into_iter()
-            .map(|(name, example, request)| node.check(&actor, &key, &request).map(|o| (name, example, o)))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await;
-    drop(permit);
+    let (examples, requests): (Vec<(String, Example)>, Vec<CheckRequest>) =
+        requests.into_iter().map(|(name, example, request)| ((name, example), request)).unzip();
+    let outcomes = run_checks(&state, actor, requests).await?.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut responses = BTreeMap::new();
-    for (name, example, outcome) in answers? {
+    for ((name, example), outcome) in examples.into_iter().zip(outcomes) {
         count_check(&state, &outcome);
         let hits = &outcome.check.result.persons;
         let results: Vec<ScoredEntity> = hits.iter().take(limit).map(|hit| entity(hit, threshold)).collect();

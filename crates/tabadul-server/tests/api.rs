@@ -527,6 +527,15 @@ async fn a_batch_answers_each_check_on_its_own() {
     assert_eq!(answers[0]["check"]["result"]["persons"].as_array().map(Vec::len), Some(1));
     assert_eq!(answers[1]["error"]["code"], "invalid");
     assert_eq!(answers[2]["check"]["result"]["persons"].as_array().map(Vec::len), Some(0));
+    // Recorded together, each with its own audit entry and a receipt that verifies.
+    let seq = |answer: &Value| answer["receipt"]["audit_seq"].as_u64();
+    assert!(seq(&answers[0]).is_some() && seq(&answers[0]) != seq(&answers[2]), "{answers:?}");
+    for answer in [&answers[0], &answers[2]] {
+        let document = json!({ "document": answer });
+        let (status, verified) =
+            api.call(Method::POST, "/api/v1/receipts/verify", Some(&officer), Some(document)).await;
+        assert_eq!((status, verified["valid"].as_bool()), (StatusCode::OK, Some(true)), "{verified}");
+    }
     let too_many = json!({"checks": vec![json!({"post": "P", "names": ["x"]}); 101]});
     assert_error(
         &api.call(Method::POST, "/api/v1/checks/batch", Some(&officer), Some(too_many)).await,
