@@ -44,7 +44,7 @@ pub struct AppState {
     pub node: Node,
     pub key: NodeKey,
     /// Checks that may run at once (the rest wait, up to [`CHECK_WAIT_MAX`]).
-    pub check_permits: Semaphore,
+    pub check_permits: Arc<Semaphore>,
     /// Checks searched and waiting to be recorded, at most [`RECORDING_MAX`].
     pub record_permits: Semaphore,
     pub metrics: metrics::Metrics,
@@ -56,7 +56,7 @@ impl AppState {
         Arc::new(AppState {
             node,
             key,
-            check_permits: Semaphore::new(checks_at_once.max(1)),
+            check_permits: Arc::new(Semaphore::new(checks_at_once.max(1))),
             record_permits: Semaphore::new(RECORDING_MAX),
             metrics: metrics::Metrics::default(),
             jobs: imports::Jobs::default(),
@@ -403,12 +403,12 @@ pub(crate) async fn run_checks(
 ) -> Result<Vec<Result<tabadul_node::CheckOutcome, tabadul_node::NodeError>>, ApiError> {
     let recording = record_permit(state, u32::try_from(requests.len()).unwrap_or(u32::MAX)).await?;
     let permit = check_permit(state).await?;
-    let searched: Vec<Result<tabadul_node::PreparedCheck, tabadul_node::NodeError>> =
-        blocking(state, move |node| Ok(requests.iter().map(|request| node.search_check(&actor, request)).collect()))
-            .await?;
-    drop(permit);
     let key = state.key.clone();
     let answers = blocking(state, move |node| {
+        let searched: Vec<_> = requests.iter().map(|request| node.search_check(&actor, request)).collect();
+        // The search is done: the next check may use the processor while these records wait
+        // for the disk.
+        drop(permit);
         // A refused check keeps its place among the answers.
         let mut prepared = Vec::new();
         let places: Vec<Result<(), tabadul_node::NodeError>> =
@@ -442,10 +442,10 @@ pub(crate) async fn record_permit(
     permit.map_err(|_| ApiError::new("busy", "the server is shutting down"))
 }
 
-pub(crate) async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+pub(crate) async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
     use std::sync::atomic::Ordering;
     state.metrics.permits_waiting.fetch_add(1, Ordering::Relaxed);
-    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.acquire()).await;
+    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.clone().acquire_owned()).await;
     state.metrics.permits_waiting.fetch_sub(1, Ordering::Relaxed);
     let Ok(permit) = permit else {
         state.metrics.checks_refused_busy.fetch_add(1, Ordering::Relaxed);
