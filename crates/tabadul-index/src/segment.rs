@@ -521,12 +521,8 @@ impl Segment {
         }
         let mut gathered = GATHERED.with_borrow_mut(|gathered| {
             let most = reads.iter().map(|(entries, _, _)| entries.len()).sum::<usize>().min(GATHERED_MAX);
-            if gathered.capacity() > 4 * most.max(GATHERED_KEPT_MIN) {
-                // A table grown by a search of frequent names would spread the entries of every
-                // later search over a megabyte, a cache miss each: keep it to what this needs.
-                *gathered = FxMap::default();
-            }
-            gathered.clear();
+            // Kept to what this search needs (one of frequent names grows it to a megabyte).
+            tabadul_names::fx::clear_to_size(gathered, most.max(GATHERED_KEPT_MIN));
             gathered.reserve(most);
             for (entries, token, weight) in reads {
                 stats.postings_read += entries.len();

@@ -343,18 +343,10 @@ impl SimilarityCache {
     /// Forgets every similarity and joined reading, keeping the memory: what a search does
     /// before it uses a cache that served another (the names it was filled from may be gone).
     pub fn clear(&mut self) {
-        // A table grown by one large search would spread every later search's few hundred
-        // entries over all its memory, a cache miss each: it is kept to about what the last
-        // search used.
-        fn clear_to_size<K, V>(map: &mut crate::fx::FxMap<K, V>) {
-            if map.capacity() > 4 * map.len().max(CACHE_KEPT_MIN) {
-                *map = crate::fx::FxMap::default();
-            } else {
-                map.clear();
-            }
-        }
-        clear_to_size(&mut self.map);
-        clear_to_size(&mut self.joined);
+        // Kept to about what the last search used.
+        let (similarities, joined) = (self.map.len(), self.joined.len());
+        crate::fx::clear_to_size(&mut self.map, similarities.max(CACHE_KEPT_MIN));
+        crate::fx::clear_to_size(&mut self.joined, joined.max(CACHE_KEPT_MIN));
     }
 }
 
