@@ -434,22 +434,28 @@ pub(crate) async fn record_permit(
     state: &Arc<AppState>,
     checks: u32,
 ) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.record_permits.acquire_many(checks)).await;
-    let Ok(permit) = permit else {
-        state.metrics.checks_refused_busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Err(ApiError::new("busy", "too many checks are waiting to be recorded: try again in a moment"));
-    };
-    permit.map_err(|_| ApiError::new("busy", "the server is shutting down"))
+    let acquire = state.record_permits.acquire_many(checks);
+    permit_within_wait(state, acquire, "too many checks are waiting to be recorded: try again in a moment").await
 }
 
 pub(crate) async fn check_permit(state: &Arc<AppState>) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
     use std::sync::atomic::Ordering;
     state.metrics.permits_waiting.fetch_add(1, Ordering::Relaxed);
-    let permit = tokio::time::timeout(CHECK_WAIT_MAX, state.check_permits.clone().acquire_owned()).await;
+    let acquire = state.check_permits.clone().acquire_owned();
+    let permit = permit_within_wait(state, acquire, "too many checks are waiting: try again in a moment").await;
     state.metrics.permits_waiting.fetch_sub(1, Ordering::Relaxed);
-    let Ok(permit) = permit else {
-        state.metrics.checks_refused_busy.fetch_add(1, Ordering::Relaxed);
-        return Err(ApiError::new("busy", "too many checks are waiting: try again in a moment"));
+    permit
+}
+
+/// The permit `acquire` gives within [`CHECK_WAIT_MAX`], or `busy` with `waited_too_long`.
+async fn permit_within_wait<P>(
+    state: &AppState,
+    acquire: impl std::future::Future<Output = Result<P, tokio::sync::AcquireError>>,
+    waited_too_long: &str,
+) -> Result<P, ApiError> {
+    let Ok(permit) = tokio::time::timeout(CHECK_WAIT_MAX, acquire).await else {
+        state.metrics.checks_refused_busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::new("busy", waited_too_long));
     };
     permit.map_err(|_| ApiError::new("busy", "the server is shutting down"))
 }
