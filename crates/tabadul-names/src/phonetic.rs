@@ -75,24 +75,38 @@ const CLOSE: &[(&[u8], Cost)] = &[
     (b"lr", 6),
 ];
 
-fn table() -> &'static [[Cost; 128]; 128] {
-    static TABLE: std::sync::OnceLock<Box<[[Cost; 128]; 128]>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table = Box::new([[FULL; 128]; 128]);
-        for (i, row) in table.iter_mut().enumerate() {
+/// The substitution costs, and what bounds a distance from below without computing it.
+struct Tables {
+    /// The cost of writing one symbol for another.
+    cost: [[Cost; 128]; 128],
+    /// Per symbol, the other symbols it may be written for at less than a full edit.
+    close: [u128; 128],
+    /// Per symbol, the least its gap costs (wherever it is).
+    gap_min: [Cost; 128],
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: std::sync::OnceLock<Box<Tables>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut tables = Box::new(Tables { cost: [[FULL; 128]; 128], close: [0; 128], gap_min: [0; 128] });
+        for (i, row) in tables.cost.iter_mut().enumerate() {
             row[i] = 0;
         }
         for (group, cost) in CLOSE {
             for &a in *group {
                 for &b in *group {
                     if a != b {
-                        let cell = &mut table[a as usize][b as usize];
+                        let cell = &mut tables.cost[usize::from(a)][usize::from(b)];
                         *cell = (*cell).min(*cost);
+                        tables.close[usize::from(a)] |= 1 << b;
                     }
                 }
             }
         }
-        table
+        for symbol in 0..128u8 {
+            tables.gap_min[usize::from(symbol)] = gap(symbol, false).min(gap(symbol, true));
+        }
+        tables
     })
 }
 
@@ -116,26 +130,65 @@ pub(crate) fn weight(symbols: &[u8]) -> Cost {
 /// The longest phonetic string compared; longer ones are cut (names are never this long).
 pub(crate) const SYMBOLS_MAX: usize = 40;
 
+/// The symbols of a phonetic string, as a set (bit `symbol & 0x7f`).
+fn symbol_set(symbols: &[u8]) -> u128 {
+    symbols.iter().fold(0, |set, symbol| set | 1 << (symbol & 0x7f))
+}
+
+/// The least that the symbols of `a` that `b` lacks cost: each such symbol of `a` is either
+/// dropped (its gap) or written for one of `b`'s symbols (never for itself), one edit each.
+fn lacking_cost(tables: &Tables, a: u128, b: u128) -> Cost {
+    let mut lacking = a & !b;
+    let mut cost: Cost = 0;
+    while lacking != 0 {
+        let symbol = lacking.trailing_zeros() as usize;
+        lacking &= lacking - 1;
+        let mut least = tables.gap_min[symbol];
+        if b != 0 {
+            least = least.min(FULL);
+            let mut close = tables.close[symbol] & b;
+            while close != 0 {
+                let other = close.trailing_zeros() as usize;
+                close &= close - 1;
+                least = least.min(tables.cost[symbol][other]);
+            }
+        }
+        cost = cost.saturating_add(least);
+    }
+    cost
+}
+
+/// A lower bound of the distance between `a` and `b`, from which symbols each lacks: most
+/// pairs of different names are told apart by it without the edit distance.
+fn distance_at_least(tables: &Tables, a: &[u8], b: &[u8]) -> Cost {
+    let (a, b) = (symbol_set(a), symbol_set(b));
+    lacking_cost(tables, a, b).max(lacking_cost(tables, b, a))
+}
+
 /// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
 /// as soon as every path costs more.
 fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
-    let table = table();
+    let tables = tables();
+    if distance_at_least(tables, a, b) > limit {
+        return None;
+    }
     // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
     let mut gaps_b = [0 as Cost; SYMBOLS_MAX];
     for (j, symbol) in b.iter().enumerate() {
         gaps_b[j] = gap(*symbol, j + 1 == b.len());
     }
     let gaps_b = &gaps_b[..b.len()];
-    let mut previous = [0 as Cost; SYMBOLS_MAX + 1];
-    let mut current = [0 as Cost; SYMBOLS_MAX + 1];
+    let mut rows = ([0 as Cost; SYMBOLS_MAX + 1], [0 as Cost; SYMBOLS_MAX + 1]);
+    // Swapped by reference after each row, not copied.
+    let (mut previous, mut current) = (&mut rows.0, &mut rows.1);
     for j in 1..=b.len() {
         previous[j] = previous[j - 1] + gaps_b[j - 1];
     }
     for (i, &symbol_a) in a.iter().enumerate() {
         let gap_a = gap(symbol_a, i + 1 == a.len());
-        let row = &table[usize::from(symbol_a & 0x7f)];
+        let row = &tables.cost[usize::from(symbol_a & 0x7f)];
         current[0] = previous[0] + gap_a;
         let mut row_min = current[0];
         for j in 1..=b.len() {
@@ -189,6 +242,25 @@ pub(crate) fn similarity(a: &[u8], b: &[u8]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The bound from lacking symbols never exceeds the distance, so a pair it rules out
+        /// is one the edit distance would have ruled out too.
+        #[test]
+        fn lacking_symbols_bound_the_distance(
+            a in "[aeiouwybptdrzslmnfvkgqjhTDSHxGEc]{0,12}",
+            b in "[aeiouwybptdrzslmnfvkgqjhTDSHxGEc]{0,12}",
+        ) {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            let distance = distance_within(a, b, Cost::MAX - 1).unwrap();
+            proptest::prop_assert!(distance_at_least(tables(), a, b) <= distance);
+            let full = similarity(a, b);
+            for min in [0.3, 0.6, 0.8] {
+                let cut = similarity_from(a, b, min);
+                proptest::prop_assert!(if full >= min { cut == full } else { cut == 0.0 }, "{} {}", full, cut);
+            }
+        }
+    }
 
     #[test]
     fn distance_is_symmetric_and_zero_on_equals() {
