@@ -51,8 +51,8 @@ pub struct Token {
     pub weight_milli: u16,
     /// A single letter: an initial.
     pub initial: bool,
-    /// The weights of `full` and `cross` in the edit distance, computed once.
-    pub(crate) weights: (u16, u16),
+    /// What the edit distance reads of `full` and `cross` besides them, computed once.
+    pub(crate) measures: (crate::phonetic::Measure, crate::phonetic::Measure),
     /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
     /// when the hashes are equal (the text lives elsewhere in memory).
     pub(crate) key_hash: u64,
@@ -413,9 +413,9 @@ fn finish(pending: Pending) -> Token {
         None if cross.len() <= 1 => 500,
         None => 1000,
     };
-    let weights = (crate::phonetic::weight(&full), crate::phonetic::weight(&cross));
+    let measures = (crate::phonetic::Measure::of(&full), crate::phonetic::Measure::of(&cross));
     Token {
-        weights,
+        measures,
         key_hash: key_hash(&key),
         text: pending.text,
         key,

@@ -8,7 +8,7 @@
 
 use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
-use crate::phonetic::{Cost, similarity_weighted, weight};
+use crate::phonetic::{Measure, SYMBOLS_MAX, similarity_weighted, surely_below};
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -72,8 +72,8 @@ struct Unit<'a> {
     key_hash: u64,
     compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
     alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
-    /// The weights of `full` and `cross`, computed once.
-    weights: (u16, u16),
+    /// What the edit distance reads of `full` and `cross` besides them, computed once.
+    measures: (Measure, Measure),
 }
 
 impl<'a> Unit<'a> {
@@ -88,7 +88,7 @@ impl<'a> Unit<'a> {
             key_hash: token.key_hash,
             compound: token.compound.as_ref(),
             alternative: token.alternative.as_ref(),
-            weights: token.weights,
+            measures: token.measures,
         }
     }
 
@@ -104,13 +104,13 @@ impl<'a> Unit<'a> {
             key_hash: joined.key_hash,
             compound: None,
             alternative: None,
-            weights: joined.weights,
+            measures: joined.measures,
         }
     }
 
-    /// Its symbols with their weights.
+    /// Its symbols with their measures.
     fn reading(&self) -> Reading<'a> {
-        (self.full, self.weights.0, self.cross, self.weights.1)
+        (self.full, self.measures.0, self.cross, self.measures.1)
     }
 
     /// Whether two units are the same spelling (their keys, read whole, are equal).
@@ -132,7 +132,7 @@ struct Joined {
     cross: Symbols,
     key_hash: u64,
     script: TokenScript,
-    weights: (u16, u16),
+    measures: (Measure, Measure),
 }
 
 impl Joined {
@@ -142,20 +142,20 @@ impl Joined {
         full.extend_from_slice(&b.full);
         full.dedup();
         let cross = convert::cross_symbols(&full);
-        let weights = (weight(&full), weight(&cross));
+        let measures = (Measure::of(&full), Measure::of(&cross));
         let mut key: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
         key.extend_from_slice(a.key.as_bytes());
         key.extend_from_slice(b.key.as_bytes());
-        Joined { key_hash: crate::analyze::key_hash_bytes(&key), script: a.script, full, cross, weights }
+        Joined { key_hash: crate::analyze::key_hash_bytes(&key), script: a.script, full, cross, measures }
     }
 }
 
-/// A reading's symbols with their weights: full, its weight, cross-script, its weight.
-type Reading<'r> = (&'r [u8], Cost, &'r [u8], Cost);
+/// A reading's symbols with their measures: full, its measure, cross-script, its measure.
+type Reading<'r> = (&'r [u8], Measure, &'r [u8], Measure);
 
-/// A reading of symbols whose weights are not kept (alternatives and stems).
+/// A reading of symbols whose measures are not kept (alternatives and stems).
 fn reading<'r>(full: &'r [u8], cross: &'r [u8]) -> Reading<'r> {
-    (full, weight(full), cross, weight(cross))
+    (full, Measure::of(full), cross, Measure::of(cross))
 }
 
 /// How much the cross-script forms of two Latin tokens count beside their full forms.
@@ -394,11 +394,66 @@ fn span_similarity(
     c: Span,
     joined: &mut crate::fx::FxMap<[usize; 2], Joined>,
 ) -> (f32, MatchKind) {
+    let kind =
+        |a: &Token, b: &Token| if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
     match (q.1, c.1) {
         (1, 1) => token_similarity(&query.tokens[q.0], &candidate.tokens[c.0]),
-        (2, _) => unit_similarity(&joined_unit(joined, query, q), &Unit::of(&candidate.tokens[c.0])),
-        _ => unit_similarity(&Unit::of(&query.tokens[q.0]), &joined_unit(joined, candidate, c)),
+        (2, _) => {
+            let (first, second, single) = (&query.tokens[q.0], &query.tokens[q.0 + 1], &candidate.tokens[c.0]);
+            if joined_surely_apart(first, second, single) {
+                return (0.0, kind(first, single));
+            }
+            unit_similarity(&joined_unit(joined, query, q), &Unit::of(single))
+        }
+        _ => {
+            let (first, second, single) = (&candidate.tokens[c.0], &candidate.tokens[c.0 + 1], &query.tokens[q.0]);
+            if joined_surely_apart(first, second, single) {
+                return (0.0, kind(single, first));
+            }
+            unit_similarity(&Unit::of(single), &joined_unit(joined, candidate, c))
+        }
     }
+}
+
+/// The most that reading two tokens as one adds to their weights: the last symbol of the
+/// first is no longer last (an `h` weighs 6 there, 2 at the end; joining only ever drops a
+/// doubled symbol).
+const JOINED_WEIGHT_MORE: u16 = 4;
+
+/// Whether tokens `first` and `second` read as one surely fall short of
+/// [`ALIGN_SIMILARITY_MIN`] with `single`, told without building their joined reading (a
+/// search compares hundreds): its symbols are those of the two, and it weighs at most their
+/// weights and [`JOINED_WEIGHT_MORE`], so the bound of [`surely_below`] holds for it. Only a
+/// plain `single` is ruled out so: an initial, a compound and a second reading are compared
+/// otherwise.
+fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
+    let same_key = first.key.len() + second.key.len() == single.key.len()
+        && single.key.starts_with(first.key.as_str())
+        && single.key.ends_with(second.key.as_str());
+    if same_key
+        || single.initial
+        || single.compound.is_some()
+        || single.alternative.is_some()
+        || first.full.len() + second.full.len() > SYMBOLS_MAX
+    {
+        return false;
+    }
+    let least = |factor: f32| ALIGN_SIMILARITY_MIN / factor * (1.0 - 1e-4);
+    let joined = |measure: fn(&Token) -> Measure| {
+        let (a, b) = (measure(first), measure(second));
+        (a.set | b.set, a.weight.saturating_add(b.weight).saturating_add(JOINED_WEIGHT_MORE))
+    };
+    let both_latin = first.script == TokenScript::Latin && single.script == TokenScript::Latin;
+    let (cross_set, cross_weight) = joined(|t| t.measures.1);
+    let cross_least = least(if both_latin { CROSS_FOR_LATIN } else { 1.0 });
+    if !surely_below(cross_set, cross_weight, single.measures.1, cross_least) {
+        return false;
+    }
+    if !both_latin {
+        return true;
+    }
+    let (full_set, full_weight) = joined(|t| t.measures.0);
+    surely_below(full_set, full_weight, single.measures.0, least(1.0))
 }
 
 /// Aligns two names and measures how well they agree.
@@ -545,5 +600,84 @@ fn features(
         query_first_unmatched: f32::from(query_first_unmatched),
         inversions: if comparisons > 0 { inversions as f32 / comparisons as f32 } else { 0.0 },
         weakest_pair: pairs.iter().map(|p| p.similarity).fold(1.0, f32::min),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names of many shapes: both scripts, compounds, articles, MRZ spellings, other origins.
+    const NAMES: &[&str] = &[
+        "محمد علي حسن",
+        "عبد الله بن عبد الرحمن",
+        "عبدالله الشمري",
+        "ظاهر عويس",
+        "ظاهرعويس",
+        "أبو بكر البغدادي",
+        "فاطمة الزهراء",
+        "نور الدين زنكي",
+        "Mohammed Ali Hassan",
+        "Abd Allah Abdulrahman",
+        "ABDULLAH ALSHAMMARI",
+        "Dahir Aweys",
+        "Dahiraweys",
+        "Abu Bakr al-Baghdadi",
+        "Sirajuddin Haqqani",
+        "Siraj Haqqani",
+        "Ezatullah Ezat",
+        "Nour Eddine Zangi",
+        "Noureddine",
+        "Abdelkader Ben Ahmed",
+        "Jean-Pierre Dubois",
+        "Vít Rakušan",
+        "Rakusan",
+        "Oğuz Yılmaz",
+        "Gulbuddin Hekmatyar",
+        "Hekmat Yar",
+        "Ould Mohamed Lemine",
+        "Alan Elias",
+        "Alazzawi Alobaidi",
+        "H Al Tikriti",
+        "Saddam Hussein Abd al-Majid",
+        "Husayn",
+        "Abdulameer Alshammari",
+        "عبد الأمير الشمري",
+        "Abdul Amir al-Shammari",
+        "Khalid Sheikh Mohammed",
+        "Shaykh",
+        "Umm Hani",
+    ];
+
+    #[test]
+    fn joined_tokens_ruled_out_only_when_they_fall_short() {
+        let tokens: Vec<std::sync::Arc<Token>> = NAMES.iter().flat_map(|name| crate::analyze(name).tokens).collect();
+        let (mut ruled_out, mut compared) = (0, 0);
+        for first in &tokens {
+            for second in tokens.iter().filter(|t| t.script == first.script) {
+                let joined = Joined::of(first, second);
+                for single in &tokens {
+                    compared += 1;
+                    if !joined_surely_apart(first, second, single) {
+                        continue;
+                    }
+                    ruled_out += 1;
+                    let unit = Unit::joined(&joined, first, second);
+                    for (similarity, _) in
+                        [unit_similarity(&unit, &Unit::of(single)), unit_similarity(&Unit::of(single), &unit)]
+                    {
+                        assert!(
+                            similarity < ALIGN_SIMILARITY_MIN,
+                            "{} {} / {}: {similarity}",
+                            first.text,
+                            second.text,
+                            single.text
+                        );
+                    }
+                }
+            }
+        }
+        // Most pairs of a joined reading and a token are different names.
+        assert!(ruled_out * 2 > compared, "{ruled_out} of {compared}");
     }
 }

@@ -130,6 +130,21 @@ pub(crate) fn weight(symbols: &[u8]) -> Cost {
 /// The longest phonetic string compared; longer ones are cut (names are never this long).
 pub(crate) const SYMBOLS_MAX: usize = 40;
 
+/// What comparing a phonetic string reads besides its symbols, computed once per string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Measure {
+    /// Its [`weight`].
+    pub(crate) weight: Cost,
+    /// The set of its symbols as compared (the first [`SYMBOLS_MAX`]), bit `symbol & 0x7f`.
+    pub(crate) set: u128,
+}
+
+impl Measure {
+    pub(crate) fn of(symbols: &[u8]) -> Measure {
+        Measure { weight: weight(symbols), set: symbol_set(&symbols[..symbols.len().min(SYMBOLS_MAX)]) }
+    }
+}
+
 /// The symbols of a phonetic string, as a set (bit `symbol & 0x7f`).
 fn symbol_set(symbols: &[u8]) -> u128 {
     symbols.iter().fold(0, |set, symbol| set | 1 << (symbol & 0x7f))
@@ -158,20 +173,21 @@ fn lacking_cost(tables: &Tables, a: u128, b: u128) -> Cost {
     cost
 }
 
-/// A lower bound of the distance between `a` and `b`, from which symbols each lacks: most
-/// pairs of different names are told apart by it without the edit distance.
-fn distance_at_least(tables: &Tables, a: &[u8], b: &[u8]) -> Cost {
-    let (a, b) = (symbol_set(a), symbol_set(b));
+/// A lower bound of the distance between two strings with symbols `a` and `b`, from which
+/// symbols each lacks: most pairs of different names are told apart by it without the edit
+/// distance.
+fn distance_at_least(tables: &Tables, a: u128, b: u128) -> Cost {
     lacking_cost(tables, a, b).max(lacking_cost(tables, b, a))
 }
 
 /// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
 /// as soon as every path costs more.
-fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
+/// `sets` are the symbol sets of `a` and `b` ([`Measure::set`]).
+fn distance_within(a: &[u8], b: &[u8], sets: (u128, u128), limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
     let tables = tables();
-    if distance_at_least(tables, a, b) > limit {
+    if distance_at_least(tables, sets.0, sets.1) > limit {
         return None;
     }
     // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
@@ -211,25 +227,43 @@ fn distance_within(a: &[u8], b: &[u8], limit: Cost) -> Option<Cost> {
 /// to know that).
 #[cfg(test)]
 pub(crate) fn similarity_from(a: &[u8], b: &[u8], min: f32) -> f32 {
-    similarity_weighted(a, weight(a), b, weight(b), min)
+    similarity_weighted(a, Measure::of(a), b, Measure::of(b), min)
+}
+
+/// The most that two strings of weights `weight_a` and `weight_b` may be apart and still have
+/// a similarity of `min` (`None`: weightless strings, similarity 0).
+fn distance_allowed(weight_a: Cost, weight_b: Cost, min: f32) -> Option<(Cost, f32)> {
+    let norm = (f32::from(weight_a) + f32::from(weight_b)) / 2.0;
+    if norm <= 0.0 {
+        return None;
+    }
+    let limit = ((1.0 - min) * norm).floor().clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
+    Some((limit, norm))
 }
 
 /// The similarity of two phonetic strings (1 less their distance relative to their mean
 /// weight) when it is at least `min`, 0 when it is less (computed only as far as needed to know
-/// that), with the strings' [`weight`]s already known.
-pub(crate) fn similarity_weighted(a: &[u8], weight_a: Cost, b: &[u8], weight_b: Cost, min: f32) -> f32 {
+/// that), with the strings' [`Measure`]s already known.
+pub(crate) fn similarity_weighted(a: &[u8], measure_a: Measure, b: &[u8], measure_b: Measure, min: f32) -> f32 {
     if a == b {
         return 1.0;
     }
-    let norm = (f32::from(weight_a) + f32::from(weight_b)) / 2.0;
-    if norm <= 0.0 {
+    let Some((limit, norm)) = distance_allowed(measure_a.weight, measure_b.weight, min) else {
         return 0.0;
-    }
-    let limit = ((1.0 - min) * norm).floor().clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
-    match distance_within(a, b, limit) {
+    };
+    match distance_within(a, b, (measure_a.set, measure_b.set), limit) {
         Some(d) => (1.0 - f32::from(d) / norm).max(0.0),
         None => 0.0,
     }
+}
+
+/// Whether [`similarity_weighted`] of a string and `b` is surely below `min`, knowing of the
+/// string only its symbol set `set` and at least what it weighs (`weight_max` or less): the
+/// symbols each lacks cost more than `min` allows even at that weight. What a comparison of two
+/// tokens read as one asks before it builds their joined reading.
+pub(crate) fn surely_below(set: u128, weight_max: Cost, b: Measure, min: f32) -> bool {
+    distance_allowed(weight_max, b.weight, min)
+        .is_some_and(|(limit, _)| distance_at_least(tables(), set, b.set) > limit)
 }
 
 /// Similarity in [0, 1] of two phonetic strings: 1 less their distance relative to their
@@ -252,8 +286,9 @@ mod tests {
             b in "[aeiouwybptdrzslmnfvkgqjhTDSHxGEc]{0,12}",
         ) {
             let (a, b) = (a.as_bytes(), b.as_bytes());
-            let distance = distance_within(a, b, Cost::MAX - 1).unwrap();
-            proptest::prop_assert!(distance_at_least(tables(), a, b) <= distance);
+            let (measure_a, measure_b) = (Measure::of(a), Measure::of(b));
+            let distance = distance_within(a, b, (measure_a.set, measure_b.set), Cost::MAX - 1).unwrap();
+            proptest::prop_assert!(distance_at_least(tables(), measure_a.set, measure_b.set) <= distance);
             let full = similarity(a, b);
             for min in [0.3, 0.6, 0.8] {
                 let cut = similarity_from(a, b, min);
@@ -265,11 +300,17 @@ mod tests {
     #[test]
     fn distance_is_symmetric_and_zero_on_equals() {
         for (a, b) in [("mhmd", "mHmd"), ("hsyn", "husein"), ("", "abc"), ("SmrI", "Samari")] {
-            let distance = |x: &str, y: &str| distance_within(x.as_bytes(), y.as_bytes(), Cost::MAX);
+            let distance = |x: &str, y: &str| {
+                let (x, y) = (x.as_bytes(), y.as_bytes());
+                distance_within(x, y, (Measure::of(x).set, Measure::of(y).set), Cost::MAX)
+            };
             assert_eq!(distance(a, b), distance(b, a));
             assert_eq!(distance(a, a), Some(0));
         }
-        assert_eq!(distance_within(b"mhmd", b"mHmd", Cost::MAX), Some(1));
+        assert_eq!(
+            distance_within(b"mhmd", b"mHmd", (Measure::of(b"mhmd").set, Measure::of(b"mHmd").set), Cost::MAX),
+            Some(1)
+        );
         assert!(similarity(b"mhmd", b"mHmd") > 0.95);
         assert!(similarity(b"mhmd", b"xlyl") < 0.3);
         for (a, b) in [("mhmd", "mHmd"), ("hsyn", "husein"), ("abc", ""), ("Samari", "SmrI"), ("xlyl", "mhmd")] {
