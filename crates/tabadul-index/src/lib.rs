@@ -334,13 +334,7 @@ impl Index {
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
         }
         stats.candidates = candidates.len();
-        let keep = options.candidates_max.max(1);
-        if candidates.len() > keep {
-            candidates.select_nth_unstable_by(keep - 1, |a, b| {
-                b.0.total_cmp(&a.0).then_with(|| self.id_of(a.1, a.2).cmp(&self.id_of(b.1, b.2)))
-            });
-            candidates.truncate(keep);
-        }
+        self.keep_best(&mut candidates, options.candidates_max.max(1));
         stats.scored = candidates.len();
         SIMILARITIES.with_borrow_mut(|cache| self.score_and_explain(query, candidates, viewer, options, cache, stats))
     }
@@ -421,6 +415,33 @@ impl Index {
             }
         }
         count
+    }
+
+    /// Keeps the `keep` candidates of highest prior, those of lowest alert id among equals: by
+    /// prior alone first, then by id among those that tie with the last kept only (reading an
+    /// id is a cache miss, and most candidates do not tie there).
+    fn keep_best(&self, candidates: &mut Vec<(f32, usize, u32)>, keep: usize) {
+        if candidates.len() <= keep {
+            return;
+        }
+        candidates.select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0));
+        let last = candidates[keep - 1].0;
+        // Those above the last kept stay; of those equal to it (on either side of it), the
+        // lowest ids fill the places left.
+        let (mut kept, mut tied): (Vec<_>, Vec<_>) = candidates
+            .iter()
+            .copied()
+            .filter(|c| c.0.total_cmp(&last).is_ge())
+            .partition(|c| c.0.total_cmp(&last).is_gt());
+        let places = keep - kept.len();
+        if tied.len() > places {
+            let mut by_id: Vec<(AlertId, (f32, usize, u32))> =
+                tied.iter().map(|c| (self.id_of(c.1, c.2), *c)).collect();
+            by_id.select_nth_unstable_by_key(places - 1, |(id, _)| *id);
+            tied = by_id.into_iter().take(places).map(|(_, c)| c).collect();
+        }
+        kept.extend(tied);
+        *candidates = kept;
     }
 
     fn id_of(&self, part: usize, entry: u32) -> AlertId {
