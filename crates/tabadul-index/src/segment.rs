@@ -37,6 +37,9 @@ const LENGTH_DIFFERENCE_MAX: usize = 3;
 const NAMESAKE_SPELLINGS_MAX: usize = 8;
 /// Entries read when counting namesakes, at most.
 const NAMESAKES_READ_MAX: usize = 4096;
+/// Entries whose cards are read ahead together when counting namesakes (see
+/// [`Segment::touch_cards`]): about what a common name finds before the count is reached.
+const NAMESAKES_TOUCHED: usize = 64;
 /// The least similarity of a spelling counted as the same name when counting namesakes.
 const NAMESAKE_SIMILARITY_MIN: f32 = 0.85;
 /// Posting groups below this number are entries of the known-names table; above, tokens.
@@ -549,7 +552,7 @@ impl Segment {
                 rest.select_nth_unstable_by(wanted - 1, order);
             }
             let (best, others) = rest.split_at_mut(wanted);
-            self.touch_cards(best);
+            self.touch_cards(best.iter().map(|(_, entry)| *entry));
             ranked.extend(
                 best.iter().copied().filter(|(_, entry)| self.cards[*entry as usize].person && visible(*entry)),
             );
@@ -574,9 +577,9 @@ impl Segment {
     /// Reads the cards of `entries` in a loop of independent loads, so that their cache misses
     /// (hundreds of cards scattered over 64 MB) overlap instead of waiting one after the other
     /// behind the visibility rule's branches and calls; what follows finds them in the cache.
-    fn touch_cards(&self, entries: &[(f32, u32)]) {
-        let sum = entries.iter().fold(0u32, |sum, (_, entry)| {
-            sum.wrapping_add(u32::from(self.cards.get(*entry as usize).map_or(0, |card| card.owner)))
+    fn touch_cards(&self, entries: impl Iterator<Item = u32>) {
+        let sum = entries.fold(0u32, |sum, entry| {
+            sum.wrapping_add(u32::from(self.cards.get(entry as usize).map_or(0, |card| card.owner)))
         });
         std::hint::black_box(sum);
     }
@@ -695,17 +698,28 @@ impl Segment {
         // An entry with several spellings of the names is in several lists: counted once. The
         // lists are read in order until `max` are found, so a common pair stops early.
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
-        let mut seen: FxSet<u32> = FxSet::default();
+        // One list holds each entry once; several may hold one entry twice.
+        let mut seen: Option<FxSet<u32>> = (lists.len() > 1).then(FxSet::default);
         let mut count = 0;
-        for entry in lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX) {
-            if count >= max {
+        let mut entries = lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX);
+        let mut chunk = Vec::with_capacity(NAMESAKES_TOUCHED);
+        while count < max {
+            chunk.clear();
+            chunk.extend(entries.by_ref().take(NAMESAKES_TOUCHED));
+            if chunk.is_empty() {
                 break;
             }
-            let namesake = self.cards[entry as usize].person
-                && others.iter().all(|groups| carries(entry, groups))
-                && visible(entry)
-                && seen.insert(entry);
-            count += u32::from(namesake);
+            self.touch_cards(chunk.iter().copied());
+            for &entry in &chunk {
+                if count >= max {
+                    break;
+                }
+                let namesake = self.cards[entry as usize].person
+                    && others.iter().all(|groups| carries(entry, groups))
+                    && visible(entry)
+                    && seen.as_mut().is_none_or(|seen| seen.insert(entry));
+                count += u32::from(namesake);
+            }
         }
         count
     }
