@@ -351,6 +351,9 @@ impl Index {
     ) -> (Vec<PersonHit>, SearchStats) {
         // A cache that served another search holds addresses of names that may be gone.
         cache.clear();
+        for (p, part) in self.parts.iter().enumerate() {
+            part.segment.touch_people(candidates.iter().filter(|c| c.1 == p).map(|c| c.2));
+        }
         let mut namesakes = Namesakes::default();
         let mut scored: Vec<(tabadul_engine::MatchResult, usize, u32)> = candidates
             .into_iter()

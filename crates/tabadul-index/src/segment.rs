@@ -584,6 +584,26 @@ impl Segment {
         std::hint::black_box(sum);
     }
 
+    /// Reads what comparing the vocabulary tokens `ids` reads first of each, in one loop of
+    /// independent loads (see [`Segment::touch_cards`]): the tokens lie scattered over the heap,
+    /// and a comparison's long arithmetic otherwise keeps the next token's miss from starting.
+    fn touch_tokens(&self, ids: impl Iterator<Item = u32>) {
+        let sum = ids
+            .fold(0u64, |sum, id| sum.wrapping_add(self.vocabulary.get(id as usize).map_or(0, |token| token.touch())));
+        std::hint::black_box(sum);
+    }
+
+    /// Reads what scoring `entries` reads first of each person (see [`Segment::touch_tokens`]):
+    /// the entry, its names and their tokens, each a load behind the other on the heap.
+    pub fn touch_people(&self, entries: impl Iterator<Item = u32>) {
+        let sum = entries.fold(0u64, |sum, entry| {
+            let person = self.entries.get(entry as usize).and_then(|e| e.person.as_ref());
+            let tokens = person.map_or(&[][..], |p| p.names.as_slice()).iter().flat_map(|name| name.tokens.iter());
+            tokens.fold(sum, |sum, token| sum.wrapping_add(token.touch()))
+        });
+        std::hint::black_box(sum);
+    }
+
     /// The posting groups of the vocabulary that a query token matches, with its weight times
     /// the similarity.
     fn matching_groups(&self, token: &Token) -> Vec<(u32, f32)> {
@@ -646,6 +666,7 @@ impl Segment {
         if tried.len() > COMPARED_PER_TOKEN_MAX {
             tried.truncate(COMPARED_PER_TOKEN_MAX);
         }
+        self.touch_tokens(tried.iter().map(|(_, id)| *id));
         for (_, id) in tried {
             let candidate = &self.vocabulary[id as usize];
             let (similarity, _) = token_similarity(token, candidate);

@@ -78,6 +78,16 @@ impl Token {
     pub fn weight(&self) -> f32 {
         f32::from(self.weight_milli) / 1000.0
     }
+
+    /// A value read from each part of the token that every comparison reads, for a caller that
+    /// brings many tokens into the cache at once before comparing them.
+    pub fn touch(&self) -> u64 {
+        let first = |symbols: &[u8]| u64::from(symbols.first().copied().unwrap_or(0));
+        self.key_hash
+            .wrapping_add(first(&self.full))
+            .wrapping_add(first(&self.cross))
+            .wrapping_add(u64::from(self.script as u8))
+    }
 }
 
 /// A name, analysed. Tokens are shared: an index keeps one copy of each distinct token.
