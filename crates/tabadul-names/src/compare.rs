@@ -181,47 +181,57 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     }
     let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
     let both_latin = a.script == TokenScript::Latin && b.script == TokenScript::Latin;
-    // Only what can reach the alignment threshold once scaled as below is computed in full:
-    // each comparison is given the least similarity that can still matter (the threshold
-    // divided by its factor, a hair lower for rounding), and what falls short counts as 0,
+    // Only what can matter is computed in full: each comparison is given the least similarity
+    // that can (the alignment threshold, or more than the best reading found so far, divided
+    // by the comparison's factor, a hair lower for rounding), and what falls short counts as 0,
     // which no decision can tell from its true value. The edit distance stops early then.
-    let least = |factor: f32| ALIGN_SIMILARITY_MIN / factor * (1.0 - 1e-4);
-    let phonetic =
-        |(full_a, full_wa, cross_a, cross_wa): Reading, (full_b, full_wb, cross_b, cross_wb): Reading, factor: f32| {
-            if both_latin {
-                // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
-                let cross = similarity_weighted(cross_a, cross_wa, cross_b, cross_wb, least(factor * CROSS_FOR_LATIN));
-                similarity_weighted(full_a, full_wa, full_b, full_wb, least(factor)).max(cross * CROSS_FOR_LATIN)
-            } else {
-                similarity_weighted(cross_a, cross_wa, cross_b, cross_wb, least(factor))
-            }
-        };
+    let least = |factor: f32, above: f32| ALIGN_SIMILARITY_MIN.max(above) / factor * (1.0 - 1e-4);
+    // The similarity of two readings, where only more than `above` (once times `factor`)
+    // matters.
+    let phonetic = |(full_a, full_ma, cross_a, cross_ma): Reading,
+                    (full_b, full_mb, cross_b, cross_mb): Reading,
+                    factor: f32,
+                    above: f32| {
+        if both_latin {
+            // Latin spellings of an Arabic name differ in their vowels as much as anywhere else.
+            let full = similarity_weighted(full_a, full_ma, full_b, full_mb, least(factor, above));
+            let cross_least = least(factor * CROSS_FOR_LATIN, above.max(full * factor));
+            let cross = similarity_weighted(cross_a, cross_ma, cross_b, cross_mb, cross_least);
+            full.max(cross * CROSS_FOR_LATIN)
+        } else {
+            similarity_weighted(cross_a, cross_ma, cross_b, cross_mb, least(factor, above))
+        }
+    };
     let (this, that) = (a.reading(), b.reading());
-    let mut whole = phonetic(this, that, 1.0);
+    // Two names in abd (or abu): what follows decides; the shared head says nothing.
+    if let (Some((ka, sa, ca)), Some((kb, sb, cb))) = (a.compound, b.compound)
+        && ka == kb
+    {
+        return (phonetic(reading(sa, ca), reading(sb, cb), 1.0, 0.0), kind);
+    }
+    let mut whole = phonetic(this, that, 1.0, 0.0);
     if let Some((full, cross)) = a.alternative {
-        whole = whole.max(phonetic(reading(full, cross), that, 1.0));
+        whole = whole.max(phonetic(reading(full, cross), that, 1.0, whole));
     }
     if let Some((full, cross)) = b.alternative {
-        whole = whole.max(phonetic(this, reading(full, cross), 1.0));
+        whole = whole.max(phonetic(this, reading(full, cross), 1.0, whole));
     }
     let sim = match (a.compound, b.compound) {
-        // Two names in abd (or abu): what follows decides; the shared head says nothing.
-        (Some((ka, sa, ca)), Some((kb, sb, cb))) if ka == kb => phonetic(reading(sa, ca), reading(sb, cb), 1.0),
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
         (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
-            whole.max(ABD_STEM * phonetic(reading(stem, stem_cross), that, ABD_STEM))
+            whole.max(ABD_STEM * phonetic(reading(stem, stem_cross), that, ABD_STEM, whole))
         }
         (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
-            whole.max(ABD_STEM * phonetic(this, reading(stem, stem_cross), ABD_STEM))
+            whole.max(ABD_STEM * phonetic(this, reading(stem, stem_cross), ABD_STEM, whole))
         }
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
         (Some((_, stem, stem_cross)), None) => {
-            whole.max(SHORT_FORM * phonetic(reading(stem, stem_cross), that, SHORT_FORM))
+            whole.max(SHORT_FORM * phonetic(reading(stem, stem_cross), that, SHORT_FORM, whole))
         }
         (None, Some((_, stem, stem_cross))) => {
-            whole.max(SHORT_FORM * phonetic(this, reading(stem, stem_cross), SHORT_FORM))
+            whole.max(SHORT_FORM * phonetic(this, reading(stem, stem_cross), SHORT_FORM, whole))
         }
         _ => whole,
     };
@@ -438,6 +448,7 @@ fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
     {
         return false;
     }
+    // As unit_similarity asks of its first reading (the cross-script form first here).
     let least = |factor: f32| ALIGN_SIMILARITY_MIN / factor * (1.0 - 1e-4);
     let joined = |measure: fn(&Token) -> Measure| {
         let (a, b) = (measure(first), measure(second));
