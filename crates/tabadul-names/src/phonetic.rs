@@ -173,11 +173,18 @@ fn lacking_cost(tables: &Tables, a: u128, b: u128) -> Cost {
     cost
 }
 
-/// A lower bound of the distance between two strings with symbols `a` and `b`, from which
-/// symbols each lacks: most pairs of different names are told apart by it without the edit
-/// distance.
+/// The lower bound of the distance between two strings with symbols `a` and `b` that
+/// [`surely_beyond`] tests.
+#[cfg(test)]
 fn distance_at_least(tables: &Tables, a: u128, b: u128) -> Cost {
     lacking_cost(tables, a, b).max(lacking_cost(tables, b, a))
+}
+
+/// Whether the distance between two strings with symbols `a` and `b` surely exceeds `limit`:
+/// what the symbols either lacks cost is a lower bound of it. Most pairs of different names
+/// are told apart so without the edit distance; one side is often enough.
+fn surely_beyond(tables: &Tables, a: u128, b: u128, limit: Cost) -> bool {
+    lacking_cost(tables, a, b) > limit || lacking_cost(tables, b, a) > limit
 }
 
 /// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
@@ -187,7 +194,7 @@ fn distance_within(a: &[u8], b: &[u8], sets: (u128, u128), limit: Cost) -> Optio
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
     let tables = tables();
-    if distance_at_least(tables, sets.0, sets.1) > limit {
+    if surely_beyond(tables, sets.0, sets.1, limit) {
         return None;
     }
     // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
@@ -262,8 +269,7 @@ pub(crate) fn similarity_weighted(a: &[u8], measure_a: Measure, b: &[u8], measur
 /// symbols each lacks cost more than `min` allows even at that weight. What a comparison of two
 /// tokens read as one asks before it builds their joined reading.
 pub(crate) fn surely_below(set: u128, weight_max: Cost, b: Measure, min: f32) -> bool {
-    distance_allowed(weight_max, b.weight, min)
-        .is_some_and(|(limit, _)| distance_at_least(tables(), set, b.set) > limit)
+    distance_allowed(weight_max, b.weight, min).is_some_and(|(limit, _)| surely_beyond(tables(), set, b.set, limit))
 }
 
 /// Similarity in [0, 1] of two phonetic strings: 1 less their distance relative to their
