@@ -213,6 +213,50 @@ impl Shape {
     }
 }
 
+/// A list of numbers per posting group, found by the group's number without hashing: the
+/// known-names table's entries first, then the vocabulary's tokens (see [`group_of`]). A check
+/// looks up a hundred or more groups, each a cache miss in a hash table of a million.
+#[derive(Debug, Default)]
+struct GroupLists {
+    known: Vec<Vec<u32>>,
+    tokens: Vec<Vec<u32>>,
+}
+
+impl GroupLists {
+    fn list(&self, group: u32) -> &[u32] {
+        let (lists, at) = self.place(group);
+        lists.get(at).map_or(&[][..], Vec::as_slice)
+    }
+
+    fn list_mut(&mut self, group: u32) -> &mut Vec<u32> {
+        let (lists, at) = if group < TOKEN_GROUPS_START {
+            (&mut self.known, group as usize)
+        } else {
+            (&mut self.tokens, (group - TOKEN_GROUPS_START) as usize)
+        };
+        if lists.len() <= at {
+            lists.resize_with(at + 1, Vec::new);
+        }
+        &mut lists[at]
+    }
+
+    fn place(&self, group: u32) -> (&[Vec<u32>], usize) {
+        if group < TOKEN_GROUPS_START {
+            (&self.known, group as usize)
+        } else {
+            (&self.tokens, (group - TOKEN_GROUPS_START) as usize)
+        }
+    }
+
+    fn for_each_mut(&mut self, f: impl FnMut(&mut Vec<u32>)) {
+        self.known.iter_mut().chain(self.tokens.iter_mut()).for_each(f);
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.known.iter().chain(&self.tokens).map(|list| 24 + list.capacity() * 4).sum()
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Segment {
     agencies: Vec<AgencyCode>,
@@ -232,14 +276,14 @@ pub(crate) struct Segment {
     /// Blocking key -> tokens of the vocabulary, with what filters them without reading them.
     keys: FxMap<u64, Vec<KeyedToken>>,
     /// Posting group -> entries (ascending).
-    postings: FxMap<u32, Vec<u32>>,
+    postings: GroupLists,
     /// Two posting groups of one name (the lower first) -> entries (ascending): what a check
     /// of two frequent names (محمد علي) reads instead of two long lists.
     pair_postings: FxMap<u64, Vec<u32>>,
     /// Posting group -> the groups it is paired with in `pair_postings` (ascending): most pairs
     /// a check asks for are not there, and a search in a short list that stays in the cache
     /// tells so faster than the miss in a table of millions.
-    partners: FxMap<u32, Vec<u32>>,
+    partners: GroupLists,
     documents: FxMap<(String, String), Vec<u32>>,
     vins: FxMap<String, Vec<u32>>,
     plates: FxMap<String, Vec<u32>>,
@@ -320,7 +364,7 @@ impl Segment {
                     pairs.sort_unstable();
                     pairs.dedup();
                     for group in groups {
-                        segment.postings.entry(group).or_default().push(index);
+                        segment.postings.list_mut(group).push(index);
                     }
                     for pair in pairs {
                         segment.pair_postings.entry(pair).or_default().push(index);
@@ -353,15 +397,16 @@ impl Segment {
         }
         for pair in segment.pair_postings.keys() {
             let (low, high) = ((pair >> 32) as u32, *pair as u32);
-            segment.partners.entry(low).or_default().push(high);
+            segment.partners.list_mut(low).push(high);
             if low != high {
-                segment.partners.entry(high).or_default().push(low);
+                segment.partners.list_mut(high).push(low);
             }
         }
-        for partners in segment.partners.values_mut() {
+        segment.partners.for_each_mut(|partners| {
             partners.sort_unstable();
             partners.shrink_to_fit();
-        }
+        });
+        segment.postings.for_each_mut(Vec::shrink_to_fit);
         for (id, token) in segment.vocabulary.iter().enumerate() {
             for reading in readings(token) {
                 let keyed = KeyedToken {
@@ -415,7 +460,7 @@ impl Segment {
     pub fn memory_bytes(&self) -> usize {
         let tokens: usize =
             self.vocabulary.iter().map(|t| 64 + t.text.len() + t.key.len() + t.full.len() + t.cross.len()).sum();
-        let postings: usize = self.postings.values().map(|p| 16 + p.capacity() * 4).sum();
+        let postings = self.postings.memory_bytes();
         let keys: usize = self.keys.values().map(|k| 24 + k.capacity() * 4).sum();
         let entries: usize = self
             .entries
@@ -426,8 +471,8 @@ impl Segment {
                 std::mem::size_of::<Entry>() + names + 128
             })
             .sum();
-        let pairs: usize = self.pair_postings.values().map(|p| 24 + p.capacity() * 4).sum::<usize>()
-            + self.partners.values().map(|p| 24 + p.capacity() * 4).sum::<usize>();
+        let pairs: usize =
+            self.pair_postings.values().map(|p| 24 + p.capacity() * 4).sum::<usize>() + self.partners.memory_bytes();
         let neighbours: usize = self.neighbours.read().map_or(0, |m| m.values().map(|v| 40 + v.len() * 8).sum());
         tokens
             + postings
@@ -469,7 +514,7 @@ impl Segment {
             }
             seen_keys.push(&token.key);
             let groups = self.matching_groups(token);
-            let size = groups.iter().map(|(g, _)| self.postings.get(g).map_or(0, Vec::len)).sum();
+            let size = groups.iter().map(|(g, _)| self.postings.list(*g).len()).sum();
             plans.push((size, groups));
         }
         // A token that matches nothing in this segment says nothing about its entries: the
@@ -483,7 +528,7 @@ impl Segment {
         // tribe, a grandfather's name) is not the only door to it. Each with its token, its
         // groups and whether its own entries are read.
         let partners = |groups: &[(u32, f32)]| -> Vec<&[u32]> {
-            groups.iter().map(|(group, _)| self.partners.get(group).map_or(&[][..], Vec::as_slice)).collect()
+            groups.iter().map(|(group, _)| self.partners.list(*group)).collect()
         };
         let mut anchors = vec![(0, rarest, rare(*rarest_size), partners(rarest))];
         if let Some((size, groups)) = plans.get(1).filter(|(size, _)| *size <= SECOND_ANCHOR_POSTINGS_MAX) {
@@ -492,7 +537,7 @@ impl Segment {
         // The posting lists to read, each with the query token it is read for and the weight
         // it adds.
         let mut reads: Vec<(&[u32], u16, f32)> = Vec::new();
-        let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
+        let postings = |group: &u32| self.postings.list(*group);
         if rare(*rarest_size) || plans.len() == 1 {
             // The rarest token brings its entries (a lone frequent name: as many as allowed).
             reads.extend(rarest.iter().map(|(group, weight)| (postings(group), 0, *weight)));
@@ -688,7 +733,7 @@ impl Segment {
     /// spelling of it, counted up to `max`: the entries of the two rarest tokens together (or
     /// of the one) that carry the others too, the first [`NAMESAKES_READ_MAX`] of them read.
     pub fn namesakes(&self, tokens: &[&Token], visible: &dyn Fn(u32) -> bool, max: u32) -> u32 {
-        let postings = |group: &u32| self.postings.get(group).map_or(&[][..], Vec::as_slice);
+        let postings = |group: &u32| self.postings.list(*group);
         // Each token's closest spellings, the rarest token first.
         let mut groups: Vec<Vec<u32>> = tokens
             .iter()
