@@ -1,6 +1,6 @@
 //! A segment: alerts indexed once, never changed (a snapshot marks its removed entries).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use tabadul_domain::{AgencyCode, AlertId, Category, Visibility};
 use tabadul_engine::model::coverage_logit;
@@ -24,8 +24,6 @@ const GATHERED_KEPT_MIN: usize = 4096;
 const COMPARED_PER_TOKEN_MAX: usize = 768;
 /// Posting groups a query token matches, at most (its closest spellings).
 const GROUPS_PER_TOKEN_MAX: usize = 64;
-/// Vocabulary tokens whose matching groups are remembered, at most.
-const NEIGHBOURS_CACHED_MAX: usize = 200_000;
 /// Tokens of a name, from its first, that are paired in the pair postings.
 const PAIR_TOKENS_MAX: usize = 4;
 /// Candidates ranked on their other evidence, per candidate scored in full.
@@ -105,7 +103,7 @@ thread_local! {
 }
 
 /// Posting groups with a weight each.
-type Groups = Arc<[(u32, f32)]>;
+type Groups = Box<[(u32, f32)]>;
 
 /// A vocabulary token as a blocking key lists it: its id, the length of its cross-script
 /// form and its known-names entry (0 for none, else entry + 1), so that most tokens of a key
@@ -268,11 +266,12 @@ pub(crate) struct Segment {
     vocabulary: Vec<Arc<Token>>,
     /// Token key -> its place in the vocabulary.
     vocabulary_ids: FxMap<String, u32>,
-    /// The posting groups each vocabulary token matches (for a weight of 1), computed the
-    /// first time a check has that token: most tokens of checks are tokens of the vocabulary,
-    /// and the same names are checked again and again. Derived data only: it never changes
+    /// The posting groups each vocabulary token matches (for a weight of 1), by its place in
+    /// the vocabulary, computed the first time a check has that token (or ahead, by `warm`):
+    /// most tokens of checks are tokens of the vocabulary, and the same names are checked
+    /// again and again. Read without a lock once computed. Derived data only: it never changes
     /// what a search finds.
-    neighbours: RwLock<FxMap<u32, Groups>>,
+    neighbours: Vec<OnceLock<Groups>>,
     /// Blocking key -> tokens of the vocabulary, with what filters them without reading them.
     keys: FxMap<u64, Vec<KeyedToken>>,
     /// Posting group -> entries (ascending).
@@ -407,6 +406,7 @@ impl Segment {
             partners.shrink_to_fit();
         });
         segment.postings.for_each_mut(Vec::shrink_to_fit);
+        segment.neighbours = segment.vocabulary.iter().map(|_| OnceLock::new()).collect();
         for (id, token) in segment.vocabulary.iter().enumerate() {
             for reading in readings(token) {
                 let keyed = KeyedToken {
@@ -473,7 +473,7 @@ impl Segment {
             .sum();
         let pairs: usize =
             self.pair_postings.values().map(|p| 24 + p.capacity() * 4).sum::<usize>() + self.partners.memory_bytes();
-        let neighbours: usize = self.neighbours.read().map_or(0, |m| m.values().map(|v| 40 + v.len() * 8).sum());
+        let neighbours: usize = self.neighbours.iter().map(|n| 24 + n.get().map_or(0, |groups| groups.len() * 8)).sum();
         tokens
             + postings
             + pairs
@@ -655,23 +655,16 @@ impl Segment {
         let Some(&id) = self.vocabulary_ids.get(&token.key) else {
             return self.compute_groups(token);
         };
-        let cached = self.neighbours.read().ok().and_then(|map| map.get(&id).cloned());
-        let unit = match cached {
-            Some(groups) => groups,
-            None => {
-                let vocabulary_token = &self.vocabulary[id as usize];
-                let weight = vocabulary_token.weight();
-                let groups: Groups =
-                    self.compute_groups(vocabulary_token).into_iter().map(|(g, w)| (g, w / weight)).collect();
-                if let Ok(mut map) = self.neighbours.write()
-                    && map.len() < NEIGHBOURS_CACHED_MAX
-                {
-                    map.insert(id, groups.clone());
-                }
-                groups
-            }
+        let unit = || -> Groups {
+            let vocabulary_token = &self.vocabulary[id as usize];
+            let weight = vocabulary_token.weight();
+            self.compute_groups(vocabulary_token).into_iter().map(|(g, w)| (g, w / weight)).collect()
         };
-        unit.iter().map(|(g, w)| (*g, w * token.weight())).collect()
+        let scaled = |unit: &[(u32, f32)]| unit.iter().map(|(g, w)| (*g, w * token.weight())).collect();
+        match self.neighbours.get(id as usize) {
+            Some(cell) => scaled(cell.get_or_init(unit)),
+            None => scaled(&unit()),
+        }
     }
 
     fn compute_groups(&self, token: &Token) -> Vec<(u32, f32)> {
