@@ -221,29 +221,27 @@ struct GroupLists {
 }
 
 impl GroupLists {
+    /// Whether a group's list is among the known names' (else the tokens'), and where.
+    fn place(group: u32) -> (bool, usize) {
+        match group.checked_sub(TOKEN_GROUPS_START) {
+            None => (true, group as usize),
+            Some(token) => (false, token as usize),
+        }
+    }
+
     fn list(&self, group: u32) -> &[u32] {
-        let (lists, at) = self.place(group);
+        let (known, at) = GroupLists::place(group);
+        let lists = if known { &self.known } else { &self.tokens };
         lists.get(at).map_or(&[][..], Vec::as_slice)
     }
 
     fn list_mut(&mut self, group: u32) -> &mut Vec<u32> {
-        let (lists, at) = if group < TOKEN_GROUPS_START {
-            (&mut self.known, group as usize)
-        } else {
-            (&mut self.tokens, (group - TOKEN_GROUPS_START) as usize)
-        };
+        let (known, at) = GroupLists::place(group);
+        let lists = if known { &mut self.known } else { &mut self.tokens };
         if lists.len() <= at {
             lists.resize_with(at + 1, Vec::new);
         }
         &mut lists[at]
-    }
-
-    fn place(&self, group: u32) -> (&[Vec<u32>], usize) {
-        if group < TOKEN_GROUPS_START {
-            (&self.known, group as usize)
-        } else {
-            (&self.tokens, (group - TOKEN_GROUPS_START) as usize)
-        }
     }
 
     fn for_each_mut(&mut self, f: impl FnMut(&mut Vec<u32>)) {
