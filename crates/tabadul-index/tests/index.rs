@@ -322,3 +322,30 @@ fn a_partial_match_shares_its_odds_with_its_namesakes() {
     // Ali Hassan al-Dulaimi agrees on ali hassan only, which alerts 1 and 10 carry too.
     assert_eq!(full[&32].namesakes, 3, "{:?}", full[&32].reasons);
 }
+
+#[test]
+fn namesakes_past_the_candidate_budget_are_chosen_by_alert_id_in_any_layout() {
+    // Sixty alerts that tie on everything, their ids out of order, over one or two segments:
+    // the budget of eight is filled with the lowest ids, so a check finds the same alerts
+    // however the index was built.
+    let alert = |id: u128| IndexedAlert {
+        id: AlertId(id),
+        owner: AgencyCode::new("IQ-MOI").unwrap(),
+        category: Category::WantedForArrest,
+        expires: None,
+        subject: IndexedSubject::Person(person("Mohammed Ali Hassan", Some(1962))),
+    };
+    let ids: Vec<u128> = (0..60u128).map(|i| (i * 37) % 60 + 1).collect();
+    let options = SearchOptions { limit: 8, candidates_max: 8, ..SearchOptions::new(today()) };
+    let query = person("Mohammed Ali Hassan", Some(1962));
+    let whole = Index::build(ids.iter().map(|id| alert(*id)).collect());
+    let (first, second) = ids.split_at(25);
+    let parts = Index::build(first.iter().map(|id| alert(*id)).collect())
+        .apply(second.iter().map(|id| Change::Upsert(alert(*id))).collect());
+    let lowest: Vec<AlertId> = (1..=8).map(AlertId).collect();
+    for index in [&whole, &parts] {
+        let mut found: Vec<AlertId> = searched(index, &query, &options).into_iter().map(|(id, _)| id).collect();
+        found.sort();
+        assert_eq!(found, lowest);
+    }
+}
