@@ -27,6 +27,11 @@ pub enum MatchKind {
 }
 
 impl MatchKind {
+    /// How two different spellings of one name are alike: within a script or across two.
+    fn between(a: TokenScript, b: TokenScript) -> MatchKind {
+        if a == b { MatchKind::Spelling } else { MatchKind::Transliteration }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             MatchKind::Exact => "same spelling",
@@ -53,8 +58,7 @@ pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
         }
         // Two different entries: different names however alike (Hassan, Hussein); they are
         // never aligned, so how alike is not worth computing.
-        let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
-        return (0.0, kind);
+        return (0.0, MatchKind::between(a.script, b.script));
     }
     unit_similarity(&Unit::of(a), &Unit::of(b))
 }
@@ -158,6 +162,13 @@ fn reading<'r>(full: &'r [u8], cross: &'r [u8]) -> Reading<'r> {
     (full, Measure::of(full), cross, Measure::of(cross))
 }
 
+/// The least similarity that a comparison whose result counts `factor` times can matter with:
+/// it must reach the alignment threshold, and beat `above` (the best reading found so far),
+/// a hair lower for rounding. What falls short is computed as 0.
+fn least(factor: f32, above: f32) -> f32 {
+    ALIGN_SIMILARITY_MIN.max(above) / factor * (1.0 - 1e-4)
+}
+
 /// How much the cross-script forms of two Latin tokens count beside their full forms.
 const CROSS_FOR_LATIN: f32 = 0.97;
 /// How much a name without its abd counts (Abdul Qayyum / Qayyum).
@@ -179,13 +190,11 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
         let same = first(a).is_some() && first(a) == first(b);
         return (if same { 0.75 } else { 0.0 }, MatchKind::Initial);
     }
-    let kind = if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
+    let kind = MatchKind::between(a.script, b.script);
     let both_latin = a.script == TokenScript::Latin && b.script == TokenScript::Latin;
     // Only what can matter is computed in full: each comparison is given the least similarity
-    // that can (the alignment threshold, or more than the best reading found so far, divided
-    // by the comparison's factor, a hair lower for rounding), and what falls short counts as 0,
-    // which no decision can tell from its true value. The edit distance stops early then.
-    let least = |factor: f32, above: f32| ALIGN_SIMILARITY_MIN.max(above) / factor * (1.0 - 1e-4);
+    // that can (see `least`), and what falls short counts as 0, which no decision can tell from
+    // its true value. The edit distance stops early then.
     // The similarity of two readings, where only more than `above` (once times `factor`)
     // matters.
     let phonetic = |(full_a, full_ma, cross_a, cross_ma): Reading,
@@ -404,21 +413,19 @@ fn span_similarity(
     c: Span,
     joined: &mut crate::fx::FxMap<[usize; 2], Joined>,
 ) -> (f32, MatchKind) {
-    let kind =
-        |a: &Token, b: &Token| if a.script == b.script { MatchKind::Spelling } else { MatchKind::Transliteration };
     match (q.1, c.1) {
         (1, 1) => token_similarity(&query.tokens[q.0], &candidate.tokens[c.0]),
         (2, _) => {
             let (first, second, single) = (&query.tokens[q.0], &query.tokens[q.0 + 1], &candidate.tokens[c.0]);
             if joined_surely_apart(first, second, single) {
-                return (0.0, kind(first, single));
+                return (0.0, MatchKind::between(first.script, single.script));
             }
             unit_similarity(&joined_unit(joined, query, q), &Unit::of(single))
         }
         _ => {
             let (first, second, single) = (&candidate.tokens[c.0], &candidate.tokens[c.0 + 1], &query.tokens[q.0]);
             if joined_surely_apart(first, second, single) {
-                return (0.0, kind(single, first));
+                return (0.0, MatchKind::between(single.script, first.script));
             }
             unit_similarity(&Unit::of(single), &joined_unit(joined, candidate, c))
         }
@@ -448,15 +455,14 @@ fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
     {
         return false;
     }
-    // As unit_similarity asks of its first reading (the cross-script form first here).
-    let least = |factor: f32| ALIGN_SIMILARITY_MIN / factor * (1.0 - 1e-4);
+    // What unit_similarity asks of its first reading.
     let joined = |measure: fn(&Token) -> Measure| {
         let (a, b) = (measure(first), measure(second));
         (a.set | b.set, a.weight.saturating_add(b.weight).saturating_add(JOINED_WEIGHT_MORE))
     };
     let both_latin = first.script == TokenScript::Latin && single.script == TokenScript::Latin;
     let (cross_set, cross_weight) = joined(|t| t.measures.1);
-    let cross_least = least(if both_latin { CROSS_FOR_LATIN } else { 1.0 });
+    let cross_least = least(if both_latin { CROSS_FOR_LATIN } else { 1.0 }, 0.0);
     if !surely_below(cross_set, cross_weight, single.measures.1, cross_least) {
         return false;
     }
@@ -464,7 +470,7 @@ fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
         return true;
     }
     let (full_set, full_weight) = joined(|t| t.measures.0);
-    surely_below(full_set, full_weight, single.measures.0, least(1.0))
+    surely_below(full_set, full_weight, single.measures.0, least(1.0, 0.0))
 }
 
 /// Aligns two names and measures how well they agree.
