@@ -658,11 +658,9 @@ impl Segment {
             let weight = vocabulary_token.weight();
             self.compute_groups(vocabulary_token).into_iter().map(|(g, w)| (g, w / weight)).collect()
         };
-        let scaled = |unit: &[(u32, f32)]| unit.iter().map(|(g, w)| (*g, w * token.weight())).collect();
-        match self.neighbours.get(id as usize) {
-            Some(cell) => scaled(cell.get_or_init(unit)),
-            None => scaled(&unit()),
-        }
+        // A cell per vocabulary token, made with the vocabulary.
+        let unit = self.neighbours[id as usize].get_or_init(unit);
+        unit.iter().map(|(g, w)| (*g, w * token.weight())).collect()
     }
 
     fn compute_groups(&self, token: &Token) -> Vec<(u32, f32)> {
