@@ -24,6 +24,7 @@
 //!    score, then by alert id, so the order is deterministic, and only those returned are
 //!    explained.
 
+mod gather;
 mod segment;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use tabadul_engine::model::coverage_logit;
 use tabadul_engine::{Facts, PreparedPerson, evidence_logit, facts_logit, normalise_document};
 use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_similarity};
 
+use crate::gather::{Gatherer, Read};
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
 use tabadul_names::fx::{FxMap, FxSet};
 
@@ -18,8 +19,6 @@ const RARE_POSTINGS_MAX: usize = 512;
 const SECOND_ANCHOR_POSTINGS_MAX: usize = 32_768;
 /// Most candidates a segment gathers for one search before ranking.
 const GATHERED_MAX: usize = 50_000;
-/// Entries the gathering table of a thread keeps room for between searches, at least.
-const GATHERED_KEPT_MIN: usize = 4096;
 /// Vocabulary tokens compared in full with one query token, at most.
 const COMPARED_PER_TOKEN_MAX: usize = 768;
 /// Posting groups a query token matches, at most (its closest spellings).
@@ -66,40 +65,10 @@ struct Card {
     name_weight: f32,
 }
 
-/// What a search has gathered of an entry.
-#[derive(Debug, Clone, Copy)]
-struct Gathered {
-    /// The weight of the query tokens it matches.
-    total: f32,
-    /// The query token that last added to it (`u16::MAX`: none yet), and how much: an entry
-    /// with several spellings of one name counts that name once, at its best.
-    last: u16,
-    best: f32,
-}
-
-impl Default for Gathered {
-    fn default() -> Gathered {
-        Gathered { total: 0.0, last: u16::MAX, best: 0.0 }
-    }
-}
-
-impl Gathered {
-    fn add(&mut self, token: u16, weight: f32) {
-        if self.last != token {
-            self.last = token;
-            self.best = weight;
-            self.total += weight;
-        } else if weight > self.best {
-            self.total += weight - self.best;
-            self.best = weight;
-        }
-    }
-}
-
 thread_local! {
-    /// The entries a search gathers, kept from one search on this thread to the next (cleared
-    /// before each) so that its memory is not allocated and grown every time.
-    static GATHERED: std::cell::RefCell<FxMap<u32, Gathered>> = Default::default();
+    /// The buffers of gathering, kept from one search on this thread to the next so that
+    /// their memory is not allocated and grown every time.
+    static GATHERER: std::cell::RefCell<Gatherer> = Default::default();
 }
 
 /// Posting groups with a weight each.
@@ -534,7 +503,7 @@ impl Segment {
         }
         // The posting lists to read, each with the query token it is read for and the weight
         // it adds.
-        let mut reads: Vec<(&[u32], u16, f32)> = Vec::new();
+        let mut reads: Vec<Read> = Vec::new();
         let postings = |group: &u32| self.postings.list(*group);
         if rare(*rarest_size) || plans.len() == 1 {
             // The rarest token brings its entries (a lone frequent name: as many as allowed).
@@ -565,24 +534,10 @@ impl Segment {
                 }
             }
         }
-        let mut gathered = GATHERED.with_borrow_mut(|gathered| {
-            let most = reads.iter().map(|(entries, _, _)| entries.len()).sum::<usize>().min(GATHERED_MAX);
-            // Kept to what this search needs (one of frequent names grows it to a megabyte).
-            tabadul_names::fx::clear_to_size(gathered, most.max(GATHERED_KEPT_MIN));
-            gathered.reserve(most);
-            for (entries, token, weight) in reads {
-                stats.postings_read += entries.len();
-                for &entry in entries {
-                    if gathered.len() >= GATHERED_MAX && !gathered.contains_key(&entry) {
-                        continue;
-                    }
-                    gathered.entry(entry).or_default().add(token, weight);
-                }
-            }
-            // Rank by the matched weight first, cheaply; only the best few get the look at
-            // their visibility and their other evidence.
-            gathered.iter().map(|(entry, gathered)| (gathered.total, *entry)).collect::<Vec<(f32, u32)>>()
-        });
+        stats.postings_read += reads.iter().map(|(entries, _, _)| entries.len()).sum::<usize>();
+        // Ranked by the matched weight first, cheaply; only the best few get the look at their
+        // visibility and their other evidence.
+        let mut gathered = GATHERER.with_borrow_mut(|gatherer| gatherer.gather(&reads, GATHERED_MAX));
         let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
         let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let mut ranked = Vec::with_capacity(keep.min(gathered.len()));

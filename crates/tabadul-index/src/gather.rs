@@ -1,0 +1,217 @@
+//! Gathering a search's candidates: the entries of the posting lists it reads, each with the
+//! weight of the query tokens it matches.
+//!
+//! A check reads a few thousand postings from tens of lists. Accumulating them in a hash table
+//! costs a hash, a probe and an unpredictable branch each; instead every posting becomes one
+//! number (its entry above the list it was read from), the numbers are sorted by entry with a
+//! radix sort that keeps the order of reads within an entry, and one pass adds up each entry's
+//! run. The result is the same as adding the postings up one by one in the order read.
+
+/// A search's postings to read: a list of entries (ascending, each once), the query token it
+/// is read for, and the weight it adds.
+pub(crate) type Read<'a> = (&'a [u32], u16, f32);
+
+/// Bits of the entry sorted on per pass of the radix sort: two passes for a few million
+/// entries, a table of counts that stays in the first-level cache.
+const RADIX_BITS: u32 = 11;
+/// Room the buffers keep between searches, at least (one search of frequent names may grow
+/// them to megabytes; see [`Gatherer::gather`]).
+const KEPT_MIN: usize = 4096;
+
+/// What a search has gathered of an entry.
+#[derive(Debug, Clone, Copy)]
+struct Gathered {
+    /// The weight of the query tokens it matches.
+    total: f32,
+    /// The query token that last added to it, and how much: an entry with several spellings
+    /// of one name counts that name once, at its best.
+    last: u16,
+    best: f32,
+}
+
+impl Gathered {
+    fn new(token: u16, weight: f32) -> Gathered {
+        Gathered { total: weight, last: token, best: weight }
+    }
+
+    fn add(&mut self, token: u16, weight: f32) {
+        if self.last != token {
+            self.last = token;
+            self.best = weight;
+            self.total += weight;
+        } else if weight > self.best {
+            self.total += weight - self.best;
+            self.best = weight;
+        }
+    }
+}
+
+/// The buffers of gathering, kept from one search on a thread to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Gatherer {
+    keys: Vec<u64>,
+    scratch: Vec<u64>,
+    counts: Vec<u32>,
+}
+
+impl Gatherer {
+    /// Each entry of `reads` with the weight of the query tokens it matches, in no particular
+    /// order. At most `most` entries: past that, those met first in the order of reads are
+    /// kept (with all they match, however late it is read).
+    pub fn gather(&mut self, reads: &[Read], most: usize) -> Vec<(f32, u32)> {
+        let total: usize = reads.iter().map(|(entries, _, _)| entries.len()).sum();
+        let highest = reads.iter().filter_map(|(entries, _, _)| entries.last()).max().copied().unwrap_or(0);
+        keep_room(&mut self.keys, total);
+        keep_room(&mut self.scratch, total);
+        self.keys.clear();
+        for (read, (entries, _, _)) in reads.iter().enumerate() {
+            let read = read as u64;
+            self.keys.extend(entries.iter().map(|&entry| (u64::from(entry) << 32) | read));
+        }
+        self.sort_by_entry(highest);
+        // Each entry's postings are now a run, in the order read: one pass adds them up.
+        let mut gathered: Vec<(f32, u32)> = Vec::new();
+        // The list each entry is first met in, only needed when some may be left out.
+        let mut firsts: Vec<u32> = Vec::new();
+        let limited = total > most;
+        let mut run: Option<(Gathered, u32)> = None;
+        for &key in &self.keys {
+            let (entry, read) = ((key >> 32) as u32, key as u32);
+            let (_, token, weight) = reads[read as usize];
+            match &mut run {
+                Some((so_far, last)) if *last == entry => so_far.add(token, weight),
+                _ => {
+                    if let Some((done, last)) = run.replace((Gathered::new(token, weight), entry)) {
+                        gathered.push((done.total, last));
+                    }
+                    if limited {
+                        firsts.push(read);
+                    }
+                }
+            }
+        }
+        gathered.extend(run.map(|(done, last)| (done.total, last)));
+        if gathered.len() > most {
+            // Those met first: by the first list that holds each, then by place in it.
+            let mut order: Vec<(u32, usize, usize)> = gathered
+                .iter()
+                .zip(&firsts)
+                .enumerate()
+                .map(|(at, ((_, entry), &read))| {
+                    (read, reads[read as usize].0.binary_search(entry).unwrap_or_default(), at)
+                })
+                .collect();
+            order.select_nth_unstable(most);
+            order.truncate(most);
+            return order.into_iter().map(|(_, _, at)| gathered[at]).collect();
+        }
+        gathered
+    }
+
+    /// Sorts the keys by their entry (the upper half; `highest` the largest), keeping the
+    /// order of equal entries: a least-significant-digit radix sort.
+    fn sort_by_entry(&mut self, highest: u32) {
+        let bits = u32::BITS - highest.leading_zeros();
+        let buckets = 1usize << RADIX_BITS;
+        self.counts.resize(buckets, 0);
+        let mut shift = 32;
+        while shift < 32 + bits {
+            let digit = |key: u64| ((key >> shift) as usize) & (buckets - 1);
+            self.counts.fill(0);
+            for &key in &self.keys {
+                self.counts[digit(key)] += 1;
+            }
+            let mut start = 0;
+            for count in &mut self.counts {
+                let here = *count;
+                *count = start;
+                start += here;
+            }
+            self.scratch.clear();
+            self.scratch.resize(self.keys.len(), 0);
+            for &key in &self.keys {
+                let slot = &mut self.counts[digit(key)];
+                self.scratch[*slot as usize] = key;
+                *slot += 1;
+            }
+            std::mem::swap(&mut self.keys, &mut self.scratch);
+            shift += RADIX_BITS;
+        }
+    }
+}
+
+/// Keeps `buffer`'s memory for about `needed` items: a buffer more than four times that large
+/// (and than [`KEPT_MIN`]) is given back.
+fn keep_room(buffer: &mut Vec<u64>, needed: usize) {
+    if buffer.capacity() > 4 * needed.max(KEPT_MIN) {
+        *buffer = Vec::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// What gathering means: the postings added up one by one in the order read, the first
+    /// `most` entries met kept.
+    fn one_by_one(reads: &[Read], most: usize) -> Vec<(f32, u32)> {
+        let mut gathered: HashMap<u32, Gathered> = HashMap::new();
+        for &(entries, token, weight) in reads {
+            for &entry in entries {
+                if let Some(so_far) = gathered.get_mut(&entry) {
+                    so_far.add(token, weight);
+                } else if gathered.len() < most {
+                    gathered.insert(entry, Gathered::new(token, weight));
+                }
+            }
+        }
+        let mut all: Vec<(f32, u32)> = gathered.into_iter().map(|(entry, g)| (g.total, entry)).collect();
+        all.sort_by_key(|(_, entry)| *entry);
+        all
+    }
+
+    fn sorted(mut gathered: Vec<(f32, u32)>) -> Vec<(f32, u32)> {
+        gathered.sort_by_key(|(_, entry)| *entry);
+        gathered
+    }
+
+    #[test]
+    fn a_spelling_counts_once_at_its_best_and_each_token_adds() {
+        let reads: Vec<Read> = vec![(&[1, 5], 0, 0.5), (&[5], 0, 0.75), (&[5, 9], 1, 0.25), (&[1], 0, 0.125)];
+        let gathered = sorted(Gatherer::default().gather(&reads, usize::MAX));
+        // Entry 5: token 0 at its best (0.75), then token 1 (0.25). Entry 1: token 0 at 0.5
+        // (its later spelling at 0.125 is worse).
+        assert_eq!(gathered, vec![(0.5, 1), (1.0, 5), (0.25, 9)]);
+    }
+
+    #[test]
+    fn past_the_most_the_first_met_are_kept() {
+        let reads: Vec<Read> = vec![(&[30, 40], 0, 1.0), (&[10, 20, 40], 1, 1.0), (&[10], 2, 1.0)];
+        let gathered = sorted(Gatherer::default().gather(&reads, 3));
+        // 30 and 40 are met first, then 10; 20 is left; 10 gets its later posting too.
+        assert_eq!(gathered, vec![(2.0, 10), (1.0, 30), (2.0, 40)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_same_as_adding_up_one_by_one(
+            lists in proptest::collection::vec(
+                (proptest::collection::btree_set(0u32..5_000_000, 0..300), 0u16..6, 1u8..16),
+                0..24,
+            ),
+            most in 1usize..2000,
+        ) {
+            let lists: Vec<(Vec<u32>, u16, f32)> = lists
+                .into_iter()
+                .map(|(entries, token, weight)| (entries.into_iter().collect(), token, f32::from(weight) / 16.0))
+                .collect();
+            let reads: Vec<Read> = lists.iter().map(|(entries, token, weight)| (&entries[..], *token, *weight)).collect();
+            let mut gatherer = Gatherer::default();
+            for most in [most, usize::MAX] {
+                let gathered = sorted(gatherer.gather(&reads, most));
+                proptest::prop_assert_eq!(gathered, one_by_one(&reads, most));
+            }
+        }
+    }
+}
