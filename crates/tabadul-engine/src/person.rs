@@ -558,19 +558,23 @@ fn agreement<T: PartialEq>(query: &[T], candidate: &[T]) -> Option<bool> {
 }
 
 /// How two lists of birth dates agree: the best [`date_rank`] of two of their dates, the
-/// smallest gap between their years, and whether two years are a typing slip apart.
+/// smallest gap between their years, and, when that gap is more than a generation, whether two
+/// years are a typing slip apart.
 fn compare_dates(query: &[PartialDate], candidate: &[PartialDate]) -> Option<(u8, u16, bool)> {
     if query.is_empty() || candidate.is_empty() {
         return None;
     }
-    let (mut best, mut gap, mut slip) = (0u8, u16::MAX, false);
+    let (mut best, mut gap) = (0u8, u16::MAX);
     for q in query {
         for c in candidate {
             best = best.max(date_rank(*q, *c));
             gap = gap.min(q.year_value().abs_diff(c.year_value()));
-            slip |= typing_slip(q.year_value(), c.year_value());
         }
     }
+    // A slip only matters to years a generation apart (ranking asks this of hundreds of
+    // candidates a check, most born near the traveller).
+    let slip = gap > model::GENERATION_YEARS
+        && query.iter().any(|q| candidate.iter().any(|c| typing_slip(q.year_value(), c.year_value())));
     Some((best, gap, slip))
 }
 
