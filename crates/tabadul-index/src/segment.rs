@@ -708,8 +708,10 @@ impl Segment {
         // An entry with several spellings of the names is in several lists: counted once. The
         // lists are read in order until `max` are found, so a common pair stops early.
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
-        // One list holds each entry once; several may hold one entry twice.
-        let mut seen: Option<FxSet<u32>> = (lists.len() > 1).then(FxSet::default);
+        // One list holds each entry once; several may hold one entry twice. At most `max` are
+        // kept: room made once, not grown step by step.
+        let mut seen: Option<FxSet<u32>> =
+            (lists.len() > 1).then(|| FxSet::with_capacity_and_hasher(max as usize, Default::default()));
         let mut count = 0;
         let mut entries = lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX);
         let mut chunk = Vec::with_capacity(NAMESAKES_TOUCHED);
