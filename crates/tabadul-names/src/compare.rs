@@ -339,11 +339,20 @@ impl NameFeatures {
 const CACHE_KEPT_MIN: usize = 1024;
 
 /// Token similarities remembered across comparisons: within one search the same query tokens
-/// meet the same (shared) candidate tokens again and again. Keys are token addresses, so a
-/// cache must not outlive the names it was filled from: keep one per search.
+/// meet the same (shared) candidate tokens again and again. Spans are known by their tokens'
+/// addresses, so a cache must not outlive the names it was filled from: keep one per search.
+///
+/// A table with a column per span of the query and a row per span of the candidates met: a
+/// comparison finds its spans' rows and columns once each, then reads a cell per pair of
+/// spans, instead of hashing every pair.
 #[derive(Debug, Default)]
 pub struct SimilarityCache {
-    map: crate::fx::FxMap<[usize; 4], (f32, MatchKind)>,
+    /// The query's spans met, by address: a column each (a query has a few).
+    columns: Vec<[usize; 2]>,
+    /// The candidates' spans met, by address -> their row.
+    rows: crate::fx::FxMap<[usize; 2], u32>,
+    /// The similarity of a row and a column, by column then row (none: not yet computed).
+    cells: Vec<Vec<Option<(f32, MatchKind)>>>,
     /// Pairs of adjacent tokens read as one, by the tokens' addresses.
     joined: crate::fx::FxMap<[usize; 2], Joined>,
     /// Buffers reused from one comparison to the next.
@@ -363,9 +372,31 @@ impl SimilarityCache {
     /// before it uses a cache that served another (the names it was filled from may be gone).
     pub fn clear(&mut self) {
         // Kept to about what the last search used.
-        let (similarities, joined) = (self.map.len(), self.joined.len());
-        crate::fx::clear_to_size(&mut self.map, similarities.max(CACHE_KEPT_MIN));
+        let (rows, joined) = (self.rows.len(), self.joined.len());
+        crate::fx::clear_to_size(&mut self.rows, rows.max(CACHE_KEPT_MIN));
         crate::fx::clear_to_size(&mut self.joined, joined.max(CACHE_KEPT_MIN));
+        self.columns.clear();
+        self.cells.iter_mut().for_each(Vec::clear);
+    }
+
+    /// The column of a span of the query, added if new.
+    fn column(&mut self, key: [usize; 2]) -> usize {
+        match self.columns.iter().position(|column| *column == key) {
+            Some(column) => column,
+            None => {
+                self.columns.push(key);
+                if self.cells.len() < self.columns.len() {
+                    self.cells.push(Vec::new());
+                }
+                self.columns.len() - 1
+            }
+        }
+    }
+
+    /// The row of a span of a candidate, added if new.
+    fn row(&mut self, key: [usize; 2]) -> usize {
+        let next = self.rows.len() as u32;
+        *self.rows.entry(key).or_insert(next) as usize
     }
 }
 
@@ -499,19 +530,31 @@ pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCa
     scored.clear();
     spans(query, &mut query_spans);
     spans(candidate, &mut candidate_spans);
-    for &q in &query_spans {
-        let [q0, q1] = span_key(query, q);
-        for &c in &candidate_spans {
+    let mut columns = [0; 2 * TOKENS_PER_NAME_MAX];
+    for (column, &q) in columns.iter_mut().zip(&query_spans) {
+        *column = cache.column(span_key(query, q));
+    }
+    for &c in &candidate_spans {
+        let row = cache.row(span_key(candidate, c));
+        for (&q, &column) in query_spans.iter().zip(&columns) {
             if q.1 == 2 && c.1 == 2 {
                 continue;
             }
             if q.1 + c.1 > 2 && span_length(query, q).abs_diff(span_length(candidate, c)) > SPAN_LENGTH_DIFFERENCE_MAX {
                 continue;
             }
-            let [c0, c1] = span_key(candidate, c);
-            let joined = &mut cache.joined;
-            let (sim, kind) =
-                *cache.map.entry([q0, q1, c0, c1]).or_insert_with(|| span_similarity(query, q, candidate, c, joined));
+            let cells = &mut cache.cells[column];
+            if cells.len() <= row {
+                cells.resize(row + 1, None);
+            }
+            let (sim, kind) = match cells[row] {
+                Some(known) => known,
+                None => {
+                    let computed = span_similarity(query, q, candidate, c, &mut cache.joined);
+                    cells[row] = Some(computed);
+                    computed
+                }
+            };
             if sim >= ALIGN_SIMILARITY_MIN {
                 scored.push((sim, kind, q, c));
             }
