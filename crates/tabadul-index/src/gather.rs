@@ -70,7 +70,7 @@ impl Gatherer {
         }
         self.sort_by_entry(highest);
         // Each entry's postings are now a run, in the order read: one pass adds them up.
-        let mut gathered: Vec<(f32, u32)> = Vec::new();
+        let mut gathered: Vec<(f32, u32)> = Vec::with_capacity(total.min(most));
         // The list each entry is first met in, only needed when some may be left out.
         let mut firsts: Vec<u32> = Vec::new();
         let limited = total > most;

@@ -1,6 +1,7 @@
-//! A small, fast hasher for integer keys (the multiply-rotate of rustc's FxHash): the
-//! candidate accumulator hashes millions of entry numbers per second and needs no protection
-//! against adversarial keys (they are our own numbers).
+//! A small, fast hasher for integer keys (the multiply-rotate of rustc's FxHash): the index's
+//! tables of pairs of names, alert ids and blocking keys, and a search's caches, are looked up
+//! millions of times a second and need no protection against adversarial keys (they are our
+//! own numbers).
 
 use std::hash::{BuildHasherDefault, Hasher};
 
