@@ -244,7 +244,15 @@ fn distance_allowed(weight_a: Cost, weight_b: Cost, min: f32) -> Option<(Cost, f
     if norm <= 0.0 {
         return None;
     }
-    let limit = ((1.0 - min) * norm).floor().clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
+    let mut limit = ((1.0 - min) * norm).floor().clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
+    // `(1 - min) * norm` is rounded, and a similarity exactly at `min` may fall either side of
+    // it: the similarity as computed decides, so that "at least `min`" holds to the last bit.
+    let reaches = |distance: Cost| 1.0 - f32::from(distance) / norm >= min;
+    if limit < Cost::MAX - 1 && reaches(limit + 1) {
+        limit += 1;
+    } else if limit > 0 && !reaches(limit) {
+        limit -= 1;
+    }
     Some((limit, norm))
 }
 
