@@ -114,6 +114,8 @@ impl Gatherer {
         let bits = u32::BITS - highest.leading_zeros();
         let buckets = 1usize << RADIX_BITS;
         self.counts.resize(buckets, 0);
+        // Every slot is written by each pass: sized once, never cleared.
+        self.scratch.resize(self.keys.len(), 0);
         let mut shift = 32;
         while shift < 32 + bits {
             let digit = |key: u64| ((key >> shift) as usize) & (buckets - 1);
@@ -127,8 +129,6 @@ impl Gatherer {
                 *count = start;
                 start += here;
             }
-            self.scratch.clear();
-            self.scratch.resize(self.keys.len(), 0);
             for &key in &self.keys {
                 let slot = &mut self.counts[digit(key)];
                 self.scratch[*slot as usize] = key;
