@@ -576,30 +576,23 @@ impl Segment {
     /// (hundreds of cards scattered over 64 MB) overlap instead of waiting one after the other
     /// behind the visibility rule's branches and calls; what follows finds them in the cache.
     fn touch_cards(&self, entries: impl Iterator<Item = u32>) {
-        let sum = entries.fold(0u32, |sum, entry| {
-            sum.wrapping_add(u32::from(self.cards.get(entry as usize).map_or(0, |card| card.owner)))
-        });
-        std::hint::black_box(sum);
+        read_ahead(entries.map(|entry| u64::from(self.cards.get(entry as usize).map_or(0, |card| card.owner))));
     }
 
     /// Reads what comparing the vocabulary tokens `ids` reads first of each, in one loop of
     /// independent loads (see [`Segment::touch_cards`]): the tokens lie scattered over the heap,
     /// and a comparison's long arithmetic otherwise keeps the next token's miss from starting.
     fn touch_tokens(&self, ids: impl Iterator<Item = u32>) {
-        let sum = ids
-            .fold(0u64, |sum, id| sum.wrapping_add(self.vocabulary.get(id as usize).map_or(0, |token| token.touch())));
-        std::hint::black_box(sum);
+        read_ahead(ids.map(|id| self.vocabulary.get(id as usize).map_or(0, |token| token.touch())));
     }
 
     /// Reads what scoring `entries` reads first of each person (see [`Segment::touch_tokens`]):
     /// the entry, its names and their tokens, each a load behind the other on the heap.
     pub fn touch_people(&self, entries: impl Iterator<Item = u32>) {
-        let sum = entries.fold(0u64, |sum, entry| {
-            let person = self.entries.get(entry as usize).and_then(|e| e.person.as_ref());
-            let tokens = person.map_or(&[][..], |p| p.names.as_slice()).iter().flat_map(|name| name.tokens.iter());
-            tokens.fold(sum, |sum, token| sum.wrapping_add(token.touch()))
-        });
-        std::hint::black_box(sum);
+        let people = entries.filter_map(|entry| self.entries.get(entry as usize).and_then(|e| e.person.as_ref()));
+        read_ahead(
+            people.flat_map(|person| person.names.iter().flat_map(|name| name.tokens.iter().map(|t| t.touch()))),
+        );
     }
 
     /// The posting groups of the vocabulary that a query token matches, with its weight times
@@ -753,6 +746,13 @@ impl Segment {
         found.dedup();
         found
     }
+}
+
+/// Consumes `values`, each read from memory a search is about to use, so that the loads are
+/// made (in one loop of independent loads, their cache misses overlapping) and not optimised
+/// away.
+fn read_ahead(values: impl Iterator<Item = u64>) {
+    std::hint::black_box(values.fold(0u64, u64::wrapping_add));
 }
 
 /// The weight of a name: the sum of its tokens' weights, initials aside (they bring no
