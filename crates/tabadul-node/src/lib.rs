@@ -4,6 +4,7 @@
 //!
 //! Time comes from a [`Clock`], so tests fix it. Nothing here formats output or parses flags.
 
+mod canonical;
 mod check;
 mod dashboard;
 pub mod demo;

@@ -6,6 +6,7 @@
 //! number of each owner agency: the change log rebuilds exactly that state), the check's entry
 //! in the audit log, and an ed25519 signature by the node's key over all of it.
 
+pub use crate::canonical::canonical_json;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -123,13 +124,6 @@ impl Receipt {
         let Ok(key) = VerifyingKey::from_bytes(&key) else { return false };
         key.verify(&self.signed_bytes(), &Signature::from_bytes(&signature)).is_ok()
     }
-}
-
-/// JSON with its object keys sorted and no spaces: the same value always gives the same text,
-/// whichever program wrote it.
-pub fn canonical_json<T: Serialize>(value: &T) -> String {
-    // serde_json's own map is ordered by key (the `preserve_order` feature is off).
-    serde_json::to_value(value).map(|v| v.to_string()).unwrap_or_default()
 }
 
 pub fn sha256_hex(text: &str) -> String {
