@@ -20,7 +20,7 @@ use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
 use tabadul_store::{AlertFilter, Change, HitRecord, Store};
 
 use crate::receipt::{DataHead, NodeKey, Receipt, canonical_json, sha256_hex};
-use crate::{Actor, Node, NodeError, Result, details, new_id};
+use crate::{Actor, Node, NodeError, Result, new_id};
 
 /// Most names one check searches.
 pub const NAMES_PER_CHECK_MAX: usize = 8;
@@ -638,20 +638,21 @@ impl Node {
         let audit = self
             .audit(actor, ops::CHECK)
             .targets(hit_ids.iter().copied())
-            .details(details(serde_json::json!({
-                "check": id,
-                "post": request.post,
-                "traveller": traveller,
-                "hits": result.documents.iter().chain(&result.persons).chain(&result.vehicles)
-                    .map(|h| serde_json::json!({
-                        "hit": h.hit_id.to_string(), "alert": h.alert_id.to_string(), "level": h.level, "score": h.score,
-                        "action": h.action, "category": h.category,
-                    }))
-                    .collect::<Vec<_>>(),
-                "query_sha256": query_sha256,
-                "result_sha256": result_sha256,
-                "data_version": data_version,
-            })))
+            .details(canonical_json(&CheckDetails {
+                check: &id,
+                post: &request.post,
+                traveller: &traveller,
+                hits: result
+                    .documents
+                    .iter()
+                    .chain(&result.persons)
+                    .chain(&result.vehicles)
+                    .map(HitDetails::of)
+                    .collect(),
+                query_sha256: &query_sha256,
+                result_sha256: &result_sha256,
+                data_version: &data_version,
+            }))
             .result_count(hit_ids.len() as u64);
         let traveller_json = serde_json::to_value(&traveller).unwrap_or_default();
         let at_unix_us = audit.at_unix_us;
@@ -929,6 +930,43 @@ fn traveller(request: &CheckRequest, today: time::Date) -> Result<(Traveller, Pe
         mrz: mrz_seen,
     };
     Ok((traveller, query))
+}
+
+/// What the audit log records of a check, written as canonical JSON (keys sorted, as the log
+/// has always written them).
+#[derive(Serialize)]
+struct CheckDetails<'a> {
+    check: &'a str,
+    post: &'a str,
+    traveller: &'a Traveller,
+    hits: Vec<HitDetails<'a>>,
+    query_sha256: &'a str,
+    result_sha256: &'a str,
+    data_version: &'a [DataHead],
+}
+
+/// What the audit log records of each hit of a check.
+#[derive(Serialize)]
+struct HitDetails<'a> {
+    hit: String,
+    alert: String,
+    level: &'a str,
+    score: Option<f64>,
+    action: &'a Action,
+    category: &'a Option<Category>,
+}
+
+impl HitDetails<'_> {
+    fn of(hit: &Hit) -> HitDetails<'_> {
+        HitDetails {
+            hit: hit.hit_id.to_string(),
+            alert: hit.alert_id.to_string(),
+            level: hit.level,
+            score: hit.score,
+            action: &hit.action,
+            category: &hit.category,
+        }
+    }
 }
 
 #[cfg(test)]

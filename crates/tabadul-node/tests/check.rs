@@ -234,6 +234,17 @@ fn every_check_is_audited_and_its_receipt_verifies() {
     assert_eq!(entry.seq, outcome.receipt.audit_seq);
     assert_eq!(entry.draft.result_count, 1);
     assert!(entry.draft.details.contains("BGW-AIRPORT") && entry.draft.details.contains(&outcome.check.id));
+    // The details are canonical JSON (keys sorted, as the log has always written them) naming
+    // each hit and the receipt's hashes.
+    let details: serde_json::Value = serde_json::from_str(&entry.draft.details).unwrap();
+    assert_eq!(details.to_string(), entry.draft.details);
+    let hit = &outcome.check.result.persons[0];
+    assert_eq!(details["hits"][0]["hit"], hit.hit_id.to_string());
+    assert_eq!(details["hits"][0]["alert"], hit.alert_id.to_string());
+    assert_eq!(details["hits"][0]["score"], serde_json::json!(hit.score));
+    assert_eq!(details["hits"][0]["level"], "full");
+    assert_eq!(details["query_sha256"], outcome.receipt.query_sha256.as_str());
+    assert_eq!(details["result_sha256"], outcome.receipt.result_sha256.as_str());
 
     let printed = serde_json::to_value(&outcome).unwrap();
     let verification = verify_receipt(&printed, &key.public_hex()).unwrap();
