@@ -244,7 +244,9 @@ fn distance_allowed(weight_a: Cost, weight_b: Cost, min: f32) -> Option<(Cost, f
     if norm <= 0.0 {
         return None;
     }
-    let mut limit = ((1.0 - min) * norm).floor().clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
+    // Truncated, which is its floor once negatives are clamped (`floor` itself is a call to
+    // the C library here, and this runs for every pair of tokens compared).
+    let mut limit = ((1.0 - min) * norm).clamp(0.0, f32::from(Cost::MAX - 1)) as Cost;
     // `(1 - min) * norm` is rounded, and a similarity exactly at `min` may fall either side of
     // it: the similarity as computed decides, so that "at least `min`" holds to the last bit.
     let reaches = |distance: Cost| 1.0 - f32::from(distance) / norm >= min;
