@@ -53,9 +53,6 @@ pub struct Token {
     pub initial: bool,
     /// What the edit distance reads of `full` and `cross` besides them, computed once.
     pub(crate) measures: (crate::phonetic::Measure, crate::phonetic::Measure),
-    /// The same of the compound's stem or of the other reading (a token has at most one of
-    /// them; default when neither): a search compares them with hundreds of tokens.
-    pub(crate) other_measures: (crate::phonetic::Measure, crate::phonetic::Measure),
     /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
     /// when the hashes are equal (the text lives elsewhere in memory).
     pub(crate) key_hash: u64,
@@ -426,17 +423,9 @@ fn finish(pending: Pending) -> Token {
         None if cross.len() <= 1 => 500,
         None => 1000,
     };
-    let measure =
-        |(full, cross): (&[u8], &[u8])| (crate::phonetic::Measure::of(full), crate::phonetic::Measure::of(cross));
-    let measures = measure((&full, &cross));
-    let other = compound
-        .as_ref()
-        .map(|(_, full, cross)| (full, cross))
-        .or(alternative.as_ref().map(|(full, cross)| (full, cross)));
-    let other_measures = other.map_or_else(Default::default, |(full, cross)| measure((full, cross)));
+    let measures = (crate::phonetic::Measure::of(&full), crate::phonetic::Measure::of(&cross));
     Token {
         measures,
-        other_measures,
         key_hash: key_hash(&key),
         text: pending.text,
         key,

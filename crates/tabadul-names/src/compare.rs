@@ -74,10 +74,8 @@ struct Unit<'a> {
     /// The key, in two parts for two tokens read as one (the second empty for one token).
     key: [&'a str; 2],
     key_hash: u64,
-    /// A compound's kind and its stem's reading.
-    compound: Option<(CompoundKind, Reading<'a>)>,
-    /// The other reading of the token.
-    alternative: Option<Reading<'a>>,
+    compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
+    alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
     /// What the edit distance reads of `full` and `cross` besides them, computed once.
     measures: (Measure, Measure),
 }
@@ -92,12 +90,8 @@ impl<'a> Unit<'a> {
             initial: token.initial,
             key: [&token.key, ""],
             key_hash: token.key_hash,
-            compound: token.compound.as_ref().map(|(kind, full, cross)| {
-                (*kind, (full.as_slice(), token.other_measures.0, cross.as_slice(), token.other_measures.1))
-            }),
-            alternative: token.alternative.as_ref().map(|(full, cross)| {
-                (full.as_slice(), token.other_measures.0, cross.as_slice(), token.other_measures.1)
-            }),
+            compound: token.compound.as_ref(),
+            alternative: token.alternative.as_ref(),
             measures: token.measures,
         }
     }
@@ -163,6 +157,11 @@ impl Joined {
 /// A reading's symbols with their measures: full, its measure, cross-script, its measure.
 type Reading<'r> = (&'r [u8], Measure, &'r [u8], Measure);
 
+/// A reading of symbols whose measures are not kept (alternatives and stems).
+fn reading<'r>(full: &'r [u8], cross: &'r [u8]) -> Reading<'r> {
+    (full, Measure::of(full), cross, Measure::of(cross))
+}
+
 /// The least similarity that a comparison whose result counts `factor` times can matter with:
 /// it must reach the alignment threshold, and beat `above` (the best reading found so far),
 /// a hair lower for rounding. What falls short is computed as 0.
@@ -214,27 +213,35 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     };
     let (this, that) = (a.reading(), b.reading());
     // Two names in abd (or abu): what follows decides; the shared head says nothing.
-    if let (Some((ka, stem_a)), Some((kb, stem_b))) = (a.compound, b.compound)
+    if let (Some((ka, sa, ca)), Some((kb, sb, cb))) = (a.compound, b.compound)
         && ka == kb
     {
-        return (phonetic(stem_a, stem_b, 1.0, 0.0), kind);
+        return (phonetic(reading(sa, ca), reading(sb, cb), 1.0, 0.0), kind);
     }
     let mut whole = phonetic(this, that, 1.0, 0.0);
-    if let Some(other) = a.alternative {
-        whole = whole.max(phonetic(other, that, 1.0, whole));
+    if let Some((full, cross)) = a.alternative {
+        whole = whole.max(phonetic(reading(full, cross), that, 1.0, whole));
     }
-    if let Some(other) = b.alternative {
-        whole = whole.max(phonetic(this, other, 1.0, whole));
+    if let Some((full, cross)) = b.alternative {
+        whole = whole.max(phonetic(this, reading(full, cross), 1.0, whole));
     }
     let sim = match (a.compound, b.compound) {
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
-        (Some((CompoundKind::Abd, stem)), None) => whole.max(ABD_STEM * phonetic(stem, that, ABD_STEM, whole)),
-        (None, Some((CompoundKind::Abd, stem))) => whole.max(ABD_STEM * phonetic(this, stem, ABD_STEM, whole)),
-        (Some((CompoundKind::Abd | CompoundKind::Abu, _)), _)
-        | (_, Some((CompoundKind::Abd | CompoundKind::Abu, _))) => whole,
+        (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
+            whole.max(ABD_STEM * phonetic(reading(stem, stem_cross), that, ABD_STEM, whole))
+        }
+        (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
+            whole.max(ABD_STEM * phonetic(this, reading(stem, stem_cross), ABD_STEM, whole))
+        }
+        (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
+        | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
-        (Some((_, stem)), None) => whole.max(SHORT_FORM * phonetic(stem, that, SHORT_FORM, whole)),
-        (None, Some((_, stem))) => whole.max(SHORT_FORM * phonetic(this, stem, SHORT_FORM, whole)),
+        (Some((_, stem, stem_cross)), None) => {
+            whole.max(SHORT_FORM * phonetic(reading(stem, stem_cross), that, SHORT_FORM, whole))
+        }
+        (None, Some((_, stem, stem_cross))) => {
+            whole.max(SHORT_FORM * phonetic(this, reading(stem, stem_cross), SHORT_FORM, whole))
+        }
         _ => whole,
     };
     (sim, kind)
