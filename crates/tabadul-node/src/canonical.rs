@@ -45,6 +45,24 @@ impl Canonical<'_> {
     }
 }
 
+/// Scalars written as serde_json writes them.
+macro_rules! plain {
+    ($($method:ident: $type:ty),*) => {$(
+        fn $method(self, v: $type) -> Result<(), Error> {
+            self.plain(&v)
+        }
+    )*};
+}
+
+/// Map keys that are their text.
+macro_rules! as_text {
+    ($($method:ident: $type:ty),*) => {$(
+        fn $method(self, v: $type) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+    )*};
+}
+
 impl<'a> ser::Serializer for Canonical<'a> {
     type Ok = ();
     type Error = Error;
@@ -56,21 +74,10 @@ impl<'a> ser::Serializer for Canonical<'a> {
     type SerializeStruct = Object<'a>;
     type SerializeStructVariant = Object<'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.plain(&v)
-    }
+    plain!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_f64: f64,
+        serialize_char: char);
+
     fn serialize_i128(self, v: i128) -> Result<(), Error> {
         // As `Value` holds numbers: in 64 bits or not at all.
         match (u64::try_from(v), i64::try_from(v)) {
@@ -78,18 +85,6 @@ impl<'a> ser::Serializer for Canonical<'a> {
             (_, Ok(v)) => self.plain(&v),
             _ => Err(ser::Error::custom("number out of range")),
         }
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.plain(&v)
     }
     fn serialize_u128(self, v: u128) -> Result<(), Error> {
         match u64::try_from(v) {
@@ -100,12 +95,6 @@ impl<'a> ser::Serializer for Canonical<'a> {
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         // A JSON number is a double: as `Value` holds it.
         self.plain(&f64::from(v))
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        self.plain(&v)
-    }
-    fn serialize_char(self, v: char) -> Result<(), Error> {
-        self.plain(&v)
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         self.plain(v)
@@ -206,49 +195,24 @@ impl Seq<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+/// The four kinds of arrays serde asks for, each written by [`Seq`] alike.
+macro_rules! seq_kind {
+    ($($kind:ident: $method:ident),*) => {$(
+        impl ser::$kind for Seq<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
+seq_kind!(SerializeSeq: serialize_element, SerializeTuple: serialize_element, SerializeTupleStruct: serialize_field,
+    SerializeTupleVariant: serialize_field);
 
 /// An object being written: each value is written where it comes (from `start` on), and at
 /// the object's end the values are moved behind their keys in sorted order; `variant`: closed
@@ -315,27 +279,23 @@ impl ser::SerializeMap for Object<'_> {
     }
 }
 
-impl ser::SerializeStruct for Object<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.entry(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+/// A struct and a struct variant, each written by [`Object`] alike.
+macro_rules! struct_kind {
+    ($($kind:ident),*) => {$(
+        impl ser::$kind for Object<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+                self.entry(Cow::Borrowed(key), value)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Object<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.entry(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
+struct_kind!(SerializeStruct, SerializeStructVariant);
 
 /// A map key as the text of a JSON object's key: a string as it is, a number, a boolean or a
 /// character as its text; anything else is not a key JSON can hold.
@@ -356,47 +316,15 @@ impl ser::Serializer for KeyText {
     type SerializeStruct = Impossible<String, Error>;
     type SerializeStructVariant = Impossible<String, Error>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
+    as_text!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
+        serialize_u128: u128, serialize_char: char);
+
     fn serialize_f32(self, v: f32) -> Result<String, Error> {
         if v.is_finite() { serde_json::to_string(&v) } else { Err(not_a_key()) }
     }
     fn serialize_f64(self, v: f64) -> Result<String, Error> {
         if v.is_finite() { serde_json::to_string(&v) } else { Err(not_a_key()) }
-    }
-    fn serialize_char(self, v: char) -> Result<String, Error> {
-        Ok(v.to_string())
     }
     fn serialize_str(self, v: &str) -> Result<String, Error> {
         Ok(v.to_string())
