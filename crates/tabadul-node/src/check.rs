@@ -19,7 +19,8 @@ use tabadul_engine::PersonQuery;
 use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
 use tabadul_store::{AlertFilter, Change, HitRecord, Store};
 
-use crate::receipt::{DataHead, NodeKey, Receipt, canonical_json, sha256_hex};
+use crate::canonical::canonical_json;
+use crate::receipt::{DataHead, NodeKey, Receipt, sha256_hex};
 use crate::{Actor, Node, NodeError, Result, new_id};
 
 /// Most names one check searches.

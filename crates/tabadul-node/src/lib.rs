@@ -25,6 +25,7 @@ use tabadul_domain::{
 };
 use tabadul_store::{AlertFilter, AlertWrite, ChangeOp, Store, StoredAlert};
 
+pub use canonical::canonical_json;
 pub use check::{
     CHECK_FIELD_BYTES_MAX, CheckOutcome, CheckReport, CheckRequest, CheckResult, DocumentSeen, FederatedHits, Hit,
     MrzSeen, NAMES_PER_CHECK_MAX, PreparedCheck, Replica, Traveller, VehicleSeen,
@@ -36,7 +37,7 @@ pub use import::{IMPORT_BATCH_DEFAULT, ImportOptions, ImportProgress, ImportSumm
 pub use manifest::{
     Envelope, ManifestReport, TRAVELLERS_PER_MANIFEST_MAX, TravellerHits, boarding_answer, boarding_directive,
 };
-pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, canonical_json, sha256_hex, verify_receipt};
+pub use receipt::{DataHead, NodeKey, Receipt, ReceiptVerification, sha256_hex, verify_receipt};
 /// The score from which a person comparison is a hit.
 pub use tabadul_engine::HIT_THRESHOLD_DEFAULT as HIT_THRESHOLD;
 pub use tabadul_store::{HitRecord, Notification, OutcomeKind};
