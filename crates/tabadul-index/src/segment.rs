@@ -7,7 +7,7 @@ use tabadul_engine::model::coverage_logit;
 use tabadul_engine::{Facts, PreparedPerson, evidence_logit, facts_logit, normalise_document};
 use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_similarity};
 
-use crate::gather::{Gatherer, Read};
+use crate::gather::{Gatherer, Read, select_best};
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
 use tabadul_names::fx::{FxMap, FxSet};
 
@@ -539,16 +539,13 @@ impl Segment {
         // visibility and their other evidence.
         let mut gathered = GATHERER.with_borrow_mut(|gatherer| gatherer.gather(&reads, GATHERED_MAX));
         let keep = keep.saturating_mul(PRESELECT_FACTOR).max(1);
-        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let mut ranked = Vec::with_capacity(keep.min(gathered.len()));
         let mut rest = &mut gathered[..];
         while ranked.len() < keep && !rest.is_empty() {
             // The next best entries, as many as are still wanted: those that may not be seen
             // leave room for the next.
             let wanted = (keep - ranked.len()).min(rest.len());
-            if rest.len() > wanted {
-                rest.select_nth_unstable_by(wanted - 1, order);
-            }
+            select_best(rest, wanted);
             let (best, others) = rest.split_at_mut(wanted);
             self.touch_cards(best.iter().map(|(_, entry)| *entry));
             ranked.extend(
