@@ -8,7 +8,7 @@
 
 use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
 use crate::convert;
-use crate::phonetic::{Measure, SYMBOLS_MAX, similarity_weighted, surely_below};
+use crate::phonetic::{Measure, SYMBOLS_MAX, floor_share, similarity_weighted, surely_below};
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -486,22 +486,44 @@ fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
     {
         return false;
     }
-    // What unit_similarity asks of its first reading.
-    let joined = |measure: fn(&Token) -> Measure| {
-        let (a, b) = (measure(first), measure(second));
-        (a.set | b.set, a.weight.saturating_add(b.weight).saturating_add(JOINED_WEIGHT_MORE))
-    };
     let both_latin = first.script == TokenScript::Latin && single.script == TokenScript::Latin;
-    let (cross_set, cross_weight) = joined(|t| t.measures.1);
     let cross_least = least(if both_latin { CROSS_FOR_LATIN } else { 1.0 }, 0.0);
-    if !surely_below(cross_set, cross_weight, single.measures.1, cross_least) {
+    // What unit_similarity asks of its first reading.
+    if !surely_below(&joined_measure(first, second, cross_of), &single.measures.1, cross_least) {
         return false;
     }
     if !both_latin {
         return true;
     }
-    let (full_set, full_weight) = joined(|t| t.measures.0);
-    surely_below(full_set, full_weight, single.measures.0, least(1.0, 0.0))
+    surely_below(&joined_measure(first, second, full_of), &single.measures.0, least(1.0, 0.0))
+}
+
+/// A token's full symbols with their measure.
+fn full_of(token: &Token) -> (&[u8], Measure) {
+    (&token.full, token.measures.0)
+}
+
+/// A token's cross-script symbols with their measure.
+fn cross_of(token: &Token) -> (&[u8], Measure) {
+    (&token.cross, token.measures.1)
+}
+
+/// The measure of tokens `first` and `second` read as one, from theirs, with a bound of its
+/// weight: the joined symbols are the two tokens' symbols but for the last of the first when
+/// the second starts with it (written once; each token's are so already, and the cross-script
+/// form of the joined symbols is the two forms joined alike). For tokens of at most
+/// [`SYMBOLS_MAX`] symbols together.
+fn joined_measure(first: &Token, second: &Token, reading: fn(&Token) -> (&[u8], Measure)) -> Measure {
+    let ((a, measure_a), (b, measure_b)) = (reading(first), reading(second));
+    let once = match (a.last(), b.first()) {
+        (Some(last), Some(next)) if last == next => floor_share(*last),
+        _ => 0,
+    };
+    Measure {
+        set: measure_a.set | measure_b.set,
+        weight: measure_a.weight.saturating_add(measure_b.weight).saturating_add(JOINED_WEIGHT_MORE),
+        floor: measure_a.floor + measure_b.floor - once,
+    }
 }
 
 /// Aligns two names and measures how well they agree.
@@ -716,6 +738,16 @@ mod tests {
         for first in &tokens {
             for second in tokens.iter().filter(|t| t.script == first.script) {
                 let joined = Joined::of(first, second);
+                // The measures known without building the joined reading are its own.
+                for (bound, (symbols, measure)) in [
+                    (joined_measure(first, second, full_of), (&joined.full, joined.measures.0)),
+                    (joined_measure(first, second, cross_of), (&joined.cross, joined.measures.1)),
+                ] {
+                    if symbols.len() <= SYMBOLS_MAX {
+                        assert_eq!((bound.set, bound.floor), (measure.set, measure.floor), "{symbols:?}");
+                        assert!(bound.weight >= measure.weight);
+                    }
+                }
                 for single in &tokens {
                     compared += 1;
                     if !joined_surely_apart(first, second, single) {

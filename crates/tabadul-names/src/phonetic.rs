@@ -83,12 +83,16 @@ struct Tables {
     close: [u128; 128],
     /// Per symbol, the least its gap costs (wherever it is).
     gap_min: [Cost; 128],
+    /// Per symbol, its share of a [`Measure::floor`]: at most its least gap, and no two
+    /// symbols' shares differ by more than writing one for the other costs.
+    floor: [Cost; 128],
 }
 
 fn tables() -> &'static Tables {
     static TABLES: std::sync::OnceLock<Box<Tables>> = std::sync::OnceLock::new();
     TABLES.get_or_init(|| {
-        let mut tables = Box::new(Tables { cost: [[FULL; 128]; 128], close: [0; 128], gap_min: [0; 128] });
+        let mut tables =
+            Box::new(Tables { cost: [[FULL; 128]; 128], close: [0; 128], gap_min: [0; 128], floor: [0; 128] });
         for (i, row) in tables.cost.iter_mut().enumerate() {
             row[i] = 0;
         }
@@ -105,6 +109,21 @@ fn tables() -> &'static Tables {
         }
         for symbol in 0..128u8 {
             tables.gap_min[usize::from(symbol)] = gap(symbol, false).min(gap(symbol, true));
+        }
+        // The cheapest way to write one symbol for another, through others if need be.
+        let mut path = tables.cost;
+        for via in 0..128 {
+            for from in 0..128 {
+                for to in 0..128 {
+                    path[from][to] = path[from][to].min(path[from][via] + path[via][to]);
+                }
+            }
+        }
+        // A symbol's share is the cheapest way to make it disappear: written as another,
+        // then dropped. Any two then differ by at most a substitution's cost (from the
+        // one, the other's way is one of its ways), and none exceeds its own gap.
+        for (share, ways) in tables.floor.iter_mut().zip(&path) {
+            *share = ways.iter().zip(&tables.gap_min).map(|(way, gap)| way + gap).min().unwrap_or(0);
         }
         tables
     })
@@ -137,12 +156,29 @@ pub(crate) struct Measure {
     pub(crate) weight: Cost,
     /// The set of its symbols as compared (the first [`SYMBOLS_MAX`]), bit `symbol & 0x7f`.
     pub(crate) set: u128,
+    /// The sum of its symbols' shares of the floor (the first [`SYMBOLS_MAX`]): two strings
+    /// are at least as far apart as their floors. Every edit changes the difference of the
+    /// floors by at most what it costs (a substitution by at most its cost, a gap by at most
+    /// the symbol's least gap), so a string twice as long as another is told apart from it
+    /// without the edit distance, whatever symbols they share.
+    pub(crate) floor: Cost,
 }
 
 impl Measure {
     pub(crate) fn of(symbols: &[u8]) -> Measure {
-        Measure { weight: weight(symbols), set: symbol_set(&symbols[..symbols.len().min(SYMBOLS_MAX)]) }
+        let compared = &symbols[..symbols.len().min(SYMBOLS_MAX)];
+        Measure { weight: weight(symbols), set: symbol_set(compared), floor: floor(tables(), compared) }
     }
+}
+
+/// The sum of the symbols' shares of the floor (see [`Measure::floor`]).
+fn floor(tables: &Tables, symbols: &[u8]) -> Cost {
+    symbols.iter().map(|s| tables.floor[usize::from(s & 0x7f)]).sum()
+}
+
+/// A symbol's share of the floor (see [`Measure::floor`]).
+pub(crate) fn floor_share(symbol: u8) -> Cost {
+    tables().floor[usize::from(symbol & 0x7f)]
 }
 
 /// The symbols of a phonetic string, as a set (bit `symbol & 0x7f`).
@@ -180,21 +216,24 @@ fn distance_at_least(tables: &Tables, a: u128, b: u128) -> Cost {
     lacking_cost(tables, a, b).max(lacking_cost(tables, b, a))
 }
 
-/// Whether the distance between two strings with symbols `a` and `b` surely exceeds `limit`:
-/// what the symbols either lacks cost is a lower bound of it. Most pairs of different names
-/// are told apart so without the edit distance; one side is often enough.
-fn surely_beyond(tables: &Tables, a: u128, b: u128, limit: Cost) -> bool {
-    lacking_cost(tables, a, b) > limit || lacking_cost(tables, b, a) > limit
+/// Whether the distance between two strings with measures `a` and `b` surely exceeds
+/// `limit`: the difference of their floors is a lower bound of it, and so is what the symbols
+/// either lacks cost. Most pairs of different names are told apart so without the edit
+/// distance; the floors, or one side, are often enough.
+fn surely_beyond(tables: &Tables, a: &Measure, b: &Measure, limit: Cost) -> bool {
+    a.floor.abs_diff(b.floor) > limit
+        || lacking_cost(tables, a.set, b.set) > limit
+        || lacking_cost(tables, b.set, a.set) > limit
 }
 
 /// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
 /// as soon as every path costs more.
-/// `sets` are the symbol sets of `a` and `b` ([`Measure::set`]).
-fn distance_within(a: &[u8], b: &[u8], sets: (u128, u128), limit: Cost) -> Option<Cost> {
+/// `measures` are those of `a` and `b`.
+fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
     let tables = tables();
-    if surely_beyond(tables, sets.0, sets.1, limit) {
+    if surely_beyond(tables, measures.0, measures.1, limit) {
         return None;
     }
     // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
@@ -268,18 +307,19 @@ pub(crate) fn similarity_weighted(a: &[u8], measure_a: Measure, b: &[u8], measur
     let Some((limit, norm)) = distance_allowed(measure_a.weight, measure_b.weight, min) else {
         return 0.0;
     };
-    match distance_within(a, b, (measure_a.set, measure_b.set), limit) {
+    match distance_within(a, b, (&measure_a, &measure_b), limit) {
         Some(d) => (1.0 - f32::from(d) / norm).max(0.0),
         None => 0.0,
     }
 }
 
 /// Whether [`similarity_weighted`] of a string and `b` is surely below `min`, knowing of the
-/// string only its symbol set `set` and at least what it weighs (`weight_max` or less): the
-/// symbols each lacks cost more than `min` allows even at that weight. What a comparison of two
-/// tokens read as one asks before it builds their joined reading.
-pub(crate) fn surely_below(set: u128, weight_max: Cost, b: Measure, min: f32) -> bool {
-    distance_allowed(weight_max, b.weight, min).is_some_and(|(limit, _)| surely_beyond(tables(), set, b.set, limit))
+/// string its measure `a` but for its weight, of which only a bound is known (`a.weight` or
+/// less): the floors, or the symbols each lacks, cost more than `min` allows even at that
+/// weight. What a comparison of two tokens read as one asks before it builds their joined
+/// reading.
+pub(crate) fn surely_below(a: &Measure, b: &Measure, min: f32) -> bool {
+    distance_allowed(a.weight, b.weight, min).is_some_and(|(limit, _)| surely_beyond(tables(), a, b, limit))
 }
 
 /// Similarity in [0, 1] of two phonetic strings: 1 less their distance relative to their
@@ -303,8 +343,9 @@ mod tests {
         ) {
             let (a, b) = (a.as_bytes(), b.as_bytes());
             let (measure_a, measure_b) = (Measure::of(a), Measure::of(b));
-            let distance = distance_within(a, b, (measure_a.set, measure_b.set), Cost::MAX - 1).unwrap();
+            let distance = distance_within(a, b, (&measure_a, &measure_b), Cost::MAX - 1).unwrap();
             proptest::prop_assert!(distance_at_least(tables(), measure_a.set, measure_b.set) <= distance);
+            proptest::prop_assert!(measure_a.floor.abs_diff(measure_b.floor) <= distance);
             let full = similarity(a, b);
             for min in [0.3, 0.6, 0.8] {
                 let cut = similarity_from(a, b, min);
@@ -314,17 +355,31 @@ mod tests {
     }
 
     #[test]
+    fn floor_shares_keep_within_every_edit() {
+        let tables = tables();
+        for x in 0..128 {
+            assert!(tables.floor[x] <= tables.gap_min[x]);
+            for y in 0..128 {
+                assert!(tables.floor[x].abs_diff(tables.floor[y]) <= tables.cost[x][y], "{x} {y}");
+            }
+        }
+        // Consonants keep most of their gap; those written for a cheap one do not.
+        assert_eq!(floor_share(b'b'), 9);
+        assert!(floor_share(b'H') < 9);
+    }
+
+    #[test]
     fn distance_is_symmetric_and_zero_on_equals() {
         for (a, b) in [("mhmd", "mHmd"), ("hsyn", "husein"), ("", "abc"), ("SmrI", "Samari")] {
             let distance = |x: &str, y: &str| {
                 let (x, y) = (x.as_bytes(), y.as_bytes());
-                distance_within(x, y, (Measure::of(x).set, Measure::of(y).set), Cost::MAX)
+                distance_within(x, y, (&Measure::of(x), &Measure::of(y)), Cost::MAX)
             };
             assert_eq!(distance(a, b), distance(b, a));
             assert_eq!(distance(a, a), Some(0));
         }
         assert_eq!(
-            distance_within(b"mhmd", b"mHmd", (Measure::of(b"mhmd").set, Measure::of(b"mHmd").set), Cost::MAX),
+            distance_within(b"mhmd", b"mHmd", (&Measure::of(b"mhmd"), &Measure::of(b"mHmd")), Cost::MAX),
             Some(1)
         );
         assert!(similarity(b"mhmd", b"mHmd") > 0.95);
