@@ -9,7 +9,7 @@ use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_simil
 
 use crate::gather::{Gatherer, Read, select_best};
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
-use tabadul_names::fx::{FxMap, FxSet};
+use tabadul_names::fx::FxMap;
 
 /// A query token whose posting lists together hold more entries than this is "common": it
 /// adds weight to candidates found by rarer tokens instead of bringing its own.
@@ -69,6 +69,39 @@ thread_local! {
     /// The buffers of gathering, kept from one search on this thread to the next so that
     /// their memory is not allocated and grown every time.
     static GATHERER: std::cell::RefCell<Gatherer> = Default::default();
+    /// The entries a count of namesakes has met, likewise.
+    static MET: std::cell::RefCell<Marks> = Default::default();
+}
+
+/// A set of entries as bits: marking one is a shift and an or where a hash set hashed and
+/// probed (a count of namesakes marks hundreds). What is marked is remembered so that
+/// clearing touches only that.
+#[derive(Debug, Default)]
+struct Marks {
+    bits: Vec<u64>,
+    marked: Vec<u32>,
+}
+
+impl Marks {
+    /// Marks `entry`; whether it was not marked yet.
+    fn mark(&mut self, entry: u32) -> bool {
+        let (word, bit) = (entry as usize / 64, 1u64 << (entry % 64));
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        let new = self.bits[word] & bit == 0;
+        if new {
+            self.bits[word] |= bit;
+            self.marked.push(entry);
+        }
+        new
+    }
+
+    fn clear(&mut self) {
+        for entry in self.marked.drain(..) {
+            self.bits[entry as usize / 64] = 0;
+        }
+    }
 }
 
 /// Posting groups with a weight each.
@@ -695,13 +728,29 @@ impl Segment {
                 others,
             ),
         };
-        // An entry with several spellings of the names is in several lists: counted once. The
-        // lists are read in order until `max` are found, so a common pair stops early.
+        // An entry with several spellings of the names is in several lists: counted once (one
+        // list holds each entry once). The lists are read in order until `max` are found, so
+        // a common pair stops early.
+        let several = lists.len() > 1;
+        MET.with_borrow_mut(|met| {
+            let count = self.count_namesakes(&lists, others, visible, max, several.then_some(met));
+            met.clear();
+            count
+        })
+    }
+
+    /// The entries of `lists` that carry one of each of `others` groups and that `visible`
+    /// lets through, counted up to `max` (each once, by `met`, when given).
+    fn count_namesakes(
+        &self,
+        lists: &[&[u32]],
+        others: &[Vec<u32>],
+        visible: &dyn Fn(u32) -> bool,
+        max: u32,
+        mut met: Option<&mut Marks>,
+    ) -> u32 {
+        let postings = |group: &u32| self.postings.list(*group);
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
-        // One list holds each entry once; several may hold one entry twice. At most `max` are
-        // kept: room made once, not grown step by step.
-        let mut seen: Option<FxSet<u32>> =
-            (lists.len() > 1).then(|| FxSet::with_capacity_and_hasher(max as usize, Default::default()));
         let mut count = 0;
         let mut entries = lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX);
         let mut chunk = Vec::with_capacity(NAMESAKES_TOUCHED);
@@ -719,7 +768,7 @@ impl Segment {
                 let namesake = self.cards[entry as usize].person
                     && others.iter().all(|groups| carries(entry, groups))
                     && visible(entry)
-                    && seen.as_mut().is_none_or(|seen| seen.insert(entry));
+                    && met.as_mut().is_none_or(|met| met.mark(entry));
                 count += u32::from(namesake);
             }
         }
@@ -777,5 +826,21 @@ fn group_of(token: &Token, id: u32) -> u32 {
     match token.known {
         Some(known) => u32::from(known),
         None => TOKEN_GROUPS_START + id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Marks;
+
+    #[test]
+    fn marks_tell_each_entry_once_until_cleared() {
+        let mut marks = Marks::default();
+        let entries = [5, 64, 0, 1_000_003, 5, 63, 64];
+        let new: Vec<bool> = entries.iter().map(|e| marks.mark(*e)).collect();
+        assert_eq!(new, [true, true, true, true, false, true, false]);
+        marks.clear();
+        assert!(marks.bits.iter().all(|word| *word == 0));
+        assert!(entries.iter().all(|e| marks.mark(*e) || *e == 5 || *e == 64));
     }
 }
