@@ -610,7 +610,7 @@ fn features_from(
 fn typing_slip(a: i16, b: i16) -> bool {
     // Swapping two adjacent digits changes a number by their difference times 9, 90 or 900:
     // most pairs of years are told apart by that alone (ranking asks this of hundreds).
-    if a == b || a < 0 || b < 0 || a > 9999 || b > 9999 || a.abs_diff(b) % 9 != 0 {
+    if a == b || a < 0 || b < 0 || a > 9999 || b > 9999 || !a.abs_diff(b).is_multiple_of(9) {
         return false;
     }
     // The four digits of each year, most significant first.
