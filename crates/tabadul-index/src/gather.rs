@@ -47,11 +47,26 @@ impl Gathered {
 }
 
 /// The buffers of gathering, kept from one search on a thread to the next.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Gatherer {
     keys: Vec<u64>,
     scratch: Vec<u64>,
-    counts: Vec<u32>,
+    /// The query token and weight of each read, by read: what a key's read stands for.
+    meta: Vec<(u16, f32)>,
+    /// The radix sort's counts (a fixed size: a digit never reads past it).
+    counts: Box<[u32; RADIX_BUCKETS]>,
+}
+
+/// Buckets of a pass of the radix sort.
+const RADIX_BUCKETS: usize = 1 << RADIX_BITS;
+/// Fewer keys than this are sorted by comparison: each pass of the radix sort clears and adds
+/// up all its buckets, which costs more than the comparisons of a few hundred keys.
+const RADIX_SORTED_MIN: usize = 1024;
+
+impl Default for Gatherer {
+    fn default() -> Gatherer {
+        Gatherer { keys: Vec::new(), scratch: Vec::new(), meta: Vec::new(), counts: Box::new([0; RADIX_BUCKETS]) }
+    }
 }
 
 impl Gatherer {
@@ -64,33 +79,45 @@ impl Gatherer {
         keep_room(&mut self.keys, total);
         keep_room(&mut self.scratch, total);
         self.keys.clear();
-        for (read, (entries, _, _)) in reads.iter().enumerate() {
+        self.meta.clear();
+        for (read, (entries, token, weight)) in reads.iter().enumerate() {
             let read = read as u64;
             self.keys.extend(entries.iter().map(|&entry| (u64::from(entry) << 32) | read));
+            self.meta.push((*token, *weight));
         }
-        self.sort_by_entry(highest);
+        let sorted = match self.sort_by_entry(highest) {
+            Sorted::InPlace => &self.keys[..],
+            Sorted::InScratch => &self.scratch[..total],
+        };
         // Each entry's postings are now a run, in the order read: one pass adds them up.
         let mut gathered: Vec<(f32, u32)> = Vec::with_capacity(total.min(most));
         // The list each entry is first met in, only needed when some may be left out.
         let mut firsts: Vec<u32> = Vec::new();
         let limited = total > most;
-        let mut run: Option<(Gathered, u32)> = None;
-        for &key in &self.keys {
-            let (entry, read) = ((key >> 32) as u32, key as u32);
-            let (_, token, weight) = reads[read as usize];
-            match &mut run {
-                Some((so_far, last)) if *last == entry => so_far.add(token, weight),
-                _ => {
-                    if let Some((done, last)) = run.replace((Gathered::new(token, weight), entry)) {
-                        gathered.push((done.total, last));
-                    }
-                    if limited {
-                        firsts.push(read);
-                    }
+        let meta = &self.meta[..];
+        let mut keys = sorted.iter();
+        if let Some(&first) = keys.next() {
+            let (mut entry, read) = ((first >> 32) as u32, first as u32);
+            let (token, weight) = meta[read as usize];
+            let mut so_far = Gathered::new(token, weight);
+            if limited {
+                firsts.push(read);
+            }
+            for &key in keys {
+                let (next, read) = ((key >> 32) as u32, key as u32);
+                let (token, weight) = meta[read as usize];
+                if next == entry {
+                    so_far.add(token, weight);
+                    continue;
+                }
+                gathered.push((so_far.total, entry));
+                (entry, so_far) = (next, Gathered::new(token, weight));
+                if limited {
+                    firsts.push(read);
                 }
             }
+            gathered.push((so_far.total, entry));
         }
-        gathered.extend(run.map(|(done, last)| (done.total, last)));
         if gathered.len() > most {
             // Those met first: by the first list that holds each, then by place in it.
             let mut order: Vec<(u32, usize, usize)> = gathered
@@ -109,34 +136,59 @@ impl Gatherer {
     }
 
     /// Sorts the keys by their entry (the upper half; `highest` the largest), keeping the
-    /// order of equal entries: a least-significant-digit radix sort.
-    fn sort_by_entry(&mut self, highest: u32) {
+    /// order of equal entries: a least-significant-digit radix sort. Where the keys sorted
+    /// are: an odd number of passes leaves them in the scratch buffer.
+    fn sort_by_entry(&mut self, highest: u32) -> Sorted {
         let bits = u32::BITS - highest.leading_zeros();
-        let buckets = 1usize << RADIX_BITS;
-        self.counts.resize(buckets, 0);
-        // Every slot is written by each pass: sized once, never cleared.
-        self.scratch.resize(self.keys.len(), 0);
+        let len = self.keys.len();
+        if len < RADIX_SORTED_MIN {
+            // The keys are in the order of reads within an entry already: sorting them whole
+            // keeps it.
+            self.keys.sort_unstable();
+            return Sorted::InPlace;
+        }
+        // Every slot is written by each pass: grown when too short, never cleared.
+        if self.scratch.len() < len {
+            self.scratch.resize(len, 0);
+        }
+        let counts = &mut self.counts;
+        let (mut from, mut to) = (&mut self.keys[..], &mut self.scratch[..len]);
         let mut shift = 32;
+        let mut passes = 0;
         while shift < 32 + bits {
-            let digit = |key: u64| ((key >> shift) as usize) & (buckets - 1);
-            self.counts.fill(0);
-            for &key in &self.keys {
-                self.counts[digit(key)] += 1;
+            let digit = |key: u64| ((key >> shift) as usize) & (RADIX_BUCKETS - 1);
+            counts.fill(0);
+            for &key in from.iter() {
+                counts[digit(key)] += 1;
             }
             let mut start = 0;
-            for count in &mut self.counts {
-                let here = *count;
-                *count = start;
-                start += here;
+            for count in counts.iter_mut() {
+                (*count, start) = (start, start + *count);
             }
-            for &key in &self.keys {
-                let slot = &mut self.counts[digit(key)];
-                self.scratch[*slot as usize] = key;
+            for &key in from.iter() {
+                let slot = &mut counts[digit(key)];
+                to[*slot as usize] = key;
                 *slot += 1;
             }
-            std::mem::swap(&mut self.keys, &mut self.scratch);
+            std::mem::swap(&mut from, &mut to);
             shift += RADIX_BITS;
+            passes += 1;
         }
+        if passes % 2 == 0 { Sorted::InPlace } else { Sorted::InScratch }
+    }
+}
+
+/// Which buffer the radix sort left the keys in.
+enum Sorted {
+    InPlace,
+    InScratch,
+}
+
+/// Keeps `buffer`'s memory for about `needed` items: a buffer more than four times that large
+/// (and than [`KEPT_MIN`]) is given back.
+fn keep_room(buffer: &mut Vec<u64>, needed: usize) {
+    if buffer.capacity() > 4 * needed.max(KEPT_MIN) {
+        *buffer = Vec::new();
     }
 }
 
@@ -172,14 +224,6 @@ pub(crate) fn select_best(items: &mut [(f32, u32)], wanted: usize) {
     keys.select_nth_unstable(wanted - 1);
     for (item, key) in items.iter_mut().zip(&keys) {
         *item = (weight_of_key(!((key >> 32) as u32)), *key as u32);
-    }
-}
-
-/// Keeps `buffer`'s memory for about `needed` items: a buffer more than four times that large
-/// (and than [`KEPT_MIN`]) is given back.
-fn keep_room(buffer: &mut Vec<u64>, needed: usize) {
-    if buffer.capacity() > 4 * needed.max(KEPT_MIN) {
-        *buffer = Vec::new();
     }
 }
 
@@ -262,14 +306,19 @@ mod tests {
         #[test]
         fn the_same_as_adding_up_one_by_one(
             lists in proptest::collection::vec(
-                (proptest::collection::btree_set(0u32..5_000_000, 0..300), 0u16..6, 1u8..16),
+                (proptest::collection::btree_set(0u32..u32::MAX, 0..300), 0u16..6, 1u8..16),
                 0..24,
             ),
             most in 1usize..2000,
+            // Entries below this: one, two or three passes of the radix sort.
+            bound in proptest::prop_oneof![proptest::strategy::Just(2_000u32), 2_001u32..4_000_000, 4_000_000u32..u32::MAX],
         ) {
             let lists: Vec<(Vec<u32>, u16, f32)> = lists
                 .into_iter()
-                .map(|(entries, token, weight)| (entries.into_iter().collect(), token, f32::from(weight) / 16.0))
+                .map(|(entries, token, weight)| {
+                    let entries: std::collections::BTreeSet<u32> = entries.into_iter().map(|e| e % bound).collect();
+                    (entries.into_iter().collect(), token, f32::from(weight) / 16.0)
+                })
                 .collect();
             let reads: Vec<Read> = lists.iter().map(|(entries, token, weight)| (&entries[..], *token, *weight)).collect();
             let mut gatherer = Gatherer::default();
