@@ -355,8 +355,11 @@ pub struct SimilarityCache {
     cells: Vec<Vec<Option<(f32, MatchKind)>>>,
     /// Pairs of adjacent tokens read as one, by the tokens' addresses.
     joined: crate::fx::FxMap<[usize; 2], Joined>,
+    /// The query's names met, by their tokens' address, with their spans placed in columns:
+    /// a search compares each with every candidate.
+    queries: Vec<(usize, Vec<Placed>)>,
     /// Buffers reused from one comparison to the next.
-    spans: (Vec<Span>, Vec<Span>),
+    spans: (Vec<Span>, Vec<Placed>),
     scored: Vec<(f32, MatchKind, Span, Span)>,
     pairs: Vec<Pair>,
     /// The similarity each token of the query and of the candidate is matched with (0: none).
@@ -376,7 +379,30 @@ impl SimilarityCache {
         crate::fx::clear_to_size(&mut self.rows, rows.max(CACHE_KEPT_MIN));
         crate::fx::clear_to_size(&mut self.joined, joined.max(CACHE_KEPT_MIN));
         self.columns.clear();
+        self.queries.clear();
         self.cells.iter_mut().for_each(Vec::clear);
+    }
+
+    /// The spans of a name of the query, each in its column, placed when first met.
+    fn query_spans(&mut self, query: &Name) -> Vec<Placed> {
+        let key = query.tokens.as_ptr() as usize;
+        if let Some((_, placed)) = self.queries.iter_mut().find(|(k, _)| *k == key) {
+            return std::mem::take(placed);
+        }
+        let mut found = std::mem::take(&mut self.spans.0);
+        spans(query, &mut found);
+        let placed = found.iter().map(|&span| Placed::of(query, span, self.column(span_key(query, span)))).collect();
+        self.spans.0 = found;
+        self.queries.push((key, Vec::new()));
+        placed
+    }
+
+    /// Gives back what [`SimilarityCache::query_spans`] lent.
+    fn keep_query_spans(&mut self, query: &Name, placed: Vec<Placed>) {
+        let key = query.tokens.as_ptr() as usize;
+        if let Some((_, kept)) = self.queries.iter_mut().find(|(k, _)| *k == key) {
+            *kept = placed;
+        }
     }
 
     /// The column of a span of the query, added if new.
@@ -402,6 +428,21 @@ impl SimilarityCache {
 
 /// A token (len 1) or two adjacent tokens read as one (len 2).
 type Span = (usize, usize);
+
+/// A span as a comparison reads it: its tokens' cross-script length, and its column (query) or
+/// row (candidate) in a cache's table.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    span: Span,
+    length: usize,
+    at: usize,
+}
+
+impl Placed {
+    fn of(name: &Name, span: Span, at: usize) -> Placed {
+        Placed { span, length: span_length(name, span), at }
+    }
+}
 
 fn spans(name: &Name, spans: &mut Vec<Span>) {
     spans.clear();
@@ -547,22 +588,19 @@ pub fn compare_cached(query: &Name, candidate: &Name, cache: &mut SimilarityCach
 /// The features of [`compare_cached`] without the alignment, allocating nothing once `cache`
 /// has served a few comparisons: what scoring many candidates needs.
 pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCache) -> NameFeatures {
-    let (mut query_spans, mut candidate_spans) = std::mem::take(&mut cache.spans);
+    let query_spans = cache.query_spans(query);
+    let (mut found, mut candidate_spans) = std::mem::take(&mut cache.spans);
     let mut scored = std::mem::take(&mut cache.scored);
     scored.clear();
-    spans(query, &mut query_spans);
-    spans(candidate, &mut candidate_spans);
-    let mut columns = [0; 2 * TOKENS_PER_NAME_MAX];
-    for (column, &q) in columns.iter_mut().zip(&query_spans) {
-        *column = cache.column(span_key(query, q));
-    }
-    for &c in &candidate_spans {
-        let row = cache.row(span_key(candidate, c));
-        for (&q, &column) in query_spans.iter().zip(&columns) {
+    spans(candidate, &mut found);
+    candidate_spans.clear();
+    candidate_spans.extend(found.iter().map(|&span| Placed::of(candidate, span, cache.row(span_key(candidate, span)))));
+    for &Placed { span: c, length: c_length, at: row } in &candidate_spans {
+        for &Placed { span: q, length: q_length, at: column } in &query_spans {
             if q.1 == 2 && c.1 == 2 {
                 continue;
             }
-            if q.1 + c.1 > 2 && span_length(query, q).abs_diff(span_length(candidate, c)) > SPAN_LENGTH_DIFFERENCE_MAX {
+            if q.1 + c.1 > 2 && q_length.abs_diff(c_length) > SPAN_LENGTH_DIFFERENCE_MAX {
                 continue;
             }
             let cells = &mut cache.cells[column];
@@ -582,6 +620,7 @@ pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCa
             }
         }
     }
+    cache.keep_query_spans(query, query_spans);
     // Most similar first; on a tie, single tokens before joined pairs, then nearer positions.
     scored.sort_unstable_by(|a, b| {
         let span = |x: &(f32, MatchKind, Span, Span)| x.2.1 + x.3.1;
@@ -608,7 +647,7 @@ pub fn compare_features(query: &Name, candidate: &Name, cache: &mut SimilarityCa
         candidate_used[c.0..c.0 + c.1].iter_mut().for_each(|u| *u = sim);
         pairs.push(Pair { query: q, candidate: c, similarity: sim, kind });
     }
-    cache.spans = (query_spans, candidate_spans);
+    cache.spans = (found, candidate_spans);
     cache.scored = scored;
     pairs.sort_unstable_by_key(|p| p.query.0);
     features(query, candidate, query_used, candidate_used, pairs)
