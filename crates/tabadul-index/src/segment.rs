@@ -580,9 +580,11 @@ impl Segment {
             let wanted = (keep - ranked.len()).min(rest.len());
             select_best(rest, wanted);
             let (best, others) = rest.split_at_mut(wanted);
-            self.touch_cards(best.iter().map(|(_, entry)| *entry));
+            self.touch_cards(best.iter().map(|ranked| ranked.entry()));
             ranked.extend(
-                best.iter().copied().filter(|(_, entry)| self.cards[*entry as usize].person && visible(*entry)),
+                best.iter()
+                    .map(|ranked| (ranked.weight(), ranked.entry()))
+                    .filter(|(_, entry)| self.cards[*entry as usize].person && visible(*entry)),
             );
             rest = others;
         }
