@@ -11,8 +11,10 @@
 /// is read for, and the weight it adds.
 pub(crate) type Read<'a> = (&'a [u32], u16, f32);
 
-/// Bits of the entry sorted on per pass of the radix sort: two passes for a few million
-/// entries, a table of counts that stays in the first-level cache.
+/// Bits of the entry sorted on per pass of the radix sort, at most: two passes for a few
+/// million entries, a table of counts that stays in the first-level cache. The passes share
+/// the entry's bits evenly (a million entries: two passes of 10 bits, half the buckets to
+/// clear and add up of 11 and 9).
 const RADIX_BITS: u32 = 11;
 /// Room the buffers keep between searches, at least (one search of frequent names may grow
 /// them to megabytes; see [`Gatherer::gather`]).
@@ -153,10 +155,13 @@ impl Gatherer {
         }
         let counts = &mut self.counts;
         let (mut from, mut to) = (&mut self.keys[..], &mut self.scratch[..len]);
-        let mut shift = 32;
-        let mut passes = 0;
-        while shift < 32 + bits {
-            let digit = |key: u64| ((key >> shift) as usize) & (RADIX_BUCKETS - 1);
+        let passes = bits.div_ceil(RADIX_BITS);
+        let digit_bits = bits.div_ceil(passes.max(1));
+        let buckets = 1usize << digit_bits;
+        let counts = &mut counts[..buckets];
+        for pass in 0..passes {
+            let shift = 32 + pass * digit_bits;
+            let digit = |key: u64| ((key >> shift) as usize) & (buckets - 1);
             counts.fill(0);
             for &key in from.iter() {
                 counts[digit(key)] += 1;
@@ -171,10 +176,8 @@ impl Gatherer {
                 *slot += 1;
             }
             std::mem::swap(&mut from, &mut to);
-            shift += RADIX_BITS;
-            passes += 1;
         }
-        if passes % 2 == 0 { Sorted::InPlace } else { Sorted::InScratch }
+        if passes.is_multiple_of(2) { Sorted::InPlace } else { Sorted::InScratch }
     }
 }
 
