@@ -81,6 +81,9 @@ struct Tables {
     cost: [[Cost; 128]; 128],
     /// Per symbol, the other symbols it may be written for at less than a full edit.
     close: [u128; 128],
+    /// Per symbol, what its gap costs elsewhere and at the end ([`gap`]): a load where the
+    /// edit distance would otherwise branch on the symbol for each row and column.
+    gaps: [[Cost; 2]; 128],
     /// Per symbol, the least its gap costs (wherever it is).
     gap_min: [Cost; 128],
     /// Per symbol, its share of a [`Measure::floor`]: at most its least gap, and no two
@@ -91,8 +94,13 @@ struct Tables {
 fn tables() -> &'static Tables {
     static TABLES: std::sync::OnceLock<Box<Tables>> = std::sync::OnceLock::new();
     TABLES.get_or_init(|| {
-        let mut tables =
-            Box::new(Tables { cost: [[FULL; 128]; 128], close: [0; 128], gap_min: [0; 128], floor: [0; 128] });
+        let mut tables = Box::new(Tables {
+            cost: [[FULL; 128]; 128],
+            close: [0; 128],
+            gaps: [[0; 2]; 128],
+            gap_min: [0; 128],
+            floor: [0; 128],
+        });
         for (i, row) in tables.cost.iter_mut().enumerate() {
             row[i] = 0;
         }
@@ -108,6 +116,7 @@ fn tables() -> &'static Tables {
             }
         }
         for symbol in 0..128u8 {
+            tables.gaps[usize::from(symbol)] = [gap(symbol, false), gap(symbol, true)];
             tables.gap_min[usize::from(symbol)] = gap(symbol, false).min(gap(symbol, true));
         }
         // The cheapest way to write one symbol for another, through others if need be.
@@ -239,7 +248,7 @@ fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Co
     // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
     let mut gaps_b = [0 as Cost; SYMBOLS_MAX];
     for (j, symbol) in b.iter().enumerate() {
-        gaps_b[j] = gap(*symbol, j + 1 == b.len());
+        gaps_b[j] = tables.gaps[usize::from(symbol & 0x7f)][usize::from(j + 1 == b.len())];
     }
     let gaps_b = &gaps_b[..b.len()];
     let mut rows = ([0 as Cost; SYMBOLS_MAX + 1], [0 as Cost; SYMBOLS_MAX + 1]);
@@ -249,7 +258,7 @@ fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Co
         previous[j] = previous[j - 1] + gaps_b[j - 1];
     }
     for (i, &symbol_a) in a.iter().enumerate() {
-        let gap_a = gap(symbol_a, i + 1 == a.len());
+        let gap_a = tables.gaps[usize::from(symbol_a & 0x7f)][usize::from(i + 1 == a.len())];
         let row = &tables.cost[usize::from(symbol_a & 0x7f)];
         current[0] = previous[0] + gap_a;
         let mut row_min = current[0];
