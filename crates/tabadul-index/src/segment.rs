@@ -142,13 +142,16 @@ impl Coarse {
         &self.symbols[..usize::from(self.len)]
     }
 
-    /// Whether two skeletons are within a few edits of each other (one for short ones), the
+    /// How many edits two skeletons are apart when it is a few (one for short ones), the
     /// most that two spellings of one name differ by once the romanisations' confusions are
     /// merged.
-    fn close_to(&self, other: &Coarse) -> bool {
+    fn edits_to(&self, other: &Coarse) -> Option<usize> {
         let (a, b) = (self.as_slice(), other.as_slice());
         let allowed = 1 + a.len().max(b.len()) / 4;
-        a.len().abs_diff(b.len()) <= allowed && edits(a, b) <= allowed
+        if a.len().abs_diff(b.len()) > allowed {
+            return None;
+        }
+        Some(edits(a, b)).filter(|edits| *edits <= allowed)
     }
 }
 
@@ -663,12 +666,11 @@ impl Segment {
                     if query_known != 0 && keyed.known != 0
                         || usize::from(keyed.cross_len).abs_diff(reading.len()) > LENGTH_DIFFERENCE_MAX
                         || !shape.close_to(keyed.shape)
-                        || !coarse.close_to(&keyed.coarse)
                     {
                         continue;
                     }
-                    let closeness = edits(coarse.as_slice(), keyed.coarse.as_slice()) * 8
-                        + usize::from(keyed.cross_len).abs_diff(reading.len());
+                    let Some(edits) = coarse.edits_to(&keyed.coarse) else { continue };
+                    let closeness = edits * 8 + usize::from(keyed.cross_len).abs_diff(reading.len());
                     tried.push((closeness, keyed.id));
                 }
             }
