@@ -7,7 +7,6 @@
 //! telling as what it does: relatives share family and father's names but not the given name.
 
 use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
-use crate::convert;
 use crate::phonetic::{Measure, SYMBOLS_MAX, floor_share, similarity_weighted, surely_below};
 use crate::script::TokenScript;
 
@@ -140,13 +139,21 @@ struct Joined {
 }
 
 impl Joined {
+    /// The two tokens' symbols joined (and their cross-script forms: those of the joined
+    /// symbols are the two forms joined alike), with their measures made from the tokens'.
     fn of(a: &Token, b: &Token) -> Joined {
-        let mut full = Symbols::new();
-        full.extend_from_slice(&a.full);
-        full.extend_from_slice(&b.full);
-        full.dedup();
-        let cross = convert::cross_symbols(&full);
-        let measures = (Measure::of(&full), Measure::of(&cross));
+        let joined = |x: &[u8], y: &[u8]| {
+            let mut symbols = Symbols::new();
+            symbols.extend_from_slice(x);
+            let doubled = x.last().is_some() && x.last() == y.first();
+            symbols.extend_from_slice(&y[usize::from(doubled)..]);
+            symbols
+        };
+        let (full, cross) = (joined(&a.full, &b.full), joined(&a.cross, &b.cross));
+        let measure = |symbols: &[u8], (x, measure_x): (&[u8], Measure), (y, measure_y): (&[u8], Measure)| {
+            Measure::joined(x, &measure_x, y, &measure_y).unwrap_or_else(|| Measure::of(symbols))
+        };
+        let measures = (measure(&full, full_of(a), full_of(b)), measure(&cross, cross_of(a), cross_of(b)));
         let mut key: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
         key.extend_from_slice(a.key.as_bytes());
         key.extend_from_slice(b.key.as_bytes());
@@ -777,6 +784,13 @@ mod tests {
         for first in &tokens {
             for second in tokens.iter().filter(|t| t.script == first.script) {
                 let joined = Joined::of(first, second);
+                // What the tokens' symbols and measures give is what the joined symbols have.
+                let mut full = Symbols::from_slice(&first.full);
+                full.extend_from_slice(&second.full);
+                full.dedup();
+                let cross = crate::convert::cross_symbols(&full);
+                assert_eq!((&joined.full, &joined.cross), (&full, &cross));
+                assert_eq!(joined.measures, (Measure::of(&full), Measure::of(&cross)), "{full:?}");
                 // The measures known without building the joined reading are its own.
                 for (bound, (symbols, measure)) in [
                     (joined_measure(first, second, full_of), (&joined.full, joined.measures.0)),

@@ -180,6 +180,35 @@ impl Measure {
     }
 }
 
+impl Measure {
+    /// The measure of `a` then `b` with the symbol where they meet written once if both have
+    /// it (what removing the doubles of the two written together gives, when each has none),
+    /// from theirs: the sums of the two less what the doubled symbol brought, and the last
+    /// symbol of `a` weighed as no longer last. `None` past [`SYMBOLS_MAX`] symbols, where
+    /// what is compared is cut.
+    pub(crate) fn joined(a: &[u8], measure_a: &Measure, b: &[u8], measure_b: &Measure) -> Option<Measure> {
+        let (Some(&last), Some(&next)) = (a.last(), b.first()) else {
+            return Some(if a.is_empty() { *measure_b } else { *measure_a });
+        };
+        let doubled = last == next;
+        if a.len() + b.len() - usize::from(doubled) > SYMBOLS_MAX {
+            return None;
+        }
+        if doubled && b.len() == 1 {
+            return Some(*measure_a);
+        }
+        let tables = tables();
+        let gaps = |symbol: u8| tables.gaps[usize::from(symbol & 0x7f)];
+        let mut weight = measure_a.weight - gaps(last)[1] + gaps(last)[0] + measure_b.weight;
+        let mut floor = measure_a.floor + measure_b.floor;
+        if doubled {
+            weight -= gaps(next)[0];
+            floor -= tables.floor[usize::from(next & 0x7f)];
+        }
+        Some(Measure { weight, set: measure_a.set | measure_b.set, floor })
+    }
+}
+
 /// The sum of the symbols' shares of the floor (see [`Measure::floor`]).
 fn floor(tables: &Tables, symbols: &[u8]) -> Cost {
     symbols.iter().map(|s| tables.floor[usize::from(s & 0x7f)]).sum()
@@ -359,6 +388,30 @@ mod tests {
             for min in [0.3, 0.6, 0.8] {
                 let cut = similarity_from(a, b, min);
                 proptest::prop_assert!(if full >= min { cut == full } else { cut == 0.0 }, "{} {}", full, cut);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Two strings without doubles, joined: their measure made from theirs is the joined
+        /// string's.
+        #[test]
+        fn joined_measures_are_those_of_the_joined_string(
+            a in "[aeiouwybptdrzslmnfvkgqjhTDSHxGEc]{0,24}",
+            b in "[aeiouwybptdrzslmnfvkgqjhTDSHxGEc]{0,24}",
+        ) {
+            let without_doubles = |s: &str| {
+                let mut symbols = s.as_bytes().to_vec();
+                symbols.dedup();
+                symbols
+            };
+            let (a, b) = (without_doubles(&a), without_doubles(&b));
+            let mut joined = [a.clone(), b.clone()].concat();
+            joined.dedup();
+            let made = Measure::joined(&a, &Measure::of(&a), &b, &Measure::of(&b));
+            proptest::prop_assert_eq!(made.is_none(), joined.len() > SYMBOLS_MAX);
+            if let Some(made) = made {
+                proptest::prop_assert_eq!(made, Measure::of(&joined));
             }
         }
     }
