@@ -561,6 +561,12 @@ fn agreement<T: PartialEq>(query: &[T], candidate: &[T]) -> Option<bool> {
 /// smallest gap between their years, and, when that gap is more than a generation, whether two
 /// years are a typing slip apart.
 fn compare_dates(query: &[PartialDate], candidate: &[PartialDate]) -> Option<(u8, u16, bool)> {
+    if let ([q], [c]) = (query, candidate) {
+        // One date each, as nearly every traveller and alert has: no loops.
+        let (qy, cy) = (q.year_value(), c.year_value());
+        let gap = qy.abs_diff(cy);
+        return Some((date_rank(*q, *c), gap, gap > model::GENERATION_YEARS && typing_slip(qy, cy)));
+    }
     if query.is_empty() || candidate.is_empty() {
         return None;
     }
