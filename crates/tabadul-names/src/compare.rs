@@ -7,7 +7,7 @@
 //! telling as what it does: relatives share family and father's names but not the given name.
 
 use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
-use crate::phonetic::{Measure, SYMBOLS_MAX, floor_share, similarity_weighted, surely_below};
+use crate::phonetic::{Measure, SYMBOLS_MAX, similarity_weighted, surely_below};
 use crate::script::TokenScript;
 
 /// Why two tokens were taken as the same name.
@@ -150,10 +150,10 @@ impl Joined {
             symbols
         };
         let (full, cross) = (joined(&a.full, &b.full), joined(&a.cross, &b.cross));
-        let measure = |symbols: &[u8], (x, measure_x): (&[u8], Measure), (y, measure_y): (&[u8], Measure)| {
-            Measure::joined(x, &measure_x, y, &measure_y).unwrap_or_else(|| Measure::of(symbols))
-        };
-        let measures = (measure(&full, full_of(a), full_of(b)), measure(&cross, cross_of(a), cross_of(b)));
+        let measures = (
+            joined_measure(a, b, full_of).unwrap_or_else(|| Measure::of(&full)),
+            joined_measure(a, b, cross_of).unwrap_or_else(|| Measure::of(&cross)),
+        );
         let mut key: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
         key.extend_from_slice(a.key.as_bytes());
         key.extend_from_slice(b.key.as_bytes());
@@ -511,15 +511,10 @@ fn span_similarity(
     }
 }
 
-/// The most that reading two tokens as one adds to their weights: the last symbol of the
-/// first is no longer last (an `h` weighs 6 there, 2 at the end; joining only ever drops a
-/// doubled symbol).
-const JOINED_WEIGHT_MORE: u16 = 4;
-
 /// Whether tokens `first` and `second` read as one surely fall short of
 /// [`ALIGN_SIMILARITY_MIN`] with `single`, told without building their joined reading (a
-/// search compares hundreds): its symbols are those of the two, and it weighs at most their
-/// weights and [`JOINED_WEIGHT_MORE`], so the bound of [`surely_below`] holds for it. Only a
+/// search compares hundreds): its measures follow from the tokens' ([`joined_measure`]), and
+/// the bounds of [`surely_below`] are those the comparison itself would try first. Only a
 /// plain `single` is ruled out so: an initial, a compound and a second reading are compared
 /// otherwise.
 fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
@@ -536,14 +531,15 @@ fn joined_surely_apart(first: &Token, second: &Token, single: &Token) -> bool {
     }
     let both_latin = first.script == TokenScript::Latin && single.script == TokenScript::Latin;
     let cross_least = least(if both_latin { CROSS_FOR_LATIN } else { 1.0 }, 0.0);
-    // What unit_similarity asks of its first reading.
-    if !surely_below(&joined_measure(first, second, cross_of), &single.measures.1, cross_least) {
+    // What unit_similarity asks of its first reading (the guard above keeps both readings
+    // within what is compared, so their measures are known).
+    let below = |reading: fn(&Token) -> (&[u8], Measure), single: &Measure, min: f32| {
+        joined_measure(first, second, reading).is_some_and(|joined| surely_below(&joined, single, min))
+    };
+    if !below(cross_of, &single.measures.1, cross_least) {
         return false;
     }
-    if !both_latin {
-        return true;
-    }
-    surely_below(&joined_measure(first, second, full_of), &single.measures.0, least(1.0, 0.0))
+    !both_latin || below(full_of, &single.measures.0, least(1.0, 0.0))
 }
 
 /// A token's full symbols with their measure.
@@ -556,22 +552,13 @@ fn cross_of(token: &Token) -> (&[u8], Measure) {
     (&token.cross, token.measures.1)
 }
 
-/// The measure of tokens `first` and `second` read as one, from theirs, with a bound of its
-/// weight: the joined symbols are the two tokens' symbols but for the last of the first when
-/// the second starts with it (written once; each token's are so already, and the cross-script
-/// form of the joined symbols is the two forms joined alike). For tokens of at most
-/// [`SYMBOLS_MAX`] symbols together.
-fn joined_measure(first: &Token, second: &Token, reading: fn(&Token) -> (&[u8], Measure)) -> Measure {
+/// The measure of tokens `first` and `second` read as one (see [`Measure::joined`]), from
+/// theirs: the joined symbols are the two tokens' with the one where they meet written once if
+/// doubled (each token's are without doubles already, and the cross-script form of the joined
+/// symbols is the two forms joined alike).
+fn joined_measure(first: &Token, second: &Token, reading: fn(&Token) -> (&[u8], Measure)) -> Option<Measure> {
     let ((a, measure_a), (b, measure_b)) = (reading(first), reading(second));
-    let once = match (a.last(), b.first()) {
-        (Some(last), Some(next)) if last == next => floor_share(*last),
-        _ => 0,
-    };
-    Measure {
-        set: measure_a.set | measure_b.set,
-        weight: measure_a.weight.saturating_add(measure_b.weight).saturating_add(JOINED_WEIGHT_MORE),
-        floor: measure_a.floor + measure_b.floor - once,
-    }
+    Measure::joined(a, &measure_a, b, &measure_b)
 }
 
 /// Aligns two names and measures how well they agree.
@@ -791,16 +778,6 @@ mod tests {
                 let cross = crate::convert::cross_symbols(&full);
                 assert_eq!((&joined.full, &joined.cross), (&full, &cross));
                 assert_eq!(joined.measures, (Measure::of(&full), Measure::of(&cross)), "{full:?}");
-                // The measures known without building the joined reading are its own.
-                for (bound, (symbols, measure)) in [
-                    (joined_measure(first, second, full_of), (&joined.full, joined.measures.0)),
-                    (joined_measure(first, second, cross_of), (&joined.cross, joined.measures.1)),
-                ] {
-                    if symbols.len() <= SYMBOLS_MAX {
-                        assert_eq!((bound.set, bound.floor), (measure.set, measure.floor), "{symbols:?}");
-                        assert!(bound.weight >= measure.weight);
-                    }
-                }
                 for single in &tokens {
                     compared += 1;
                     if !joined_surely_apart(first, second, single) {

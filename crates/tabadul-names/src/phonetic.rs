@@ -116,8 +116,9 @@ fn tables() -> &'static Tables {
             }
         }
         for symbol in 0..128u8 {
-            tables.gaps[usize::from(symbol)] = [gap(symbol, false), gap(symbol, true)];
-            tables.gap_min[usize::from(symbol)] = gap(symbol, false).min(gap(symbol, true));
+            let gaps = [gap(symbol, false), gap(symbol, true)];
+            tables.gaps[usize::from(symbol)] = gaps;
+            tables.gap_min[usize::from(symbol)] = gaps[0].min(gaps[1]);
         }
         // The cheapest way to write one symbol for another, through others if need be.
         let mut path = tables.cost;
@@ -178,9 +179,7 @@ impl Measure {
         let compared = &symbols[..symbols.len().min(SYMBOLS_MAX)];
         Measure { weight: weight(symbols), set: symbol_set(compared), floor: floor(tables(), compared) }
     }
-}
 
-impl Measure {
     /// The measure of `a` then `b` with the symbol where they meet written once if both have
     /// it (what removing the doubles of the two written together gives, when each has none),
     /// from theirs: the sums of the two less what the doubled symbol brought, and the last
@@ -212,11 +211,6 @@ impl Measure {
 /// The sum of the symbols' shares of the floor (see [`Measure::floor`]).
 fn floor(tables: &Tables, symbols: &[u8]) -> Cost {
     symbols.iter().map(|s| tables.floor[usize::from(s & 0x7f)]).sum()
-}
-
-/// A symbol's share of the floor (see [`Measure::floor`]).
-pub(crate) fn floor_share(symbol: u8) -> Cost {
-    tables().floor[usize::from(symbol & 0x7f)]
 }
 
 /// The symbols of a phonetic string, as a set (bit `symbol & 0x7f`).
@@ -351,11 +345,10 @@ pub(crate) fn similarity_weighted(a: &[u8], measure_a: Measure, b: &[u8], measur
     }
 }
 
-/// Whether [`similarity_weighted`] of a string and `b` is surely below `min`, knowing of the
-/// string its measure `a` but for its weight, of which only a bound is known (`a.weight` or
-/// less): the floors, or the symbols each lacks, cost more than `min` allows even at that
-/// weight. What a comparison of two tokens read as one asks before it builds their joined
-/// reading.
+/// Whether [`similarity_weighted`] of two strings with measures `a` and `b` is surely below
+/// `min`, told from the measures alone: the floors, or the symbols each lacks, cost more than
+/// `min` allows. What a comparison of two tokens read as one asks before it builds their
+/// joined reading.
 pub(crate) fn surely_below(a: &Measure, b: &Measure, min: f32) -> bool {
     distance_allowed(a.weight, b.weight, min).is_some_and(|(limit, _)| surely_beyond(tables(), a, b, limit))
 }
@@ -426,8 +419,8 @@ mod tests {
             }
         }
         // Consonants keep most of their gap; those written for a cheap one do not.
-        assert_eq!(floor_share(b'b'), 9);
-        assert!(floor_share(b'H') < 9);
+        assert_eq!(tables.floor[usize::from(b'b')], 9);
+        assert!(tables.floor[usize::from(b'H')] < 9);
     }
 
     #[test]
