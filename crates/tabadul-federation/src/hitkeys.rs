@@ -103,7 +103,7 @@ fn name_keys(name: &str, keys: &mut Vec<(char, String)>) {
         .iter()
         .map(|token| {
             let mut readings: Vec<String> = std::iter::once(token.cross.as_slice())
-                .chain(token.alternative.as_ref().map(|(_, cross)| cross.as_slice()))
+                .chain(token.alternative.as_ref().map(|a| a.cross.as_slice()))
                 .map(|cross| hex::encode(tabadul_names::coarse_skeleton_of(cross)))
                 .filter(|skeleton| !skeleton.is_empty())
                 .collect();

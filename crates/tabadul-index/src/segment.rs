@@ -302,7 +302,7 @@ fn hash_key(tag: u8, symbols: &[u8]) -> u64 {
 
 /// The readings of a token in the cross-script space: its own, and the alternative one.
 fn readings(token: &Token) -> impl Iterator<Item = &[u8]> {
-    std::iter::once(token.cross.as_slice()).chain(token.alternative.as_ref().map(|(_, cross)| cross.as_slice()))
+    std::iter::once(token.cross.as_slice()).chain(token.alternative.as_ref().map(|a| a.cross.as_slice()))
 }
 
 /// The blocking keys of a reading: the first four symbols of its coarse skeleton, and its first
@@ -655,7 +655,9 @@ impl Segment {
             return vec![(u32::from(known), token.weight())];
         }
         let query_known = token.known.map_or(0, |k| k.saturating_add(1));
-        let mut tried: Vec<(usize, u32)> = Vec::new();
+        // Each vocabulary token once, at its closest: a token is found under both blocking
+        // keys of a reading, and often under both readings.
+        let mut closest: FxMap<u32, usize> = FxMap::default();
         for reading in readings(token) {
             let shape = Shape::of(reading);
             let coarse = Coarse::of(reading);
@@ -671,15 +673,17 @@ impl Segment {
                     }
                     let Some(edits) = coarse.edits_to(&keyed.coarse) else { continue };
                     let closeness = edits * 8 + usize::from(keyed.cross_len).abs_diff(reading.len());
-                    tried.push((closeness, keyed.id));
+                    let slot = closest.entry(keyed.id).or_insert(closeness);
+                    *slot = (*slot).min(closeness);
                 }
             }
         }
-        // The closest skeletons first, and no more than a bounded number compared in full:
-        // a name of common sounds may share its skeleton with thousands of others.
-        tried.sort_unstable();
-        tried.dedup_by_key(|(_, id)| *id);
+        // The closest skeletons, and no more than a bounded number compared in full: a name of
+        // common sounds may share its skeleton with thousands of others. Which are compared
+        // is all that matters (a group keeps its best similarity), not in which order.
+        let mut tried: Vec<(usize, u32)> = closest.into_iter().map(|(id, closeness)| (closeness, id)).collect();
         if tried.len() > COMPARED_PER_TOKEN_MAX {
+            tried.select_nth_unstable(COMPARED_PER_TOKEN_MAX - 1);
             tried.truncate(COMPARED_PER_TOKEN_MAX);
         }
         self.touch_tokens(tried.iter().map(|(_, id)| *id));

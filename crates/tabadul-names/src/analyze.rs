@@ -39,12 +39,12 @@ pub struct Token {
     pub full: Symbols,
     /// The cross-script form (see [`crate::convert::cross`]).
     pub cross: Symbols,
-    /// For a compound, its kind and the phonetic symbols of its stem (full, cross).
-    pub compound: Option<(CompoundKind, Vec<u8>, Vec<u8>)>,
+    /// For a compound, its kind and the phonetic symbols of its stem.
+    pub compound: Option<(CompoundKind, Spelling)>,
     /// Another reading of the token (full, cross): a Latin token that starts with `al` or `el`
     /// and a vowel is either a name (Alan, Elias) or the article joined to a name that starts
     /// with an ayn or a vowel (ALAZZAWI, ALOBAIDI, as the MRZ writes them). Both are compared.
-    pub alternative: Option<(Vec<u8>, Vec<u8>)>,
+    pub alternative: Option<Spelling>,
     /// The entry of the known-names table this spelling belongs to.
     pub known: Option<u16>,
     /// How much a match on this token counts (1.0 for a name not in the table).
@@ -56,6 +56,23 @@ pub struct Token {
     /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
     /// when the hashes are equal (the text lives elsewhere in memory).
     pub(crate) key_hash: u64,
+}
+
+/// A second reading of a token (a compound's stem, a name without a joined article): its
+/// phonetic symbols, and what the edit distance reads of them, computed once with the token
+/// rather than at every comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spelling {
+    pub full: Vec<u8>,
+    pub cross: Vec<u8>,
+    pub(crate) measures: (crate::phonetic::Measure, crate::phonetic::Measure),
+}
+
+impl Spelling {
+    fn of(full: Vec<u8>, cross: Vec<u8>) -> Spelling {
+        let measures = (crate::phonetic::Measure::of(&full), crate::phonetic::Measure::of(&cross));
+        Spelling { full, cross, measures }
+    }
 }
 
 /// A token's phonetic symbols, inline up to the length of nearly every name.
@@ -403,7 +420,7 @@ fn finish(pending: Pending) -> Token {
         };
         let stem = stem.cloned().unwrap_or_default();
         let stem_cross = convert::cross(&stem);
-        (kind, stem, stem_cross)
+        (kind, Spelling::of(stem, stem_cross))
     });
     let key = pending.key();
     let alternative = (pending.script == TokenScript::Latin && pending.compound.is_none())
@@ -412,7 +429,7 @@ fn finish(pending: Pending) -> Token {
         .map(|rest| {
             let full = convert::latin(rest);
             let cross = convert::cross(&full);
-            (full, cross)
+            Spelling::of(full, cross)
         });
     let table = known_table();
     let known = table.keys.get(&key).copied();

@@ -6,7 +6,7 @@
 //! greedily from the most similar, and never uses a token twice. What it does not align is as
 //! telling as what it does: relatives share family and father's names but not the given name.
 
-use crate::analyze::{CompoundKind, Name, Symbols, TOKENS_PER_NAME_MAX, Token};
+use crate::analyze::{CompoundKind, Name, Spelling, Symbols, TOKENS_PER_NAME_MAX, Token};
 use crate::phonetic::{Measure, SYMBOLS_MAX, similarity_weighted, surely_below};
 use crate::script::TokenScript;
 
@@ -73,8 +73,8 @@ struct Unit<'a> {
     /// The key, in two parts for two tokens read as one (the second empty for one token).
     key: [&'a str; 2],
     key_hash: u64,
-    compound: Option<&'a (CompoundKind, Vec<u8>, Vec<u8>)>,
-    alternative: Option<&'a (Vec<u8>, Vec<u8>)>,
+    compound: Option<&'a (CompoundKind, Spelling)>,
+    alternative: Option<&'a Spelling>,
     /// What the edit distance reads of `full` and `cross` besides them, computed once.
     measures: (Measure, Measure),
 }
@@ -164,9 +164,9 @@ impl Joined {
 /// A reading's symbols with their measures: full, its measure, cross-script, its measure.
 type Reading<'r> = (&'r [u8], Measure, &'r [u8], Measure);
 
-/// A reading of symbols whose measures are not kept (alternatives and stems).
-fn reading<'r>(full: &'r [u8], cross: &'r [u8]) -> Reading<'r> {
-    (full, Measure::of(full), cross, Measure::of(cross))
+/// A second reading of a token (an alternative, a stem).
+fn reading(spelling: &Spelling) -> Reading<'_> {
+    (&spelling.full, spelling.measures.0, &spelling.cross, spelling.measures.1)
 }
 
 /// The least similarity that a comparison whose result counts `factor` times can matter with:
@@ -220,35 +220,27 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     };
     let (this, that) = (a.reading(), b.reading());
     // Two names in abd (or abu): what follows decides; the shared head says nothing.
-    if let (Some((ka, sa, ca)), Some((kb, sb, cb))) = (a.compound, b.compound)
+    if let (Some((ka, sa)), Some((kb, sb))) = (a.compound, b.compound)
         && ka == kb
     {
-        return (phonetic(reading(sa, ca), reading(sb, cb), 1.0, 0.0), kind);
+        return (phonetic(reading(sa), reading(sb), 1.0, 0.0), kind);
     }
     let mut whole = phonetic(this, that, 1.0, 0.0);
-    if let Some((full, cross)) = a.alternative {
-        whole = whole.max(phonetic(reading(full, cross), that, 1.0, whole));
+    if let Some(alternative) = a.alternative {
+        whole = whole.max(phonetic(reading(alternative), that, 1.0, whole));
     }
-    if let Some((full, cross)) = b.alternative {
-        whole = whole.max(phonetic(this, reading(full, cross), 1.0, whole));
+    if let Some(alternative) = b.alternative {
+        whole = whole.max(phonetic(this, reading(alternative), 1.0, whole));
     }
     let sim = match (a.compound, b.compound) {
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
-        (Some((CompoundKind::Abd, stem, stem_cross)), None) => {
-            whole.max(ABD_STEM * phonetic(reading(stem, stem_cross), that, ABD_STEM, whole))
-        }
-        (None, Some((CompoundKind::Abd, stem, stem_cross))) => {
-            whole.max(ABD_STEM * phonetic(this, reading(stem, stem_cross), ABD_STEM, whole))
-        }
+        (Some((CompoundKind::Abd, stem)), None) => whole.max(ABD_STEM * phonetic(reading(stem), that, ABD_STEM, whole)),
+        (None, Some((CompoundKind::Abd, stem))) => whole.max(ABD_STEM * phonetic(this, reading(stem), ABD_STEM, whole)),
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
-        (Some((_, stem, stem_cross)), None) => {
-            whole.max(SHORT_FORM * phonetic(reading(stem, stem_cross), that, SHORT_FORM, whole))
-        }
-        (None, Some((_, stem, stem_cross))) => {
-            whole.max(SHORT_FORM * phonetic(this, reading(stem, stem_cross), SHORT_FORM, whole))
-        }
+        (Some((_, stem)), None) => whole.max(SHORT_FORM * phonetic(reading(stem), that, SHORT_FORM, whole)),
+        (None, Some((_, stem))) => whole.max(SHORT_FORM * phonetic(this, reading(stem), SHORT_FORM, whole)),
         _ => whole,
     };
     (sim, kind)

@@ -20,7 +20,7 @@ mod known;
 mod phonetic;
 pub mod script;
 
-pub use analyze::{CompoundKind, Name, TOKENS_PER_NAME_MAX, Token, analyze};
+pub use analyze::{CompoundKind, Name, Spelling, TOKENS_PER_NAME_MAX, Token, analyze};
 pub use compare::{
     ALIGN_SIMILARITY_MIN, Alignment, MatchKind, NameFeatures, Pair, SimilarityCache, compare, compare_cached,
     compare_features, first_two_swapped, token_similarity,
