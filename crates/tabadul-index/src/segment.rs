@@ -657,7 +657,7 @@ impl Segment {
         let query_known = token.known.map_or(0, |k| k.saturating_add(1));
         // Each vocabulary token once, at its closest: a token is found under both blocking
         // keys of a reading, and often under both readings.
-        let mut closest: FxMap<u32, usize> = FxMap::default();
+        let mut closest: FxMap<u32, usize> = FxMap::with_capacity_and_hasher(1024, Default::default());
         for reading in readings(token) {
             let shape = Shape::of(reading);
             let coarse = Coarse::of(reading);
