@@ -604,7 +604,7 @@ impl Node {
         if let Some(document) = &traveller.document {
             let state = document.issuing_state.as_deref().unwrap_or_default();
             for hit in index.search_document(&document.number, state, table, today) {
-                documents.push(self.hit(&mut owners, hit.id, hit.visibility, None, &[])?);
+                documents.push(self.hit(&mut owners, hit.id, hit.visibility, None, Vec::new())?);
             }
         }
         let mut persons = Vec::new();
@@ -613,7 +613,7 @@ impl Node {
             let (hits, _) = index.search_person(&prepared, table, &SearchOptions::new(today));
             for hit in hits {
                 let score = (f64::from(hit.result.score) * 1000.0).round() / 1000.0;
-                persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), &hit.result.reasons)?);
+                persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), hit.result.reasons)?);
             }
         }
         let found: Vec<&Hit> = documents.iter().chain(&persons).collect();
@@ -622,7 +622,7 @@ impl Node {
         let mut vehicles = Vec::new();
         if let Some(vehicle) = &traveller.vehicle {
             for hit in index.search_vehicle(vehicle.vin.as_deref(), vehicle.plate.as_deref(), table, today) {
-                vehicles.push(self.hit(&mut owners, hit.id, hit.visibility, None, &[])?);
+                vehicles.push(self.hit(&mut owners, hit.id, hit.visibility, None, Vec::new())?);
             }
         }
         let result = CheckResult { documents, persons, vehicles };
@@ -760,7 +760,7 @@ impl Node {
         id: AlertId,
         visibility: Visibility,
         score: Option<f64>,
-        reasons: &[tabadul_engine::Reason],
+        reasons: Vec<tabadul_engine::Reason>,
     ) -> Result<Hit> {
         let alert = match self.screening.alerts.get(id) {
             Ok(alert) => alert,
@@ -789,8 +789,7 @@ impl Node {
         if full {
             hit.level = "full";
             hit.category = Some(alert.category);
-            hit.explanation = reasons.iter().map(|r| r.text.clone()).collect();
-            hit.explanation_ar = reasons.iter().map(|r| r.text_ar.clone()).collect();
+            (hit.explanation, hit.explanation_ar) = reasons.into_iter().map(|r| (r.text, r.text_ar)).unzip();
             hit.handling = Some(alert.handling.describe());
             hit.remarks = alert.remarks.clone();
             match &alert.subject {

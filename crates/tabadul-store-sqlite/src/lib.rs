@@ -311,20 +311,30 @@ fn load_body<T: serde::de::DeserializeOwned>(c: &Connection, table: &str, what: 
 }
 
 fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
+    let (seq, prev) = audit_next(tx)?;
+    insert_audit(tx, seq, prev, draft)
+}
+
+/// The sequence number and the previous hash of the next audit entry.
+fn audit_next(tx: &Transaction<'_>) -> Result<(u64, Hash)> {
     let head: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         .map_err(backend)?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()
         .map_err(backend)?;
-    let (seq, prev) = match head {
-        None => (1, Hash::GENESIS),
+    match head {
+        None => Ok((1, Hash::GENESIS)),
         Some((seq, hash)) => {
             let prev = Hash::from_hex(&hash)
                 .ok_or_else(|| StoreError::Corrupt(format!("audit entry {seq} has no valid hash")))?;
-            (count(seq, "audit seq")? + 1, prev)
+            Ok((count(seq, "audit seq")? + 1, prev))
         }
-    };
+    }
+}
+
+/// Seals `draft` as entry `seq` after the entry hashed `prev`, and writes it.
+fn insert_audit(tx: &Transaction<'_>, seq: u64, prev: Hash, draft: AuditDraft) -> Result<AuditEntry> {
     let entry = AuditEntry::seal(seq, prev, draft);
     tx.prepare_cached(
         "INSERT INTO audit (seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash)
@@ -899,6 +909,8 @@ impl Store for SqliteStore {
         check_checks(&checks)?;
         self.transaction(|tx| {
             let mut entries = Vec::with_capacity(checks.len());
+            // The log's head read once: the batch's entries follow one another.
+            let (mut seq, mut prev) = audit_next(tx)?;
             for (hits, audit) in checks {
                 for hit in &hits {
                     let inserted = tx
@@ -913,7 +925,9 @@ impl Store for SqliteStore {
                         return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
                     }
                 }
-                entries.push(append_audit(tx, audit)?);
+                let entry = insert_audit(tx, seq, prev, audit)?;
+                (seq, prev) = (entry.seq + 1, entry.hash);
+                entries.push(entry);
             }
             Ok(entries)
         })
