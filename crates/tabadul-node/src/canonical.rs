@@ -214,13 +214,13 @@ macro_rules! seq_kind {
 seq_kind!(SerializeSeq: serialize_element, SerializeTuple: serialize_element, SerializeTupleStruct: serialize_field,
     SerializeTupleVariant: serialize_field);
 
-/// An object being written: each value is written where it comes (from `start` on), and at
-/// the object's end the values are moved behind their keys in sorted order; `variant`: closed
-/// with `}}` (the value of an enum variant).
+/// An object being written: each entry (`"key":value`) is written where it comes, and at the
+/// object's end the entries are put in their keys' order if they did not come in it (an
+/// object whose fields come in that order is not copied at all); `variant`: closed with `}}`
+/// (the value of an enum variant).
 struct Object<'a> {
     out: &'a mut Vec<u8>,
-    start: usize,
-    /// Each entry's key and where its value's text lies in `out`.
+    /// Each entry's key and where its text lies in `out`.
     entries: Vec<(Cow<'static, str>, std::ops::Range<usize>)>,
     /// A map's key, waiting for its value.
     key: Option<String>,
@@ -229,34 +229,40 @@ struct Object<'a> {
 
 impl<'a> Object<'a> {
     fn new(out: &'a mut Vec<u8>, variant: bool) -> Object<'a> {
-        let start = out.len();
-        Object { out, start, entries: Vec::new(), key: None, variant }
+        out.push(b'{');
+        Object { out, entries: Vec::new(), key: None, variant }
     }
 
     fn entry<T: Serialize + ?Sized>(&mut self, key: Cow<'static, str>, value: &T) -> Result<(), Error> {
+        if !self.entries.is_empty() {
+            self.out.push(b',');
+        }
         let from = self.out.len();
+        serde_json::to_writer(&mut *self.out, key.as_ref())?;
+        self.out.push(b':');
         value.serialize(Canonical { out: &mut *self.out })?;
         self.entries.push((key, from..self.out.len()));
         Ok(())
     }
 
     fn close(mut self) -> Result<(), Error> {
-        let values = self.out.split_off(self.start);
-        // Stable: of two entries with one key, the last written is kept (as a map keeps it).
-        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
-        self.out.push(b'{');
-        let mut written = 0;
-        for (i, (key, range)) in self.entries.iter().enumerate() {
-            if self.entries.get(i + 1).is_some_and(|next| next.0 == *key) {
-                continue;
+        let in_order = self.entries.windows(2).all(|pair| pair[0].0 < pair[1].0);
+        if let (false, Some((_, first))) = (in_order, self.entries.first()) {
+            let start = first.start;
+            let written = self.out.split_off(start);
+            // Stable: of two entries with one key, the last written is kept (as a map keeps it).
+            self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut any = false;
+            for (i, (key, range)) in self.entries.iter().enumerate() {
+                if self.entries.get(i + 1).is_some_and(|next| next.0 == *key) {
+                    continue;
+                }
+                if any {
+                    self.out.push(b',');
+                }
+                any = true;
+                self.out.extend_from_slice(&written[range.start - start..range.end - start]);
             }
-            if written > 0 {
-                self.out.push(b',');
-            }
-            written += 1;
-            serde_json::to_writer(&mut *self.out, key)?;
-            self.out.push(b':');
-            self.out.extend_from_slice(&values[range.start - self.start..range.end - self.start]);
         }
         self.out.extend_from_slice(if self.variant { b"}}" } else { b"}" });
         Ok(())
@@ -486,6 +492,36 @@ mod tests {
             let value = record(text, number);
             assert!(canonical_json(&value).len() > 200);
             assert_eq!(canonical_json(&value), through_value(&value), "{text:?} {number}");
+        }
+    }
+
+    /// A map that writes the keys it is given, repeated ones too.
+    struct Entries(&'static [(&'static str, u8)]);
+
+    impl Serialize for Entries {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, value) in self.0 {
+                map.serialize_entry(key, value)?;
+            }
+            map.end()
+        }
+    }
+
+    #[test]
+    fn keys_in_order_or_not_and_repeated_keys_as_a_value_holds_them() {
+        for entries in [
+            &[][..],
+            &[("a", 1)],
+            &[("a", 1), ("b", 2), ("c", 3)],
+            &[("c", 3), ("a", 1), ("b", 2)],
+            &[("a", 1), ("b", 2), ("b", 3)],
+            &[("b", 2), ("a", 1), ("b", 3), ("a", 4)],
+        ] {
+            let nested = serde_json::json!({"z": [1], "inner": serde_json::to_value(Entries(entries)).unwrap()});
+            assert_eq!(canonical_json(&Entries(entries)), through_value(&Entries(entries)), "{entries:?}");
+            assert_eq!(canonical_json(&nested), through_value(&nested), "{entries:?}");
         }
     }
 
