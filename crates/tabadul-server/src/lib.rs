@@ -520,12 +520,29 @@ async fn screen_manifest(
     state.metrics.checks.fetch_add(travellers as u64, Ordering::Relaxed);
     state.metrics.hits.fetch_add(hits as u64, Ordering::Relaxed);
     Ok(match params.answer {
-        ManifestAnswer::Report => Json(reports).into_response(),
+        ManifestAnswer::Report => {
+            // About a kilobyte a hit: written once into a buffer of that size, not grown from
+            // a small one (a manifest's report runs to megabytes).
+            let hits: usize = reports.iter().flat_map(|r| &r.hits).map(|t| t.documents.len() + t.persons.len()).sum();
+            large_json(&reports, 4096 + hits * 1024)
+        }
         ManifestAnswer::Cusres => {
             ([(axum::http::header::CONTENT_TYPE, "application/edifact")], tabadul_node::boarding_answer(&reports, at))
                 .into_response()
         }
     })
+}
+
+/// `value` as a JSON answer, written into one buffer of `capacity` bytes to begin with.
+fn large_json<T: Serialize>(value: &T, capacity: usize) -> axum::response::Response {
+    let mut body = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(error) => {
+            tracing::error!("writing an answer as JSON failed: {error}");
+            ApiError::new("internal", "the answer could not be written").into_response()
+        }
+    }
 }
 
 /// Most checks in one batch.
