@@ -218,12 +218,19 @@ fn symbol_set(symbols: &[u8]) -> u128 {
     symbols.iter().fold(0, |set, symbol| set | 1 << (symbol & 0x7f))
 }
 
+/// The least that the symbols of `a` that `b` lacks cost (in full).
+#[cfg(test)]
+fn lacking_cost(tables: &Tables, a: u128, b: u128) -> Cost {
+    lacking_cost_up_to(tables, a, b, Cost::MAX)
+}
+
 /// The least that the symbols of `a` that `b` lacks cost: each such symbol of `a` is either
 /// dropped (its gap) or written for one of `b`'s symbols (never for itself), one edit each.
-fn lacking_cost(tables: &Tables, a: u128, b: u128) -> Cost {
+/// Counted only until it exceeds `limit` (what is returned then is some cost above it).
+fn lacking_cost_up_to(tables: &Tables, a: u128, b: u128, limit: Cost) -> Cost {
     let mut lacking = a & !b;
     let mut cost: Cost = 0;
-    while lacking != 0 {
+    while lacking != 0 && cost <= limit {
         let symbol = lacking.trailing_zeros() as usize;
         lacking &= lacking - 1;
         let mut least = tables.gap_min[symbol];
@@ -254,8 +261,8 @@ fn distance_at_least(tables: &Tables, a: u128, b: u128) -> Cost {
 /// distance; the floors, or one side, are often enough.
 fn surely_beyond(tables: &Tables, a: &Measure, b: &Measure, limit: Cost) -> bool {
     a.floor.abs_diff(b.floor) > limit
-        || lacking_cost(tables, a.set, b.set) > limit
-        || lacking_cost(tables, b.set, a.set) > limit
+        || lacking_cost_up_to(tables, a.set, b.set, limit) > limit
+        || lacking_cost_up_to(tables, b.set, a.set, limit) > limit
 }
 
 /// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
