@@ -75,17 +75,19 @@ pub fn visibility(alert: Scope<'_>, viewer: &AgencyCode, date: time::Date, agree
 pub struct SharingTable {
     viewer: AgencyCode,
     date: time::Date,
-    levels: HashMap<(AgencyCode, Category), SharingLevel>,
+    /// By owner, then category: looked up with the alert's owner as it is (a key of an owner
+    /// and a category would be a copy of the owner's code for every alert read).
+    levels: HashMap<AgencyCode, HashMap<Category, SharingLevel>>,
 }
 
 impl SharingTable {
     pub fn new(viewer: &AgencyCode, date: time::Date, agreements: &[Agreement]) -> Self {
-        let mut levels: HashMap<(AgencyCode, Category), SharingLevel> = HashMap::new();
+        let mut levels: HashMap<AgencyCode, HashMap<Category, SharingLevel>> = HashMap::new();
         let active = agreements.iter().filter(|a| a.is_active_on(date) && a.parties.contains(viewer));
         for agreement in active {
             for owner in agreement.parties.iter().filter(|owner| *owner != viewer) {
                 for (category, level) in &agreement.levels {
-                    let entry = levels.entry((owner.clone(), *category)).or_insert(*level);
+                    let entry = levels.entry(owner.clone()).or_default().entry(*category).or_insert(*level);
                     *entry = (*entry).max(*level);
                 }
             }
@@ -105,7 +107,8 @@ impl SharingTable {
             return Visibility::Hidden;
         }
         self.levels
-            .get(&(alert.owner.clone(), alert.category))
+            .get(alert.owner)
+            .and_then(|levels| levels.get(&alert.category))
             .map_or(Visibility::Hidden, |level| Visibility::from(*level))
     }
 }
