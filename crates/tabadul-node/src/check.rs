@@ -19,8 +19,8 @@ use tabadul_engine::PersonQuery;
 use tabadul_index::{Change as IndexChange, Index, IndexedAlert, SearchOptions};
 use tabadul_store::{AlertFilter, Change, HitRecord, Store};
 
-use crate::canonical::canonical_json;
-use crate::receipt::{DataHead, NodeKey, Receipt, sha256_hex};
+use crate::canonical::{canonical_json, canonical_sha256};
+use crate::receipt::{DataHead, NodeKey, Receipt};
 use crate::{Actor, Node, NodeError, Result, new_id};
 
 /// Most names one check searches.
@@ -630,8 +630,8 @@ impl Node {
         let id = uuid::Uuid::from_u128(new_id()).to_string();
         let now = self.now();
         let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        let query_sha256 = sha256_hex(&canonical_json(&traveller));
-        let result_sha256 = sha256_hex(&canonical_json(&result));
+        let query_sha256 = canonical_sha256(&traveller);
+        let result_sha256 = canonical_sha256(&result);
         let data_version: Vec<DataHead> =
             snapshot.heads.iter().map(|(owner, seq)| DataHead { owner: owner.to_string(), seq: *seq }).collect();
         let hit_ids: Vec<AlertId> =
