@@ -12,9 +12,35 @@ use crate::{
 
 /// The identity of an alert, unique across all nodes (a UUID chosen by the owner's node).
 /// Written as a hyphenated UUID string everywhere (JSON numbers cannot hold 128 bits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct AlertId(pub u128);
+
+impl Serialize for AlertId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_uuid(self.0, serializer)
+    }
+}
+
+/// A UUID as its hyphenated text, written from a buffer on the stack: a manifest's report,
+/// its receipts and its records write some 25,000 ids, each once a `String` of its own.
+pub(crate) fn serialize_uuid<S: serde::Serializer>(id: u128, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = hyphenated(id);
+    serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+}
+
+/// The hyphenated UUID form of `id`, digit by digit.
+fn hyphenated(id: u128) -> [u8; 36] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = (0..32).map(|i| DIGITS[((id >> (124 - 4 * i)) & 0xf) as usize]);
+    let mut text = [b'-'; 36];
+    for (i, place) in text.iter_mut().enumerate() {
+        if !matches!(i, 8 | 13 | 18 | 23) {
+            *place = digits.next().unwrap_or(b'0');
+        }
+    }
+    text
+}
 
 impl TryFrom<String> for AlertId {
     type Error = DomainError;
@@ -44,16 +70,7 @@ impl AlertId {
 impl fmt::Display for AlertId {
     /// The hyphenated UUID form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Written into a buffer digit by digit: every hit of a report writes a few ids.
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut digits = (0..32).map(|i| DIGITS[((self.0 >> (124 - 4 * i)) & 0xf) as usize]);
-        let mut text = [b'-'; 36];
-        for (i, place) in text.iter_mut().enumerate() {
-            if !matches!(i, 8 | 13 | 18 | 23) {
-                *place = digits.next().unwrap_or(b'0');
-            }
-        }
-        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+        f.write_str(std::str::from_utf8(&hyphenated(self.0)).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -10,9 +10,15 @@ use crate::{AlertId, DomainError};
 macro_rules! uuid_id {
     ($(#[$meta:meta])* $name:ident, $what:literal) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(pub u128);
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                crate::alert::serialize_uuid(self.0, serializer)
+            }
+        }
 
         impl $name {
             pub fn parse(text: &str) -> Result<Self, DomainError> {
@@ -63,6 +69,9 @@ mod tests {
     fn ids_round_trip_and_say_what_they_are() {
         let id = HitId(0x0193_0000_0000_7000_8000_0000_0000_0001);
         assert_eq!(HitId::parse(&id.to_string()).unwrap(), id);
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<HitId>(&json).unwrap(), id);
         assert!(HitId::parse("nope").unwrap_err().to_string().contains("not a hit id"));
         assert!(NotificationId::parse("nope").unwrap_err().to_string().contains("not a notification id"));
     }

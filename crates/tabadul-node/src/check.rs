@@ -948,8 +948,8 @@ struct CheckDetails<'a> {
 /// What the audit log records of each hit of a check.
 #[derive(Serialize)]
 struct HitDetails<'a> {
-    hit: String,
-    alert: String,
+    hit: HitId,
+    alert: AlertId,
     level: &'a str,
     score: Option<f64>,
     action: &'a Action,
@@ -959,8 +959,8 @@ struct HitDetails<'a> {
 impl HitDetails<'_> {
     fn of(hit: &Hit) -> HitDetails<'_> {
         HitDetails {
-            hit: hit.hit_id.to_string(),
-            alert: hit.alert_id.to_string(),
+            hit: hit.hit_id,
+            alert: hit.alert_id,
             level: hit.level,
             score: hit.score,
             action: &hit.action,
