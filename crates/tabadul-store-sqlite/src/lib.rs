@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tabadul_audit::{AuditDraft, AuditEntry, Hash};
 use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId, Link, NotificationId};
-use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, record_key, signed};
+use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, json_in, parse, record_key, signed};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
     RecordKind, Result, SCHEMA_VERSION, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch,
@@ -335,25 +335,35 @@ fn audit_next(tx: &Transaction<'_>) -> Result<(u64, Hash)> {
 
 /// Seals `draft` as entry `seq` after the entry hashed `prev`, and writes it.
 fn insert_audit(tx: &Transaction<'_>, seq: u64, prev: Hash, draft: AuditDraft) -> Result<AuditEntry> {
+    write_audit(&mut tx.prepare_cached(INSERT_AUDIT).map_err(backend)?, seq, prev, draft)
+}
+
+const INSERT_AUDIT: &str =
+    "INSERT INTO audit (seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// [`insert_audit`] through a statement prepared once for a batch of entries.
+fn write_audit(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    seq: u64,
+    prev: Hash,
+    draft: AuditDraft,
+) -> Result<AuditEntry> {
     let entry = AuditEntry::seal(seq, prev, draft);
-    tx.prepare_cached(
-        "INSERT INTO audit (seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )
-    .map_err(backend)?
-    .execute(params![
-        entry.seq as i64,
-        entry.draft.at_unix_us,
-        entry.draft.user,
-        entry.draft.agency,
-        entry.draft.operation,
-        json(&entry.draft.targets)?,
-        entry.draft.details,
-        entry.draft.result_count as i64,
-        entry.prev_hash.to_hex(),
-        entry.hash.to_hex(),
-    ])
-    .map_err(backend)?;
+    insert
+        .execute(params![
+            entry.seq as i64,
+            entry.draft.at_unix_us,
+            entry.draft.user,
+            entry.draft.agency,
+            entry.draft.operation,
+            json(&entry.draft.targets)?,
+            entry.draft.details,
+            entry.draft.result_count as i64,
+            entry.prev_hash.to_hex(),
+            entry.hash.to_hex(),
+        ])
+        .map_err(backend)?;
     Ok(entry)
 }
 
@@ -911,21 +921,31 @@ impl Store for SqliteStore {
             let mut entries = Vec::with_capacity(checks.len());
             // The log's head read once: the batch's entries follow one another.
             let (mut seq, mut prev) = audit_next(tx)?;
+            // Each statement prepared once for the batch (a manifest writes thousands of rows),
+            // each hit's text written into one buffer.
+            let mut insert_hit = tx
+                .prepare_cached(
+                    "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, NULL, ?4)
+                     ON CONFLICT DO NOTHING",
+                )
+                .map_err(backend)?;
+            let mut insert_entry = tx.prepare_cached(INSERT_AUDIT).map_err(backend)?;
+            let mut body = Vec::new();
             for (hits, audit) in checks {
                 for hit in &hits {
-                    let inserted = tx
-                        .prepare_cached(
-                            "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, NULL, ?4)
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .map_err(backend)?
-                        .execute(params![id_bytes(hit.id.0), id_bytes(hit.alert_id.0), hit.owner.as_str(), json(hit)?])
+                    let inserted = insert_hit
+                        .execute(params![
+                            id_bytes(hit.id.0),
+                            id_bytes(hit.alert_id.0),
+                            hit.owner.as_str(),
+                            json_in(&mut body, hit)?
+                        ])
                         .map_err(backend)?;
                     if inserted == 0 {
                         return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
                     }
                 }
-                let entry = insert_audit(tx, seq, prev, audit)?;
+                let entry = write_audit(&mut insert_entry, seq, prev, audit)?;
                 (seq, prev) = (entry.seq + 1, entry.hash);
                 entries.push(entry);
             }

@@ -9,6 +9,14 @@ pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("encode record: {e}")))
 }
 
+/// A record as JSON text written into `buffer` (cleared first), for a batch that writes many
+/// records one after the other without a string of its own for each.
+pub fn json_in<'b, T: serde::Serialize>(buffer: &'b mut Vec<u8>, value: &T) -> Result<&'b str> {
+    buffer.clear();
+    serde_json::to_writer(&mut *buffer, value).map_err(|e| StoreError::Backend(format!("encode record: {e}")))?;
+    std::str::from_utf8(buffer).map_err(|e| StoreError::Backend(format!("encode record: {e}")))
+}
+
 /// A record read back from JSON text; `what` names it in the error.
 pub fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
