@@ -41,7 +41,7 @@ pub struct Token {
     pub cross: Symbols,
     /// For a compound, its kind and the phonetic symbols of its stem.
     pub compound: Option<(CompoundKind, Spelling)>,
-    /// Another reading of the token (full, cross): a Latin token that starts with `al` or `el`
+    /// Another reading of the token: a Latin token that starts with `al` or `el`
     /// and a vowel is either a name (Alan, Elias) or the article joined to a name that starts
     /// with an ayn or a vowel (ALAZZAWI, ALOBAIDI, as the MRZ writes them). Both are compared.
     pub alternative: Option<Spelling>,
