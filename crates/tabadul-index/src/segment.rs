@@ -108,13 +108,12 @@ impl Marks {
 type Groups = Box<[(u32, f32)]>;
 
 /// A vocabulary token as a blocking key lists it: its id, the length of its cross-script
-/// form and its known-names entry (0 for none, else entry + 1), so that most tokens of a key
-/// are passed over without touching the token itself.
+/// form, its shape and coarse skeleton, so that most tokens of a key are passed over without
+/// touching the token itself.
 #[derive(Debug, Clone, Copy)]
 struct KeyedToken {
     id: u32,
     cross_len: u16,
-    known: u16,
     shape: Shape,
     coarse: Coarse,
 }
@@ -415,7 +414,6 @@ impl Segment {
                 let keyed = KeyedToken {
                     id: id as u32,
                     cross_len: reading.len().min(usize::from(u16::MAX)) as u16,
-                    known: token.known.map_or(0, |k| k.saturating_add(1)),
                     shape: Shape::of(reading),
                     coarse: Coarse::of(reading),
                 };
@@ -654,7 +652,6 @@ impl Segment {
             // vocabulary.
             return vec![(u32::from(known), token.weight())];
         }
-        let query_known = token.known.map_or(0, |k| k.saturating_add(1));
         // Each vocabulary token once, at its closest: a token is found under both blocking
         // keys of a reading, and often under both readings.
         let mut closest: FxMap<u32, usize> = FxMap::with_capacity_and_hasher(1024, Default::default());
@@ -663,10 +660,7 @@ impl Segment {
             let coarse = Coarse::of(reading);
             for key in blocking_keys(reading).into_iter().flatten() {
                 for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
-                    // Two entries of the known-names table are different names; the same entry
-                    // is already counted as one group.
-                    if query_known != 0 && keyed.known != 0
-                        || usize::from(keyed.cross_len).abs_diff(reading.len()) > LENGTH_DIFFERENCE_MAX
+                    if usize::from(keyed.cross_len).abs_diff(reading.len()) > LENGTH_DIFFERENCE_MAX
                         || !shape.close_to(keyed.shape)
                     {
                         continue;
