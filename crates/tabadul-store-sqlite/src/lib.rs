@@ -350,21 +350,47 @@ fn write_audit(
     draft: AuditDraft,
 ) -> Result<AuditEntry> {
     let entry = AuditEntry::seal(seq, prev, draft);
-    insert
-        .execute(params![
-            entry.seq as i64,
-            entry.draft.at_unix_us,
-            entry.draft.user,
-            entry.draft.agency,
-            entry.draft.operation,
-            json(&entry.draft.targets)?,
-            entry.draft.details,
-            entry.draft.result_count as i64,
-            entry.prev_hash.to_hex(),
-            entry.hash.to_hex(),
-        ])
-        .map_err(backend)?;
+    insert.execute(AuditColumns::of(&entry)?.params().as_slice()).map_err(backend)?;
     Ok(entry)
+}
+
+/// An audit entry as the columns of its row ([`AUDIT_COLUMNS`], in that order).
+struct AuditColumns<'a> {
+    seq: i64,
+    entry: &'a AuditEntry,
+    targets: String,
+    result_count: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+impl AuditColumns<'_> {
+    fn of(entry: &AuditEntry) -> Result<AuditColumns<'_>> {
+        Ok(AuditColumns {
+            seq: signed(entry.seq, "audit seq")?,
+            entry,
+            targets: json(&entry.draft.targets)?,
+            result_count: signed(entry.draft.result_count, "result count")?,
+            prev_hash: entry.prev_hash.to_hex(),
+            hash: entry.hash.to_hex(),
+        })
+    }
+
+    fn params(&self) -> [&dyn rusqlite::ToSql; 10] {
+        let draft = &self.entry.draft;
+        [
+            &self.seq,
+            &draft.at_unix_us,
+            &draft.user,
+            &draft.agency,
+            &draft.operation,
+            &self.targets,
+            &draft.details,
+            &self.result_count,
+            &self.prev_hash,
+            &self.hash,
+        ]
+    }
 }
 
 type AuditRow = (i64, AuditDraft, String, String, String);
@@ -681,24 +707,7 @@ fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
         Record::Federation(document) => {
             insert("INSERT INTO federation (name, body) VALUES ('state', ?1)", params![document])
         }
-        Record::Audit(entry) => {
-            let sql = format!("INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-            insert(
-                &sql,
-                params![
-                    signed(entry.seq, "audit seq")?,
-                    entry.draft.at_unix_us,
-                    entry.draft.user,
-                    entry.draft.agency,
-                    entry.draft.operation,
-                    json(&entry.draft.targets)?,
-                    entry.draft.details,
-                    signed(entry.draft.result_count, "result count")?,
-                    entry.prev_hash.to_hex(),
-                    entry.hash.to_hex(),
-                ],
-            )
-        }
+        Record::Audit(entry) => insert(INSERT_AUDIT, &AuditColumns::of(entry)?.params()),
     }
 }
 
