@@ -49,12 +49,6 @@ impl TryFrom<String> for AlertId {
     }
 }
 
-impl From<AlertId> for String {
-    fn from(id: AlertId) -> String {
-        id.to_string()
-    }
-}
-
 impl AlertId {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let hex: String = text.trim().chars().filter(|c| *c != '-').collect();
