@@ -523,8 +523,9 @@ async fn screen_manifest(
         ManifestAnswer::Report => {
             // About a kilobyte a hit: written once into a buffer of that size, not grown from
             // a small one (a manifest's report runs to megabytes).
-            let hits: usize = reports.iter().flat_map(|r| &r.hits).map(|t| t.documents.len() + t.persons.len()).sum();
-            large_json(&reports, 4096 + hits * 1024)
+            let alerts_found: usize =
+                reports.iter().flat_map(|r| &r.hits).map(|t| t.documents.len() + t.persons.len()).sum();
+            large_json(&reports, 4096 + alerts_found * 1024)
         }
         ManifestAnswer::Cusres => {
             ([(axum::http::header::CONTENT_TYPE, "application/edifact")], tabadul_node::boarding_answer(&reports, at))
