@@ -310,6 +310,14 @@ fn load_body<T: serde::de::DeserializeOwned>(c: &Connection, table: &str, what: 
     body.map(|body| parse(what, &body)).transpose()
 }
 
+/// The audit table's columns, as a literal: read by the queries ([`AUDIT_COLUMNS`]) and
+/// written in that order by [`INSERT_AUDIT`].
+macro_rules! audit_columns {
+    () => {
+        "seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash"
+    };
+}
+
 fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
     let (seq, prev) = audit_next(tx)?;
     insert_audit(tx, seq, prev, draft)
@@ -339,8 +347,7 @@ fn insert_audit(tx: &Transaction<'_>, seq: u64, prev: Hash, draft: AuditDraft) -
 }
 
 const INSERT_AUDIT: &str =
-    "INSERT INTO audit (seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    concat!("INSERT INTO audit (", audit_columns!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 
 /// [`insert_audit`] through a statement prepared once for a batch of entries.
 fn write_audit(
@@ -395,7 +402,7 @@ impl AuditColumns<'_> {
 
 type AuditRow = (i64, AuditDraft, String, String, String);
 
-const AUDIT_COLUMNS: &str = "seq, at_unix_us, user, agency, operation, targets, details, result_count, prev_hash, hash";
+const AUDIT_COLUMNS: &str = audit_columns!();
 
 fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
     Ok((
