@@ -6,15 +6,20 @@ use crate::{Record, Result, StoreError};
 
 /// A record as JSON text.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("encode record: {e}")))
+    serde_json::to_string(value).map_err(encode_error)
 }
 
 /// A record as JSON text written into `buffer` (cleared first), for a batch that writes many
 /// records one after the other without a string of its own for each.
 pub fn json_in<'b, T: serde::Serialize>(buffer: &'b mut Vec<u8>, value: &T) -> Result<&'b str> {
     buffer.clear();
-    serde_json::to_writer(&mut *buffer, value).map_err(|e| StoreError::Backend(format!("encode record: {e}")))?;
-    std::str::from_utf8(buffer).map_err(|e| StoreError::Backend(format!("encode record: {e}")))
+    serde_json::to_writer(&mut *buffer, value).map_err(encode_error)?;
+    std::str::from_utf8(buffer).map_err(encode_error)
+}
+
+/// A record that could not be written as JSON.
+fn encode_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("encode record: {error}"))
 }
 
 /// A record read back from JSON text; `what` names it in the error.
