@@ -614,19 +614,24 @@ async fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
 }
 
 async fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
+    let (seq, prev) = audit_next(tx).await?;
+    let entry = AuditEntry::seal(seq, prev, draft);
+    insert_audit(tx, &entry).await?;
+    Ok(entry)
+}
+
+/// The sequence number and the previous hash of the next audit entry.
+async fn audit_next(tx: &Transaction<'_>) -> Result<(u64, Hash)> {
     let head = row(tx, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[]).await?;
-    let (seq, prev) = match head {
-        None => (1, Hash::GENESIS),
+    match head {
+        None => Ok((1, Hash::GENESIS)),
         Some(row) => {
             let (seq, hash): (i64, &str) = (row.get(0), row.get(1));
             let prev = Hash::from_hex(hash)
                 .ok_or_else(|| StoreError::Corrupt(format!("audit entry {seq} has no valid hash")))?;
-            (count(seq, "audit seq")? + 1, prev)
+            Ok((count(seq, "audit seq")? + 1, prev))
         }
-    };
-    let entry = AuditEntry::seal(seq, prev, draft);
-    insert_audit(tx, &entry).await?;
-    Ok(entry)
+    }
 }
 
 async fn insert_audit(c: &impl GenericClient, entry: &AuditEntry) -> Result<()> {
@@ -1061,6 +1066,8 @@ impl Store for PgStore {
             let mut c = connection(&pool).await?;
             let tx = begin(&mut c).await?;
             let mut entries = Vec::with_capacity(checks.len());
+            // The log's head read once: the batch's entries follow one another.
+            let (mut seq, mut prev) = audit_next(&tx).await?;
             for (hits, audit) in checks {
                 for (id, alert_id, owner, body) in &hits {
                     let inserted = execute(
@@ -1074,7 +1081,10 @@ impl Store for PgStore {
                         return Err(StoreError::AlreadyExists(format!("hit {id}")));
                     }
                 }
-                entries.push(append_audit(&tx, audit).await?);
+                let entry = AuditEntry::seal(seq, prev, audit);
+                insert_audit(&tx, &entry).await?;
+                (seq, prev) = (entry.seq + 1, entry.hash);
+                entries.push(entry);
             }
             commit(tx).await?;
             Ok(entries)
