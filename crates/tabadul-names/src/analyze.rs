@@ -26,36 +26,42 @@ pub enum CompoundKind {
 }
 
 /// One token of a name in the comparison space.
+///
+/// Laid out in order (`repr(C)`), what every comparison reads first and together: a check
+/// compares a token with hundreds of others scattered over the heap, and each cache line of
+/// a token read is a miss. The rarely present second readings are boxed (a pointer each);
+/// the texts, read for explanations and equal hashes only, come last.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[repr(C)]
 pub struct Token {
-    /// The folded letters as written, compound parts separated by a space (for explanations).
-    pub text: String,
-    /// The folded letters with compound parts joined and articles removed: equal keys are the
-    /// same spelling.
-    pub key: String,
-    pub script: TokenScript,
+    /// What the edit distance reads of `full` and `cross` besides them, computed once.
+    pub(crate) measures: (crate::phonetic::Measure, crate::phonetic::Measure),
+    /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
+    /// when the hashes are equal (the text lives elsewhere in memory).
+    pub(crate) key_hash: u64,
     /// Phonetic symbols with vowels (Latin) or as Arabic script writes them (inline: every
     /// comparison reads them, and a read elsewhere in memory is a cache miss).
     pub full: Symbols,
     /// The cross-script form (see [`crate::convert::cross`]).
     pub cross: Symbols,
     /// For a compound, its kind and the phonetic symbols of its stem.
-    pub compound: Option<(CompoundKind, Spelling)>,
+    pub compound: Option<Box<(CompoundKind, Spelling)>>,
     /// Another reading of the token: a Latin token that starts with `al` or `el`
     /// and a vowel is either a name (Alan, Elias) or the article joined to a name that starts
     /// with an ayn or a vowel (ALAZZAWI, ALOBAIDI, as the MRZ writes them). Both are compared.
-    pub alternative: Option<Spelling>,
+    pub alternative: Option<Box<Spelling>>,
     /// The entry of the known-names table this spelling belongs to.
     pub known: Option<u16>,
     /// How much a match on this token counts (1.0 for a name not in the table).
     pub weight_milli: u16,
     /// A single letter: an initial.
     pub initial: bool,
-    /// What the edit distance reads of `full` and `cross` besides them, computed once.
-    pub(crate) measures: (crate::phonetic::Measure, crate::phonetic::Measure),
-    /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
-    /// when the hashes are equal (the text lives elsewhere in memory).
-    pub(crate) key_hash: u64,
+    pub script: TokenScript,
+    /// The folded letters with compound parts joined and articles removed: equal keys are the
+    /// same spelling.
+    pub key: String,
+    /// The folded letters as written, compound parts separated by a space (for explanations).
+    pub text: String,
 }
 
 /// A second reading of a token (a compound's stem, a name without a joined article): its
@@ -96,11 +102,13 @@ impl Token {
         f32::from(self.weight_milli) / 1000.0
     }
 
-    /// A value read from each part of the token that every comparison reads, for a caller that
-    /// brings many tokens into the cache at once before comparing them.
+    /// A value read from each part of the token that every comparison reads (each of its
+    /// cache lines up to `script`, no two reads a line apart), for a caller that brings many
+    /// tokens into the cache at once before comparing them.
     pub fn touch(&self) -> u64 {
         let first = |symbols: &[u8]| u64::from(symbols.first().copied().unwrap_or(0));
-        self.key_hash
+        u64::from(self.measures.0.weight)
+            .wrapping_add(self.key_hash)
             .wrapping_add(first(&self.full))
             .wrapping_add(first(&self.cross))
             .wrapping_add(u64::from(self.script as u8))
@@ -420,7 +428,7 @@ fn finish(pending: Pending) -> Token {
         };
         let stem = stem.cloned().unwrap_or_default();
         let stem_cross = convert::cross(&stem);
-        (kind, Spelling::of(stem, stem_cross))
+        Box::new((kind, Spelling::of(stem, stem_cross)))
     });
     let key = pending.key();
     let alternative = (pending.script == TokenScript::Latin && pending.compound.is_none())
@@ -429,7 +437,7 @@ fn finish(pending: Pending) -> Token {
         .map(|rest| {
             let full = convert::latin(rest);
             let cross = convert::cross(&full);
-            Spelling::of(full, cross)
+            Box::new(Spelling::of(full, cross))
         });
     let table = known_table();
     let known = table.keys.get(&key).copied();
@@ -481,4 +489,33 @@ fn known_table() -> &'static KnownTable {
         }
         KnownTable { keys, weights }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// What a comparison reads of a token lies in its first 160 bytes (three cache lines,
+    /// four when the token starts mid-line), the texts after it; a field added in between, or
+    /// a second reading unboxed, would spread every comparison over more lines.
+    #[test]
+    fn what_comparisons_read_comes_first() {
+        assert!(offset_of!(Token, script) < 160, "{}", offset_of!(Token, script));
+        assert!(offset_of!(Token, key) >= offset_of!(Token, script));
+        assert!(size_of::<Token>() <= 208, "{}", size_of::<Token>());
+    }
+
+    /// [`Token::touch`] reads the token at most a cache line apart from its start to `script`.
+    #[test]
+    fn touch_reads_every_line_that_comparisons_read() {
+        let reads = [
+            offset_of!(Token, measures),
+            offset_of!(Token, key_hash),
+            offset_of!(Token, full),
+            offset_of!(Token, cross),
+            offset_of!(Token, script),
+        ];
+        assert!(reads.windows(2).all(|w| w[0] < w[1] && w[1] - w[0] <= 64), "{reads:?}");
+    }
 }

@@ -89,8 +89,8 @@ impl<'a> Unit<'a> {
             initial: token.initial,
             key: [&token.key, ""],
             key_hash: token.key_hash,
-            compound: token.compound.as_ref(),
-            alternative: token.alternative.as_ref(),
+            compound: token.compound.as_deref(),
+            alternative: token.alternative.as_deref(),
             measures: token.measures,
         }
     }
