@@ -29,15 +29,18 @@ pub(crate) fn serialize_uuid<S: serde::Serializer>(id: u128, serializer: S) -> R
     serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
 }
 
-/// The hyphenated UUID form of `id`, digit by digit.
+/// The hyphenated UUID form of `id`, two digits a byte (a manifest writes some 25,000 ids;
+/// one digit at a time from a 128-bit shift cost 870 instructions an id).
 fn hyphenated(id: u128) -> [u8; 36] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = (0..32).map(|i| DIGITS[((id >> (124 - 4 * i)) & 0xf) as usize]);
     let mut text = [b'-'; 36];
-    for (i, place) in text.iter_mut().enumerate() {
-        if !matches!(i, 8 | 13 | 18 | 23) {
-            *place = digits.next().unwrap_or(b'0');
-        }
+    let mut at = 0;
+    for (i, byte) in id.to_be_bytes().into_iter().enumerate() {
+        // The hyphens before the 5th, 7th, 9th and 11th bytes: 8-4-4-4-12 digits.
+        at += usize::from(matches!(i, 4 | 6 | 8 | 10));
+        text[at] = DIGITS[usize::from(byte >> 4)];
+        text[at + 1] = DIGITS[usize::from(byte & 0xf)];
+        at += 2;
     }
     text
 }
@@ -540,6 +543,16 @@ mod tests {
         assert_eq!(AlertId::parse(&text).unwrap(), id);
         assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{text}\""));
         assert!(AlertId::parse("not-an-id").is_err());
+        assert_eq!(AlertId(0).to_string(), "00000000-0000-0000-0000-000000000000");
+        assert_eq!(AlertId(u128::MAX).to_string(), "ffffffff-ffff-ffff-ffff-ffffffffffff");
+        // Every digit in its place: the text is the number in hex with the hyphens taken out.
+        let mut id = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
+        for _ in 0..1000 {
+            id = id.wrapping_mul(0x2545_f491_4f6c_dd1d).wrapping_add(0x1405_7b7e_f767_814f);
+            let text = AlertId(id).to_string();
+            assert_eq!(text.replace('-', ""), format!("{id:032x}"));
+            assert_eq!(text.match_indices('-').map(|(i, _)| i).collect::<Vec<_>>(), [8, 13, 18, 23]);
+        }
     }
 
     #[test]
