@@ -95,24 +95,13 @@ pub struct MrzSeen {
 
 /// What a hit tells the officer. At `hit` level only that the owner has an alert, its
 /// reference, and what to do; at `full` level the alert's details and the explanation.
+///
+/// The fields in the order of their names: a receipt hashes every hit as canonical JSON (keys
+/// sorted), which then writes them as they come instead of moving a kilobyte of text each.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    /// This hit, to record its outcome with (`hits confirm` or `hits reject`).
-    pub hit_id: HitId,
-    pub alert_id: AlertId,
-    pub owner: AgencyCode,
-    /// `full` or `hit`.
-    pub level: &'static str,
     pub action: Action,
-    /// What to do, in words.
-    pub instruction: String,
-    /// For a person to protect: the service to refer them to (at every level).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refer_to: Option<String>,
-    /// For person hits: the score in [0, 1], to three decimals (an `f64`, so that the JSON
-    /// printed and the JSON hashed for the receipt write it alike).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
+    pub alert_id: AlertId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -120,18 +109,32 @@ pub struct Hit {
     /// The explanation in Arabic.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanation_ar: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub markers: Vec<WarningMarker>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handling: Option<String>,
+    /// This hit, to record its outcome with (`hits confirm` or `hits reject`).
+    pub hit_id: HitId,
+    /// What to do, in words.
+    pub instruction: String,
+    /// `full` or `hit`.
+    pub level: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<WarningMarker>,
     /// The names the alert records (person hits, full level).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
+    pub owner: AgencyCode,
+    /// For a person to protect: the service to refer them to (at every level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refer_to: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub remarks: String,
+    /// For person hits: the score in [0, 1], to three decimals (an `f64`, so that the JSON
+    /// printed and the JSON hashed for the receipt write it alike).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
     /// The document's status (document hits, full level).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<DocumentStatus>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub remarks: String,
 }
 
 impl Hit {
@@ -933,27 +936,27 @@ fn traveller(request: &CheckRequest, today: time::Date) -> Result<(Traveller, Pe
 }
 
 /// What the audit log records of a check, written as canonical JSON (keys sorted, as the log
-/// has always written them).
+/// has always written them; the fields in that order, so that nothing is moved).
 #[derive(Serialize)]
 struct CheckDetails<'a> {
     check: &'a str,
-    post: &'a str,
-    traveller: &'a Traveller,
+    data_version: &'a [DataHead],
     hits: Vec<HitDetails<'a>>,
+    post: &'a str,
     query_sha256: &'a str,
     result_sha256: &'a str,
-    data_version: &'a [DataHead],
+    traveller: &'a Traveller,
 }
 
-/// What the audit log records of each hit of a check.
+/// What the audit log records of each hit of a check (the fields in the order of their names).
 #[derive(Serialize)]
 struct HitDetails<'a> {
-    hit: HitId,
+    action: &'a Action,
     alert: AlertId,
+    category: &'a Option<Category>,
+    hit: HitId,
     level: &'a str,
     score: Option<f64>,
-    action: &'a Action,
-    category: &'a Option<Category>,
 }
 
 impl HitDetails<'_> {
@@ -1014,5 +1017,63 @@ mod alert_cache_tests {
         cache.inner().generation += 1;
         cache.keep(generation, 1, Arc::new(other.clone()));
         assert!(cache.get(other.id).is_err());
+    }
+}
+
+#[cfg(test)]
+mod canonical_order_tests {
+    use super::*;
+    use tabadul_domain::{DocumentStatus, WarningMarker};
+
+    /// A hit with every field written, and what the audit log records of a check with it.
+    fn full_hit() -> Hit {
+        let owner = "IQ-MOI".parse::<AgencyCode>().expect("a valid code");
+        let mut hit =
+            Hit::at_hit_level(AlertId(7), owner, Action::Arrest, "Arrest.".into(), Some("IOM".into()), Some(0.9));
+        hit.level = "full";
+        hit.category = Some(Category::WantedForArrest);
+        hit.explanation = vec!["name ali ≈ علي".into()];
+        hit.explanation_ar = vec!["الاسم ali ≈ علي".into()];
+        hit.markers = vec![WarningMarker::Armed];
+        hit.handling = Some("H0".into());
+        hit.names = vec!["علي حسن".into()];
+        hit.status = Some(DocumentStatus::Lost);
+        hit.remarks = "seen in Basra".into();
+        hit
+    }
+
+    /// The structs a check hashes and logs declare their fields in the order of their names,
+    /// so that canonical JSON writes them as they come: their plain JSON is their canonical
+    /// JSON. A field added out of order fails here (and would cost every hit a move).
+    #[test]
+    fn hits_and_check_details_are_written_in_canonical_order() {
+        let hit = full_hit();
+        assert_eq!(serde_json::to_string(&hit).unwrap(), canonical_json(&hit));
+        let result = CheckResult { documents: vec![hit.clone()], persons: vec![hit.clone()], vehicles: Vec::new() };
+        assert_eq!(serde_json::to_string(&result).unwrap(), canonical_json(&result));
+        let traveller = Traveller {
+            names: vec!["Ali Hassan".into()],
+            birth_dates: Vec::new(),
+            nationalities: Vec::new(),
+            gender: None,
+            document: None,
+            vehicle: None,
+            mrz: None,
+        };
+        let details = CheckDetails {
+            check: "c",
+            data_version: &[],
+            hits: vec![HitDetails::of(&hit)],
+            post: "BGW",
+            query_sha256: "q",
+            result_sha256: "r",
+            traveller: &traveller,
+        };
+        let plain = serde_json::to_string(&details).unwrap();
+        // The traveller, shown to officers names first, is the one object moved.
+        assert_eq!(
+            plain.replace(&serde_json::to_string(&traveller).unwrap(), &canonical_json(&traveller)),
+            canonical_json(&details)
+        );
     }
 }
