@@ -234,8 +234,9 @@ seq_kind!(SerializeSeq: serialize_element, SerializeTuple: serialize_element, Se
 /// (the value of an enum variant).
 struct Object<'a> {
     out: &'a mut Vec<u8>,
-    /// Each entry's key and where its text lies in `out`.
-    entries: Vec<(Cow<'static, str>, std::ops::Range<usize>)>,
+    /// Each entry's key and where its text lies in `out` (inline: a check writes thousands of
+    /// objects, nearly all of fewer fields).
+    entries: smallvec::SmallVec<[(Cow<'static, str>, std::ops::Range<usize>); 16]>,
     /// A map's key, waiting for its value.
     key: Option<String>,
     variant: bool,
@@ -244,7 +245,7 @@ struct Object<'a> {
 impl<'a> Object<'a> {
     fn new(out: &'a mut Vec<u8>, variant: bool) -> Object<'a> {
         out.push(b'{');
-        Object { out, entries: Vec::new(), key: None, variant }
+        Object { out, entries: smallvec::SmallVec::new(), key: None, variant }
     }
 
     fn entry<T: Serialize + ?Sized>(&mut self, key: Cow<'static, str>, value: &T) -> Result<(), Error> {
