@@ -182,6 +182,47 @@ impl CheckResult {
     }
 }
 
+/// A check's lists of hits as JSON, written once: the receipt's hash of the result is taken
+/// from them, and a manifest's report writes them as they are (each hit's text was written
+/// twice again otherwise, some 3,000 of them a flight).
+#[derive(Debug, Clone)]
+pub(crate) struct ResultJson {
+    pub(crate) documents: Box<serde_json::value::RawValue>,
+    pub(crate) persons: Box<serde_json::value::RawValue>,
+    pub(crate) vehicles: Box<serde_json::value::RawValue>,
+}
+
+impl ResultJson {
+    fn of(result: &CheckResult) -> Result<ResultJson> {
+        let list = |hits: &[Hit]| {
+            serde_json::value::to_raw_value(hits)
+                .map_err(|e| NodeError::Internal(tabadul_store::StoreError::Backend(format!("writing hits: {e}"))))
+        };
+        Ok(ResultJson {
+            documents: list(&result.documents)?,
+            persons: list(&result.persons)?,
+            vehicles: list(&result.vehicles)?,
+        })
+    }
+
+    /// The SHA-256 of the result's canonical JSON, in hex, as [`canonical_sha256`] gives it:
+    /// a hit's plain JSON is its canonical JSON (its fields are declared in the order of
+    /// their names, which a test holds), so the result's is its three lists under their keys,
+    /// in that order.
+    fn sha256(&self) -> String {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        for (key, list) in
+            [("{\"documents\":", &self.documents), (",\"persons\":", &self.persons), (",\"vehicles\":", &self.vehicles)]
+        {
+            hasher.update(key.as_bytes());
+            hasher.update(list.get().as_bytes());
+        }
+        hasher.update(b"}");
+        hex::encode(hasher.finalize())
+    }
+}
+
 /// A check as it ran.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
@@ -209,6 +250,8 @@ pub struct PreparedCheck {
     receipt: Receipt,
     pub(crate) records: Vec<HitRecord>,
     pub(crate) audit: AuditDraft,
+    /// The result's lists of hits as JSON.
+    pub(crate) json: ResultJson,
 }
 
 impl PreparedCheck {
@@ -575,7 +618,7 @@ impl Node {
     pub fn record_checks(&self, checks: Vec<PreparedCheck>, key: &NodeKey) -> Vec<Result<CheckOutcome>> {
         let mut answers = Vec::with_capacity(checks.len());
         let mut records = Vec::with_capacity(checks.len());
-        for PreparedCheck { check, receipt, records: hits, audit } in checks {
+        for PreparedCheck { check, receipt, records: hits, audit, .. } in checks {
             answers.push((check, receipt));
             records.push((hits, audit));
         }
@@ -634,7 +677,8 @@ impl Node {
         let now = self.now();
         let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let query_sha256 = canonical_sha256(&traveller);
-        let result_sha256 = canonical_sha256(&result);
+        let json = ResultJson::of(&result)?;
+        let result_sha256 = json.sha256();
         let data_version: Vec<DataHead> =
             snapshot.heads.iter().map(|(owner, seq)| DataHead { owner: owner.to_string(), seq: *seq }).collect();
         let hit_ids: Vec<AlertId> =
@@ -697,7 +741,7 @@ impl Node {
         };
         let check =
             CheckReport { id, at, agency, user: actor.user.clone(), post: request.post.clone(), traveller, result };
-        Ok(PreparedCheck { check, receipt, records, audit })
+        Ok(PreparedCheck { check, receipt, records, audit, json })
     }
 
     /// An agency's name, read once per check.
@@ -1069,6 +1113,12 @@ mod canonical_order_tests {
             result_sha256: "r",
             traveller: &traveller,
         };
+        // The result's hash, taken from its lists as written once, is its canonical JSON's.
+        let json = ResultJson::of(&result).unwrap();
+        assert_eq!(json.sha256(), canonical_sha256(&result));
+        assert_eq!(json.persons.get(), canonical_json(&result.persons));
+        let empty = CheckResult { documents: Vec::new(), persons: Vec::new(), vehicles: Vec::new() };
+        assert_eq!(ResultJson::of(&empty).unwrap().sha256(), canonical_sha256(&empty));
         let plain = serde_json::to_string(&details).unwrap();
         // The traveller, shown to officers names first, is the one object moved.
         assert_eq!(

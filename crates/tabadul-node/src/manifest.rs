@@ -32,8 +32,16 @@ pub struct TravellerHits {
     pub action: Action,
     /// The check that found them (its receipt is in the audit log).
     pub check_id: String,
+    #[serde(skip)]
     pub documents: Vec<Hit>,
+    #[serde(skip)]
     pub persons: Vec<Hit>,
+    /// `documents` and `persons` as the check wrote them for its receipt's hash, written into
+    /// the report as they are.
+    #[serde(rename = "documents")]
+    documents_json: Box<serde_json::value::RawValue>,
+    #[serde(rename = "persons")]
+    persons_json: Box<serde_json::value::RawValue>,
 }
 
 /// The interchange a manifest came in, as its answer echoes it.
@@ -230,6 +238,8 @@ impl Node {
                     check_id: prepared.check.id,
                     documents: result.documents,
                     persons: result.persons,
+                    documents_json: prepared.json.documents,
+                    persons_json: prepared.json.persons,
                 });
             }
             let best = |t: &TravellerHits| t.persons.iter().filter_map(|h| h.score).fold(0.0f64, f64::max);
