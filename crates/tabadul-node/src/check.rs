@@ -702,7 +702,7 @@ impl Node {
                 data_version: &data_version,
             }))
             .result_count(hit_ids.len() as u64);
-        let traveller_json = serde_json::to_value(&traveller).unwrap_or_default();
+        let traveller_json = Arc::new(serde_json::to_value(&traveller).unwrap_or_default());
         let at_unix_us = audit.at_unix_us;
         let records: Vec<HitRecord> = result
             .documents

@@ -66,7 +66,7 @@ impl Node {
             post: hit.post.clone(),
             checked_at_unix_us: hit.at_unix_us,
             confirmed_at_unix_us: at_unix_us,
-            traveller: hit.traveller.clone(),
+            traveller: (*hit.traveller).clone(),
             action_taken,
             remarks,
             acknowledged: None,

@@ -403,7 +403,7 @@ fn hit_record(id: u128, alert: u128, owner: &str, agency: &str) -> crate::HitRec
         level: "full".into(),
         score: Some(0.913),
         action: tabadul_domain::Action::Question,
-        traveller: serde_json::json!({"names": ["ALI HASSAN"]}),
+        traveller: std::sync::Arc::new(serde_json::json!({"names": ["ALI HASSAN"]})),
         outcome: None,
     }
 }
@@ -429,7 +429,7 @@ fn notification(id: u128, hit: &crate::HitRecord) -> crate::Notification {
         post: hit.post.clone(),
         checked_at_unix_us: hit.at_unix_us,
         confirmed_at_unix_us: T0 + 1,
-        traveller: hit.traveller.clone(),
+        traveller: (*hit.traveller).clone(),
         action_taken: "questioned".into(),
         remarks: String::new(),
         acknowledged: None,

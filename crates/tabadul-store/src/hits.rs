@@ -25,8 +25,9 @@ pub struct HitRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     pub action: Action,
-    /// The traveller data the check searched (its JSON).
-    pub traveller: serde_json::Value,
+    /// The traveller data the check searched (its JSON), shared by the check's hits (a
+    /// manifest's check finds up to 20; each held a copy).
+    pub traveller: std::sync::Arc<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
 }
