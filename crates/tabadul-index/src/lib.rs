@@ -162,6 +162,11 @@ thread_local! {
     static SIMILARITIES: std::cell::RefCell<tabadul_engine::SimilarityCache> = Default::default();
 }
 
+/// Where a token lies: tokens are shared, so equal addresses are the same token.
+fn address(token: &tabadul_names::Token) -> usize {
+    std::ptr::from_ref(token) as usize
+}
+
 /// The namesakes counted in one search, by the candidate tokens matched: the hits of a search
 /// mostly agree with it on the same names.
 #[derive(Default)]
@@ -178,20 +183,22 @@ impl Namesakes {
         viewer: &dyn Viewer,
         today: time::Date,
     ) -> u32 {
-        let tokens: Vec<&tabadul_names::Token> = candidate.names.get(result.names.1).map_or(Vec::new(), |name| {
-            name.tokens
-                .iter()
-                .enumerate()
-                .filter(|(i, t)| result.candidate_matched_tokens & (1 << i) != 0 && !t.initial)
-                .map(|(_, t)| t.as_ref())
-                .collect()
-        });
-        let key: Vec<usize> = tokens.iter().map(|t| std::ptr::from_ref(*t) as usize).collect();
-        if let Some((_, count)) = self.counted.iter().find(|(k, _)| *k == key) {
+        // On the stack: most candidates of a search are counted already (thousands a manifest).
+        let tokens: smallvec::SmallVec<[&tabadul_names::Token; tabadul_names::TOKENS_PER_NAME_MAX]> =
+            candidate.names.get(result.names.1).map_or_else(smallvec::SmallVec::new, |name| {
+                name.tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, t)| result.candidate_matched_tokens & (1 << i) != 0 && !t.initial)
+                    .map(|(_, t)| t.as_ref())
+                    .collect()
+            });
+        let same = |key: &[usize]| key.len() == tokens.len() && key.iter().zip(&tokens).all(|(k, t)| *k == address(t));
+        if let Some((_, count)) = self.counted.iter().find(|(key, _)| same(key)) {
             return *count;
         }
         let count = index.namesakes(&tokens, viewer, today);
-        self.counted.push((key, count));
+        self.counted.push((tokens.iter().map(|t| address(t)).collect(), count));
         count
     }
 }
