@@ -2,10 +2,12 @@
 
 use std::sync::{Arc, OnceLock};
 
+use smallvec::SmallVec;
+
 use tabadul_domain::{AgencyCode, AlertId, Category, Visibility};
 use tabadul_engine::model::coverage_logit;
 use tabadul_engine::{Facts, PreparedPerson, evidence_logit, facts_logit, normalise_document};
-use tabadul_names::{ALIGN_SIMILARITY_MIN, Token, coarse_skeleton_of, token_similarity};
+use tabadul_names::{ALIGN_SIMILARITY_MIN, TOKENS_PER_NAME_MAX, Token, coarse_skeleton_of, token_similarity};
 
 use crate::gather::{Gatherer, Read, select_best};
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
@@ -106,6 +108,27 @@ impl Marks {
 
 /// Posting groups with a weight each.
 type Groups = Box<[(u32, f32)]>;
+
+/// A token's closest spellings' posting groups, as namesakes are counted by.
+type Spellings = SmallVec<[u32; NAMESAKE_SPELLINGS_MAX]>;
+
+/// The groups a token matches ([`Segment::groups_of`]): computed for a token outside the
+/// vocabulary, read from their cell (each times the token's weight) for one of it.
+enum MatchingGroups<'s> {
+    Computed(std::vec::IntoIter<(u32, f32)>),
+    Kept(std::slice::Iter<'s, (u32, f32)>, f32),
+}
+
+impl Iterator for MatchingGroups<'_> {
+    type Item = (u32, f32);
+
+    fn next(&mut self) -> Option<(u32, f32)> {
+        match self {
+            MatchingGroups::Computed(groups) => groups.next(),
+            MatchingGroups::Kept(groups, weight) => groups.next().map(|(g, w)| (*g, w * *weight)),
+        }
+    }
+}
 
 /// A vocabulary token as a blocking key lists it: its id, the length of its cross-script
 /// form, its shape and coarse skeleton, so that most tokens of a key are passed over without
@@ -631,8 +654,14 @@ impl Segment {
     /// The posting groups of the vocabulary that a query token matches, with its weight times
     /// the similarity.
     fn matching_groups(&self, token: &Token) -> Vec<(u32, f32)> {
+        self.groups_of(token).collect()
+    }
+
+    /// [`Segment::matching_groups`], read where they are kept for a token of the vocabulary
+    /// (namesakes are counted for thousands of candidates' tokens a manifest, each a copy).
+    fn groups_of<'s>(&'s self, token: &Token) -> MatchingGroups<'s> {
         let Some(&id) = self.vocabulary_ids.get(&token.key) else {
-            return self.compute_groups(token);
+            return MatchingGroups::Computed(self.compute_groups(token).into_iter());
         };
         let unit = || -> Groups {
             let vocabulary_token = &self.vocabulary[id as usize];
@@ -641,7 +670,7 @@ impl Segment {
         };
         // A cell per vocabulary token, made with the vocabulary.
         let unit = self.neighbours[id as usize].get_or_init(unit);
-        unit.iter().map(|(g, w)| (*g, w * token.weight())).collect()
+        MatchingGroups::Kept(unit.iter(), token.weight())
     }
 
     fn compute_groups(&self, token: &Token) -> Vec<(u32, f32)> {
@@ -703,33 +732,35 @@ impl Segment {
     /// of the one) that carry the others too, the first [`NAMESAKES_READ_MAX`] of them read.
     pub fn namesakes(&self, tokens: &[&Token], visible: &dyn Fn(u32) -> bool, max: u32) -> u32 {
         let postings = |group: &u32| self.postings.list(*group);
-        // Each token's closest spellings, the rarest token first.
-        let mut groups: Vec<Vec<u32>> = tokens
+        // Each token's closest spellings, the rarest token first (on the stack: a manifest
+        // counts the namesakes of a thousand names).
+        let mut groups: SmallVec<[Spellings; TOKENS_PER_NAME_MAX]> = tokens
             .iter()
             .map(|token| {
                 let least = token.weight() * NAMESAKE_SIMILARITY_MIN;
-                self.matching_groups(token)
-                    .into_iter()
+                self.groups_of(token)
                     .filter(|(_, weight)| *weight >= least)
                     .take(NAMESAKE_SPELLINGS_MAX)
                     .map(|(group, _)| group)
                     .collect()
             })
             .collect();
-        groups.sort_by_cached_key(|groups| groups.iter().map(|g| postings(g).len()).sum::<usize>());
-        let (lists, others): (Vec<&[u32]>, &[Vec<u32>]) = match groups.as_slice() {
-            [] => return 0,
-            [one] => (one.iter().map(postings).collect(), &[]),
-            [a, b, others @ ..] => (
-                a.iter()
-                    .flat_map(|ga| {
-                        b.iter()
-                            .map(move |gb| self.pair_postings.get(&pair_key(*ga, *gb)).map_or(&[][..], Vec::as_slice))
-                    })
-                    .collect(),
-                others,
-            ),
-        };
+        groups.sort_by_key(|groups| groups.iter().map(|g| postings(g).len()).sum::<usize>());
+        let (lists, others): (SmallVec<[&[u32]; NAMESAKE_SPELLINGS_MAX * NAMESAKE_SPELLINGS_MAX]>, &[Spellings]) =
+            match groups.as_slice() {
+                [] => return 0,
+                [one] => (one.iter().map(postings).collect(), &[]),
+                [a, b, others @ ..] => (
+                    a.iter()
+                        .flat_map(|ga| {
+                            b.iter().map(move |gb| {
+                                self.pair_postings.get(&pair_key(*ga, *gb)).map_or(&[][..], Vec::as_slice)
+                            })
+                        })
+                        .collect(),
+                    others,
+                ),
+            };
         // An entry with several spellings of the names is in several lists: counted once (one
         // list holds each entry once). The lists are read in order until `max` are found, so
         // a common pair stops early.
@@ -746,7 +777,7 @@ impl Segment {
     fn count_namesakes(
         &self,
         lists: &[&[u32]],
-        others: &[Vec<u32>],
+        others: &[Spellings],
         visible: &dyn Fn(u32) -> bool,
         max: u32,
         mut met: Option<&mut Marks>,
@@ -755,7 +786,7 @@ impl Segment {
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
         let mut count = 0;
         let mut entries = lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX);
-        let mut chunk = Vec::with_capacity(NAMESAKES_TOUCHED);
+        let mut chunk: SmallVec<[u32; NAMESAKES_TOUCHED]> = SmallVec::new();
         while count < max {
             chunk.clear();
             chunk.extend(entries.by_ref().take(NAMESAKES_TOUCHED));
