@@ -25,6 +25,8 @@ const GATHERED_MAX: usize = 50_000;
 const COMPARED_PER_TOKEN_MAX: usize = 768;
 /// Posting groups a query token matches, at most (its closest spellings).
 const GROUPS_PER_TOKEN_MAX: usize = 64;
+// An anchor's groups are told apart by the bits of a `u64` (see `partnered`).
+const _: () = assert!(GROUPS_PER_TOKEN_MAX <= 64);
 /// Tokens of a name, from its first, that are paired in the pair postings.
 const PAIR_TOKENS_MAX: usize = 4;
 /// Candidates ranked on their other evidence, per candidate scored in full.
@@ -578,9 +580,10 @@ impl Segment {
                 if *anchor == token {
                     continue;
                 }
-                for (group, weight) in groups {
-                    for ((anchor_group, anchor_weight), partners) in anchor_groups.iter().zip(anchor_partners) {
-                        if partners.binary_search(group).is_err() {
+                let partnered = partnered(groups, anchor_partners);
+                for ((group, weight), partnered) in groups.iter().zip(&partnered) {
+                    for (j, (anchor_group, anchor_weight)) in anchor_groups.iter().enumerate() {
+                        if partnered & (1 << j) == 0 {
                             continue;
                         }
                         let both =
@@ -827,6 +830,42 @@ impl Segment {
     }
 }
 
+/// Which of `groups` each of `partners` (ascending lists, at most 64) holds: bit `j` of the
+/// `i`th mask is set when `partners[j]` holds group `i`. Each list is searched for the groups
+/// in ascending order, each search galloping on from where the last ended: a frequent name's
+/// 64 spellings against an anchor's 64 were 4,096 binary searches from the start of lists of
+/// thousands.
+fn partnered(groups: &[(u32, f32)], partners: &[&[u32]]) -> SmallVec<[u64; GROUPS_PER_TOKEN_MAX]> {
+    let mut masks: SmallVec<[u64; GROUPS_PER_TOKEN_MAX]> = groups.iter().map(|_| 0).collect();
+    let mut ascending: SmallVec<[(u32, usize); GROUPS_PER_TOKEN_MAX]> =
+        groups.iter().enumerate().map(|(i, (group, _))| (*group, i)).collect();
+    ascending.sort_unstable();
+    for (j, list) in partners.iter().enumerate().take(64) {
+        let mut from = 0;
+        for &(group, i) in &ascending {
+            from = gallop(list, from, group);
+            match list.get(from) {
+                Some(&found) if found == group => masks[i] |= 1 << j,
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
+    masks
+}
+
+/// The first place at or after `from` in ascending `list` whose value is at least `target`
+/// (`list.len()` if none): steps of 1, 2, 4... from `from`, then a binary search in the last.
+fn gallop(list: &[u32], from: usize, target: u32) -> usize {
+    let rest = list.get(from..).unwrap_or_default();
+    let mut bound = 1;
+    while bound < rest.len() && rest[bound - 1] < target {
+        bound *= 2;
+    }
+    let (low, high) = (bound / 2, bound.min(rest.len()));
+    from + low + rest[low..high].partition_point(|&value| value < target)
+}
+
 /// Consumes `values`, each read from memory a search is about to use, so that the loads are
 /// made (in one loop of independent loads, their cache misses overlapping) and not optimised
 /// away.
@@ -864,7 +903,43 @@ fn group_of(token: &Token, id: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::Marks;
+    use super::{Marks, gallop, partnered};
+
+    proptest::proptest! {
+        /// The masks say of each group and list what a binary search of the list says.
+        #[test]
+        fn partnered_agrees_with_binary_searches(
+            groups in proptest::collection::btree_set(0u32..300, 0..64),
+            lists in proptest::collection::vec(proptest::collection::btree_set(0u32..300, 0..200), 0..64),
+            shuffle in proptest::prelude::any::<u64>(),
+        ) {
+            // Groups come in the order of their weights, not of their numbers.
+            let mut groups: Vec<(u32, f32)> = groups.into_iter().map(|g| (g, 1.0)).collect();
+            groups.sort_by_key(|(g, _)| (u64::from(*g) * 0x9e37_79b9).wrapping_add(shuffle) % 1009);
+            let lists: Vec<Vec<u32>> = lists.into_iter().map(|l| l.into_iter().collect()).collect();
+            let partners: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+            let masks = partnered(&groups, &partners);
+            for (i, (group, _)) in groups.iter().enumerate() {
+                for (j, list) in partners.iter().enumerate() {
+                    proptest::prop_assert_eq!(masks[i] & (1 << j) != 0, list.binary_search(group).is_ok());
+                }
+            }
+        }
+
+        /// A gallop finds the first place at or after where it starts that is not below the
+        /// target.
+        #[test]
+        fn gallop_finds_the_first_place_not_below(
+            list in proptest::collection::btree_set(0u32..1000, 0..300),
+            from in 0usize..320,
+            target in 0u32..1000,
+        ) {
+            let list: Vec<u32> = list.into_iter().collect();
+            let from = from.min(list.len());
+            let expected = from + list[from..].iter().take_while(|&&v| v < target).count();
+            proptest::prop_assert_eq!(gallop(&list, from, target), expected);
+        }
+    }
 
     #[test]
     fn marks_tell_each_entry_once_until_cleared() {
