@@ -77,6 +77,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let today = time::OffsetDateTime::now_utc().date();
     let options = SearchOptions { candidates_max: args.candidates_max, ..SearchOptions::new(today) };
 
+    if let Some(pause) = &args.pause_before_rounds {
+        std::fs::write(pause, b"warmed\n").with_context(|| format!("writing {}", pause.display()))?;
+        while pause.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     // One core, `rounds` times over the same checks (what they find is the same every time):
     // the median round by checks per second.
     let mut rounds: Vec<Round> = (0..args.rounds).map(|_| one_core(&index, &queries, &entity_ids, &options)).collect();

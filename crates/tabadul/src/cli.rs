@@ -105,6 +105,11 @@ pub struct BenchArgs {
     /// moves by up to 10% on a shared machine.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub rounds: u32,
+    /// Once the index is built and warmed, creates FILE and waits until it is removed before
+    /// the rounds: an instruction counter switched on meanwhile counts every check
+    /// (`scripts/bench-instructions`).
+    #[arg(long, value_name = "FILE")]
+    pub pause_before_rounds: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
