@@ -519,7 +519,8 @@ impl Segment {
     /// Computes the neighbours of the vocabulary tokens `from..to` ahead of checks.
     pub fn warm(&self, from: usize, to: usize) {
         for token in self.vocabulary.iter().take(to).skip(from) {
-            let _ = self.matching_groups(token);
+            // Fills the token's cell; nothing is copied out of it.
+            let _ = self.groups_of(token);
         }
     }
 
