@@ -615,6 +615,11 @@ async fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
 
 async fn append_audit(tx: &Transaction<'_>, draft: AuditDraft) -> Result<AuditEntry> {
     let (seq, prev) = audit_next(tx).await?;
+    write_audit(tx, seq, prev, draft).await
+}
+
+/// Seals `draft` as entry `seq` after the entry hashed `prev`, and writes it.
+async fn write_audit(tx: &Transaction<'_>, seq: u64, prev: Hash, draft: AuditDraft) -> Result<AuditEntry> {
     let entry = AuditEntry::seal(seq, prev, draft);
     insert_audit(tx, &entry).await?;
     Ok(entry)
@@ -1081,8 +1086,7 @@ impl Store for PgStore {
                         return Err(StoreError::AlreadyExists(format!("hit {id}")));
                     }
                 }
-                let entry = AuditEntry::seal(seq, prev, audit);
-                insert_audit(&tx, &entry).await?;
+                let entry = write_audit(&tx, seq, prev, audit).await?;
                 (seq, prev) = (entry.seq + 1, entry.hash);
                 entries.push(entry);
             }
