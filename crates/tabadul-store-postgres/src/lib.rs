@@ -26,8 +26,9 @@ use tabadul_domain::{Agency, AgencyCode, Agreement, AgreementId, AlertId, HitId,
 use tabadul_store::codec::{agency_code, count, id_bytes, id_from, json, parse, record_key, signed};
 use tabadul_store::{
     Acknowledgement, AlertFilter, AlertWrite, Change, ChangeOp, HitRecord, Notification, Outcome, OutcomeKind, Record,
-    RecordKind, Result, Store, StoreError, StoredAlert, StoredUser, TokenRecord, check_batch, check_checks,
-    check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent, with_revocation,
+    RecordKind, Result, Store, StoreError, StoredAlert, StoredCheck, StoredUser, TokenRecord, check_batch,
+    check_checks, check_differs, check_loaded, check_outcome, check_restore, check_sources, plan_write, with_consent,
+    with_revocation,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -137,6 +138,24 @@ CREATE TABLE federation (
     r#"
 DROP INDEX hits_by_owner_outcome;
 CREATE INDEX hits_by_owner_outcome ON hits (owner, outcome, alert_id) WHERE outcome IS NOT NULL;
+"#,
+    // What a check's hits share (who checked, where, when, whom) kept once per check, not in
+    // each hit's row.
+    r#"
+CREATE TABLE checks (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+INSERT INTO checks (id, body)
+    SELECT body::jsonb ->> 'check_id', jsonb_build_object(
+        'agency', body::jsonb -> 'agency', 'user', body::jsonb -> 'user', 'post', body::jsonb -> 'post',
+        'at_unix_us', body::jsonb -> 'at_unix_us', 'traveller', body::jsonb -> 'traveller')::text
+    FROM hits
+    ON CONFLICT DO NOTHING;
+ALTER TABLE hits ADD COLUMN check_id TEXT NOT NULL DEFAULT '';
+UPDATE hits SET check_id = body::jsonb ->> 'check_id',
+    body = (body::jsonb - ARRAY['id', 'check_id', 'alert_id', 'owner', 'agency', 'user', 'post', 'at_unix_us',
+        'traveller'])::text;
 "#,
 ];
 
@@ -496,7 +515,7 @@ fn export_sql(kind: RecordKind) -> String {
             "SELECT seq, alert_id, version, op, at_unix_us, body, owner FROM changes ORDER BY owner, seq".into()
         }
         RecordKind::Link => "SELECT body FROM links ORDER BY id".into(),
-        RecordKind::Hit => "SELECT body FROM hits ORDER BY id".into(),
+        RecordKind::Hit => format!("{HIT_SELECT} ORDER BY h.id"),
         RecordKind::Notification => "SELECT body FROM notifications ORDER BY id".into(),
         RecordKind::Federation => "SELECT body FROM federation WHERE name = 'state'".into(),
         RecordKind::Audit => format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY seq"),
@@ -514,7 +533,7 @@ fn export_record(kind: RecordKind, row: &Row) -> Result<Record> {
         RecordKind::Head => Record::Head { owner: agency_code(row.get(0))?, last_seq: count(row.get(1), "seq")? },
         RecordKind::Change => Record::Change(change_from(&agency_code(row.get(6))?, row)?),
         RecordKind::Link => Record::Link(parse("link", text())?),
-        RecordKind::Hit => Record::Hit(parse("hit", text())?),
+        RecordKind::Hit => Record::Hit(hit_from(row)?),
         RecordKind::Notification => Record::Notification(parse("notification", text())?),
         RecordKind::Federation => Record::Federation(text().to_string()),
         RecordKind::Audit => Record::Audit(audit_entry(row)?),
@@ -583,18 +602,7 @@ async fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
             execute(tx, sql, &[&id_bytes(lo.0).as_slice(), &id_bytes(hi.0).as_slice(), &link.kind.as_str(), &json(link)?])
                 .await
         }
-        Record::Hit(hit) => execute(
-            tx,
-            "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &id_bytes(hit.id.0).as_slice(),
-                &id_bytes(hit.alert_id.0).as_slice(),
-                &hit.owner.as_str(),
-                &hit.outcome.as_ref().map(|o| o.kind.as_str()),
-                &json(hit)?,
-            ],
-        )
-        .await,
+        Record::Hit(hit) => insert_hit(tx, hit, None).await.map(|()| 1),
         Record::Notification(n) => {
             let sql = "INSERT INTO notifications (id, owner, acknowledged, body) VALUES ($1, $2, $3, $4)";
             execute(tx, sql, &[&id_bytes(n.id.0).as_slice(), &n.owner.as_str(), &n.acknowledged.is_some(), &json(n)?])
@@ -700,8 +708,57 @@ async fn load_alert(c: &impl GenericClient, id: AlertId) -> Result<Option<Stored
     row(c, &sql, &[&id_bytes(id.0).as_slice()]).await?.as_ref().map(stored_alert).transpose()
 }
 
+/// What a hit is read from: its row, and its check's body.
+const HIT_SELECT: &str =
+    "SELECT h.id, h.check_id, h.alert_id, h.owner, h.body, c.body FROM hits h JOIN checks c ON c.id = h.check_id";
+
+fn hit_from(row: &Row) -> Result<HitRecord> {
+    let key =
+        (HitId(id_from(row.get(0))?), row.get::<_, String>(1), AlertId(id_from(row.get(2))?), agency_code(row.get(3))?);
+    Ok(HitRecord::from_stored(key, parse("hit", row.get(4))?, parse("check", row.get(5))?))
+}
+
 async fn load_hit(c: &impl GenericClient, id: HitId) -> Result<Option<HitRecord>> {
-    body("hit", row(c, "SELECT body FROM hits WHERE id = $1", &[&id_bytes(id.0).as_slice()]).await?)
+    let sql = format!("{HIT_SELECT} WHERE h.id = $1");
+    row(c, &sql, &[&id_bytes(id.0).as_slice()]).await?.as_ref().map(hit_from).transpose()
+}
+
+/// Writes a hit's row, and its check's unless `previous` (the hit written just before it)
+/// is of the same check or the store holds the check already, the same. A hit that exists is
+/// refused, and so is one whose check differs from the check's other hits'.
+async fn insert_hit(tx: &Transaction<'_>, hit: &HitRecord, previous: Option<&HitRecord>) -> Result<()> {
+    if let Some(previous) = previous.filter(|p| p.check_id == hit.check_id) {
+        if !previous.same_check(hit) {
+            return Err(check_differs(hit));
+        }
+    } else {
+        let check = hit.stored_check();
+        let sql = "INSERT INTO checks (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        if execute(tx, sql, &[&hit.check_id, &json(&check)?]).await? == 0 {
+            let kept = row(tx, "SELECT body FROM checks WHERE id = $1", &[&hit.check_id]).await?;
+            if body::<StoredCheck>("check", kept)?.as_ref() != Some(&check) {
+                return Err(check_differs(hit));
+            }
+        }
+    }
+    let inserted = execute(
+        tx,
+        "INSERT INTO hits (id, check_id, alert_id, owner, outcome, body) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING",
+        &[
+            &id_bytes(hit.id.0).as_slice(),
+            &hit.check_id,
+            &id_bytes(hit.alert_id.0).as_slice(),
+            &hit.owner.as_str(),
+            &hit.outcome.as_ref().map(|o| o.kind.as_str()),
+            &json(&hit.stored_hit())?,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
+    }
+    Ok(())
 }
 
 const UPSERT_ALERT: &str =
@@ -1057,16 +1114,6 @@ impl Store for PgStore {
 
     fn record_checks(&self, checks: Vec<(Vec<HitRecord>, AuditDraft)>) -> Result<Vec<AuditEntry>> {
         check_checks(&checks)?;
-        let checks = checks
-            .into_iter()
-            .map(|(hits, audit)| {
-                let hits = hits
-                    .iter()
-                    .map(|hit| Ok((hit.id, id_bytes(hit.alert_id.0), hit.owner.as_str().to_owned(), json(hit)?)))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((hits, audit))
-            })
-            .collect::<Result<Vec<_>>>()?;
         self.run(move |pool| async move {
             let mut c = connection(&pool).await?;
             let tx = begin(&mut c).await?;
@@ -1074,17 +1121,8 @@ impl Store for PgStore {
             // The log's head read once: the batch's entries follow one another.
             let (mut seq, mut prev) = audit_next(&tx).await?;
             for (hits, audit) in checks {
-                for (id, alert_id, owner, body) in &hits {
-                    let inserted = execute(
-                        &tx,
-                        "INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES ($1, $2, $3, NULL, $4)
-                         ON CONFLICT DO NOTHING",
-                        &[&id_bytes(id.0).as_slice(), &alert_id.as_slice(), owner, body],
-                    )
-                    .await?;
-                    if inserted == 0 {
-                        return Err(StoreError::AlreadyExists(format!("hit {id}")));
-                    }
+                for (i, hit) in hits.iter().enumerate() {
+                    insert_hit(&tx, hit, i.checked_sub(1).map(|p| &hits[p])).await?;
                 }
                 let entry = write_audit(&tx, seq, prev, audit).await?;
                 (seq, prev) = (entry.seq + 1, entry.hash);
@@ -1113,7 +1151,8 @@ impl Store for PgStore {
                 check_outcome(&hit, &outcome, notification.as_ref())?;
                 hit.outcome = Some(outcome.clone());
                 let sql = "UPDATE hits SET outcome = $2, body = $3 WHERE id = $1";
-                execute(tx, sql, &[&id_bytes(id.0).as_slice(), &outcome.kind.as_str(), &json(&hit)?]).await?;
+                let body = json(&hit.stored_hit())?;
+                execute(tx, sql, &[&id_bytes(id.0).as_slice(), &outcome.kind.as_str(), &body]).await?;
                 if let Some(n) = &notification {
                     let sql = "INSERT INTO notifications (id, owner, acknowledged, body) VALUES ($1, $2, false, $3)";
                     execute(tx, sql, &[&id_bytes(n.id.0).as_slice(), &n.owner.as_str(), &json(n)?]).await?;

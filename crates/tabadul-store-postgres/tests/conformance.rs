@@ -35,6 +35,66 @@ fn connecting_again_keeps_everything_and_migrates_once() {
     assert!(store.size_on_disk().unwrap() > 1_000_000);
 }
 
+/// Runs `batch` on the database at `url` as it is, beside the store.
+fn sql(url: &str, batch: &str) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        let connection = tokio::spawn(connection);
+        client.batch_execute(batch).await.unwrap();
+        drop(client);
+        connection.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn a_store_before_its_checks_table_keeps_each_check_once_for_its_hits() {
+    let url = cluster().create_database().unwrap();
+    drop(PgStore::connect(&url).unwrap());
+    // Hits as the schema before wrote them: each row with its check's officer, post, time and
+    // traveller.
+    let hits = tabadul_store::conformance::hits_of_two_checks();
+    let quoted = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let bytes = |id: u128| format!("'\\x{id:032x}'::bytea");
+    let rows: Vec<String> = hits
+        .iter()
+        .map(|hit| {
+            let outcome = hit.outcome.as_ref().map_or("NULL".into(), |o| quoted(o.kind.as_str()));
+            let body = quoted(&tabadul_store::codec::json(hit).unwrap());
+            format!(
+                "({}, {}, {}, {outcome}, {body})",
+                bytes(hit.id.0),
+                bytes(hit.alert_id.0),
+                quoted(hit.owner.as_str())
+            )
+        })
+        .collect();
+    sql(
+        &url,
+        &format!(
+            "DROP TABLE checks; ALTER TABLE hits DROP COLUMN check_id; UPDATE tabadul_schema SET version = {};
+             INSERT INTO hits (id, alert_id, owner, outcome, body) VALUES {};",
+            PG_SCHEMA_VERSION - 1,
+            rows.join(", ")
+        ),
+    );
+    let store = PgStore::connect(&url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), PG_SCHEMA_VERSION);
+    for hit in &hits {
+        assert_eq!(store.hit(hit.id).unwrap().as_ref(), Some(hit));
+    }
+    let mut exported = Vec::new();
+    store
+        .export(&mut |record| {
+            if let tabadul_store::Record::Hit(hit) = record {
+                exported.push(hit);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(exported, hits);
+}
+
 #[test]
 fn bad_urls_and_unreachable_servers_are_clear_errors() {
     let error = PgStore::connect("postgres://[not a host").unwrap_err();

@@ -408,6 +408,23 @@ fn hit_record(id: u128, alert: u128, owner: &str, agency: &str) -> crate::HitRec
     }
 }
 
+/// Three hits of two checks, the second with an outcome: what a store that moves each check's
+/// shared part out of its hits' rows is tested with.
+pub fn hits_of_two_checks() -> Vec<crate::HitRecord> {
+    let hit = |id: u128, check: &str, outcome: Option<crate::Outcome>| crate::HitRecord {
+        check_id: check.into(),
+        post: format!("post of {check}"),
+        traveller: std::sync::Arc::new(serde_json::json!({"names": [format!("traveller of {check}")]})),
+        outcome,
+        ..hit_record(id, 10 + id, "IQ-MOI", "CZ-MV")
+    };
+    vec![
+        hit(1, "check-a", None),
+        hit(2, "check-a", Some(outcome(crate::OutcomeKind::Confirmed))),
+        hit(3, "check-b", None),
+    ]
+}
+
 fn outcome(kind: crate::OutcomeKind) -> crate::Outcome {
     crate::Outcome {
         kind,
@@ -443,9 +460,20 @@ pub fn hits_take_one_outcome_and_notify_the_owner(store: &dyn Store) {
         hit_record(2, 10, "IQ-MOI", "CZ-MV"),
         hit_record(3, 11, "IQ-MOI", "CZ-MV"),
     ];
+    // A check's hits share who checked, where, when and whom (the second two are one check's).
+    let hits =
+        [hits[0].clone(), hits[1].clone(), crate::HitRecord { check_id: hits[1].check_id.clone(), ..hits[2].clone() }];
+    let differing = crate::HitRecord {
+        id: tabadul_domain::HitId(4),
+        traveller: std::sync::Arc::new(serde_json::json!({"names": ["OMAR HASSAN"]})),
+        ..hits[2].clone()
+    };
+    let refused = store.record_check(&[hits[1].clone(), differing], audit(ops::CHECK));
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
     let entry = store.record_check(&hits, audit(ops::CHECK)).unwrap();
     assert_eq!(store.audit_entries(0, 10).unwrap().last().map(|e| e.seq), Some(entry.seq));
     assert_eq!(store.hit(tabadul_domain::HitId(2)).unwrap(), Some(hits[1].clone()));
+    assert_eq!(store.hit(tabadul_domain::HitId(3)).unwrap(), Some(hits[2].clone()));
     assert!(store.hit(tabadul_domain::HitId(99)).unwrap().is_none());
     assert!(matches!(store.record_check(&hits[..1], audit(ops::CHECK)), Err(StoreError::AlreadyExists(_))));
 
@@ -644,6 +672,14 @@ pub fn export_and_restore_keep_everything(source: &dyn Store, target: &dyn Store
     assert_eq!(export_all(target), records);
     let too_many = vec![records[0].clone(); crate::RECORDS_PER_RESTORE_MAX + 1];
     assert!(matches!(target.restore(&too_many), Err(StoreError::Invalid(_))));
+    // A hit of a check the target holds, but seen by another officer: refused, not merged.
+    let Some(crate::Record::Hit(hit)) = records.iter().find(|r| matches!(r, crate::Record::Hit(_))) else {
+        panic!("a hit is exported")
+    };
+    let other = crate::HitRecord { id: tabadul_domain::HitId(hit.id.0 + 1000), user: "another".into(), ..hit.clone() };
+    let refused = target.restore(&[crate::Record::Hit(other)]);
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    assert_eq!(export_all(target), records);
 
     // The target carries on where the source stopped.
     assert_eq!(target.change_heads().unwrap(), source.change_heads().unwrap());

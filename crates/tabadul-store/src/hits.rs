@@ -32,6 +32,84 @@ pub struct HitRecord {
     pub outcome: Option<Outcome>,
 }
 
+/// What a database keeps of a hit in its row's body: its id, alert, owner and check are the
+/// row's columns, and who checked, where, when and whom is its check's ([`StoredCheck`]),
+/// kept once for all the check's hits (a manifest's check finds several; each row carried the
+/// traveller and the officer again, three quarters of its bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredHit {
+    pub level: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// What a check's hits share, kept once per check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredCheck {
+    pub agency: AgencyCode,
+    pub user: String,
+    pub post: String,
+    pub at_unix_us: i64,
+    pub traveller: std::sync::Arc<serde_json::Value>,
+}
+
+impl HitRecord {
+    /// The hit's own part, as a database keeps it in the hit's row.
+    pub fn stored_hit(&self) -> StoredHit {
+        StoredHit { level: self.level.clone(), score: self.score, action: self.action, outcome: self.outcome.clone() }
+    }
+
+    /// Its check's part, as a database keeps it once for all the check's hits.
+    pub fn stored_check(&self) -> StoredCheck {
+        StoredCheck {
+            agency: self.agency.clone(),
+            user: self.user.clone(),
+            post: self.post.clone(),
+            at_unix_us: self.at_unix_us,
+            traveller: self.traveller.clone(),
+        }
+    }
+
+    /// Whether two hits are of one check, the same: the same check, officer, post, time and
+    /// traveller.
+    pub fn same_check(&self, other: &HitRecord) -> bool {
+        self.check_id == other.check_id
+            && self.agency == other.agency
+            && self.user == other.user
+            && self.post == other.post
+            && self.at_unix_us == other.at_unix_us
+            && (std::sync::Arc::ptr_eq(&self.traveller, &other.traveller) || self.traveller == other.traveller)
+    }
+
+    /// A hit put together again from its row's columns, its body and its check's.
+    pub fn from_stored(
+        (id, check_id, alert_id, owner): (HitId, String, AlertId, AgencyCode),
+        hit: StoredHit,
+        check: StoredCheck,
+    ) -> HitRecord {
+        HitRecord {
+            id,
+            check_id,
+            alert_id,
+            owner,
+            agency: check.agency,
+            user: check.user,
+            post: check.post,
+            at_unix_us: check.at_unix_us,
+            level: hit.level,
+            score: hit.score,
+            action: hit.action,
+            traveller: check.traveller,
+            outcome: hit.outcome,
+        }
+    }
+}
+
 /// What the officer found a hit to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -28,7 +28,7 @@ use tabadul_domain::{
 };
 
 pub use error::StoreError;
-pub use hits::{Acknowledgement, HitRecord, Notification, Outcome, OutcomeKind};
+pub use hits::{Acknowledgement, HitRecord, Notification, Outcome, OutcomeKind, StoredCheck, StoredHit};
 pub use mem::MemStore;
 pub use records::{RECORDS_PER_RESTORE_MAX, Record, RecordKind};
 pub use users::{StoredUser, TokenKind, TokenRecord};
@@ -36,7 +36,7 @@ pub use users::{StoredUser, TokenKind, TokenRecord};
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The version of the data layout that this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 /// Most hits one check records.
 pub const HITS_PER_CHECK_MAX: usize = 1000;
 /// Most alerts one read returns.
@@ -301,7 +301,23 @@ pub fn check_checks(checks: &[(Vec<HitRecord>, AuditDraft)]) -> Result<()> {
             return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
         }
     }
+    // A check's hits share who checked, where, when and whom: a store keeps that once.
+    let mut firsts: std::collections::HashMap<&str, &HitRecord> = std::collections::HashMap::new();
+    for hit in checks.iter().flat_map(|(hits, _)| hits) {
+        let first = *firsts.entry(hit.check_id.as_str()).or_insert(hit);
+        if !first.same_check(hit) {
+            return Err(check_differs(hit));
+        }
+    }
     Ok(())
+}
+
+/// The error for a hit whose check differs from the check's other hits'.
+pub fn check_differs(hit: &HitRecord) -> StoreError {
+    StoreError::Invalid(format!(
+        "hit {} of check {} differs from the check's other hits in who checked, where, when or whom",
+        hit.id, hit.check_id
+    ))
 }
 
 /// Checks the size of a lookup by source ids.

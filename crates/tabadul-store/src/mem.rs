@@ -511,6 +511,9 @@ impl Store for MemStore {
                     }
                     Record::Link(link) => state.links.push(link),
                     Record::Hit(hit) => {
+                        if state.hits.values().any(|other| other.check_id == hit.check_id && !other.same_check(&hit)) {
+                            return Err(crate::check_differs(&hit));
+                        }
                         if state.hits.insert(hit.id, hit.clone()).is_some() {
                             return taken(format!("hit {}", hit.id));
                         }
