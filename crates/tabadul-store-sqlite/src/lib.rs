@@ -3,7 +3,8 @@
 //!
 //! One connection behind a mutex: SQLite has one writer at a time anyway, and every call is
 //! short. The file runs in WAL mode with `synchronous = FULL`, so a write acknowledged by a
-//! returned call survives a crash of the process or of the machine. Writes take the lock at
+//! returned call survives a crash of the process or of the machine. The log is copied into the
+//! file (checkpointed) by a thread of its own, not by the commit that fills it. Writes take the lock at
 //! the start of their transaction (`BEGIN IMMEDIATE`), so several processes on one file
 //! serialise instead of failing half-way.
 //!
@@ -170,6 +171,79 @@ pub struct SqliteStore {
     /// committed state while the writer writes, so a check's reads never wait for another
     /// check's commit (its fsync).
     readers: Mutex<Vec<Connection>>,
+    /// Copies the write-ahead log into the file in the background.
+    checkpointer: Checkpointer,
+}
+
+/// Pages of write-ahead log after which the background checkpointer copies it into the file
+/// (SQLite's own automatic checkpoint starts at as many, in the commit that reaches them).
+const CHECKPOINT_PAGES: i32 = 1000;
+/// Pages after which the writer copies the log itself, should the checkpointer fall behind (a
+/// machine busy for long: it runs at the lowest priority); the log stays under ~32 MiB.
+const CHECKPOINT_PAGES_WRITER: i32 = 8 * CHECKPOINT_PAGES;
+
+/// A thread with its own connection that copies the write-ahead log into the database file
+/// (a checkpoint: thousands of pages written and synced) when the writer's commits have grown
+/// it past [`CHECKPOINT_PAGES`]. The commit that grew it returns at once instead of doing the
+/// copy itself: at the border, the check whose commit falls there no longer waits tens of
+/// milliseconds (more on a slow disk) for it. It runs at the lowest priority, between checks.
+#[derive(Debug)]
+struct Checkpointer {
+    /// Wakes the thread (a wake-up already pending is enough); dropped to stop it.
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// Checkpoints the thread has run, for tests and diagnostics.
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Checkpointer {
+    /// Starts the thread on the file at `path`, and hooks `writer`'s commits to it.
+    fn start(path: &Path, writer: &mut Connection) -> Result<Checkpointer> {
+        let connection = connect(path, "")?;
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = done.clone();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                // Behind every check and manifest on the processor: the log waits meanwhile.
+                let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
+                while woken.recv().is_ok() {
+                    // PASSIVE: copies what no reader still needs, never waits for a reader or
+                    // the writer. What fails is left to the next wake-up, or to the writer.
+                    if connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).is_ok() {
+                        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Backend(format!("start the checkpoint thread: {e}")))?;
+        let hook = wake.clone();
+        // Replaces SQLite's automatic checkpoint, which is this same hook.
+        writer
+            .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+                if pages >= CHECKPOINT_PAGES_WRITER {
+                    wal.checkpoint()?;
+                } else if pages >= CHECKPOINT_PAGES {
+                    let _ = hook.try_send(());
+                }
+                Ok(())
+            }))
+            .map_err(backend)?;
+        Ok(Checkpointer { wake: Some(wake), thread: Some(thread), done })
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // The writer's hook holds a sender too: unhooked, the thread's channel closes.
+        if let Ok(writer) = self.connection.get_mut() {
+            let _ = writer.wal_hook(None::<fn(&mut rusqlite::hooks::Wal, std::ffi::c_int) -> rusqlite::Result<()>>);
+        }
+        self.checkpointer.wake = None;
+        if let Some(thread) = self.checkpointer.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Reading connections kept open, at most.
@@ -200,16 +274,23 @@ impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
-        let connection = connect(
+        let mut connection = connect(
             &path,
             &format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
                  PRAGMA cache_size = -{WRITER_CACHE_KIB};"
             ),
         )?;
-        let store = SqliteStore { path, connection: Mutex::new(connection), readers: Mutex::new(Vec::new()) };
+        let checkpointer = Checkpointer::start(&path, &mut connection)?;
+        let store =
+            SqliteStore { path, connection: Mutex::new(connection), readers: Mutex::new(Vec::new()), checkpointer };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Checkpoints the background thread has run since the store was opened.
+    pub fn background_checkpoints(&self) -> u64 {
+        self.checkpointer.done.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Opens an existing store without creating or migrating it, to inspect it.
@@ -1442,6 +1523,38 @@ mod tests {
             .unwrap();
         assert_eq!(checks, 2, "one row a check");
         assert_eq!(rows, r#"{"level":"full","score":0.913,"action":"question"}"#, "a hit's own fields only");
+    }
+
+    #[test]
+    fn the_log_is_copied_into_the_file_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let entry = |n: usize| {
+            AuditDraft::new(time::OffsetDateTime::UNIX_EPOCH, "tester", Some("IQ-MOI"), "check")
+                .details(format!("{n} {}", "x".repeat(8 << 10)))
+        };
+        // A few pages of log: nothing to copy yet.
+        for n in 0..10 {
+            store.append_audit(entry(n)).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(store.background_checkpoints(), 0);
+        // Past CHECKPOINT_PAGES (some 2,000 pages of 4 KiB), short of the writer's own limit.
+        for n in 10..1000 {
+            store.append_audit(entry(n)).unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while store.background_checkpoints() == 0 {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint in the background");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        let entries = store.audit_entries(0, 2000).unwrap();
+        assert_eq!(entries.len(), 1000);
+        assert!(entries[999].draft.details.starts_with("999 "));
     }
 
     #[test]
