@@ -167,6 +167,28 @@ fn address(token: &tabadul_names::Token) -> usize {
     std::ptr::from_ref(token) as usize
 }
 
+/// What a batch of searches (a manifest's travellers, a bus's passengers) computes once and
+/// shares: the spellings close to each name outside a segment's vocabulary. Its results are
+/// those of the searches made one by one. It keeps the segments it read alive until dropped,
+/// so that the snapshot may change meanwhile; drop it with the batch.
+#[derive(Debug, Default)]
+pub struct Batch {
+    segments: Vec<(Arc<Segment>, segment::Unknown)>,
+}
+
+impl Batch {
+    fn unknown(&mut self, segment: &Arc<Segment>) -> &mut segment::Unknown {
+        let at = match self.segments.iter().position(|(kept, _)| Arc::ptr_eq(kept, segment)) {
+            Some(at) => at,
+            None => {
+                self.segments.push((segment.clone(), Default::default()));
+                self.segments.len() - 1
+            }
+        };
+        &mut self.segments[at].1
+    }
+}
+
 /// The namesakes counted in one search, by the candidate tokens matched: the hits of a search
 /// mostly agree with it on the same names.
 #[derive(Default)]
@@ -332,13 +354,26 @@ impl Index {
         viewer: &dyn Viewer,
         options: &SearchOptions,
     ) -> (Vec<PersonHit>, SearchStats) {
+        self.search_person_in(query, viewer, options, &mut Batch::default())
+    }
+
+    /// [`Index::search_person`], one of a `batch` of searches (a manifest's travellers) that
+    /// computes what they share once.
+    pub fn search_person_in(
+        &self,
+        query: &PreparedPerson,
+        viewer: &dyn Viewer,
+        options: &SearchOptions,
+        batch: &mut Batch,
+    ) -> (Vec<PersonHit>, SearchStats) {
         let mut stats = SearchStats::default();
         let mut candidates: Vec<(f32, usize, u32)> = Vec::new();
         for (p, part) in self.parts.iter().enumerate() {
             let visible = |index: u32| {
                 !part.is_removed(index) && part.segment.visibility(index, viewer, options.today) != Visibility::Hidden
             };
-            let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats);
+            let unknown = batch.unknown(&part.segment);
+            let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats, unknown);
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
         }
         stats.candidates = candidates.len();

@@ -114,6 +114,15 @@ type Groups = Box<[(u32, f32)]>;
 /// A token's closest spellings' posting groups, as namesakes are counted by.
 type Spellings = SmallVec<[u32; NAMESAKE_SPELLINGS_MAX]>;
 
+/// The groups computed for tokens outside a segment's vocabulary during a batch of searches (a
+/// manifest's travellers: a family's name, a misspelling the carrier repeats), by key, each
+/// with the weight of the token it was computed for. Bounded: past [`UNKNOWN_KEPT_MAX`] keys,
+/// more are computed again each time.
+pub(crate) type Unknown = FxMap<String, (f32, Groups)>;
+
+/// Keys of unknown tokens a batch keeps the groups of, per segment, at most.
+const UNKNOWN_KEPT_MAX: usize = 16_384;
+
 /// The groups a token matches ([`Segment::groups_of`]): computed for a token outside the
 /// vocabulary, read from their cell (each times the token's weight) for one of it.
 enum MatchingGroups<'s> {
@@ -532,6 +541,7 @@ impl Segment {
         visible: &dyn Fn(u32) -> bool,
         keep: usize,
         stats: &mut SearchStats,
+        unknown: &mut Unknown,
     ) -> Vec<(f32, u32)> {
         let mut seen_keys: Vec<&str> = Vec::new();
         let mut plans: Vec<(usize, Vec<(u32, f32)>)> = Vec::new();
@@ -540,7 +550,7 @@ impl Segment {
                 continue;
             }
             seen_keys.push(&token.key);
-            let groups = self.matching_groups(token);
+            let groups = self.matching_groups(token, unknown);
             let size = groups.iter().map(|(g, _)| self.postings.list(*g).len()).sum();
             plans.push((size, groups));
         }
@@ -656,9 +666,26 @@ impl Segment {
     }
 
     /// The posting groups of the vocabulary that a query token matches, with its weight times
-    /// the similarity.
-    fn matching_groups(&self, token: &Token) -> Vec<(u32, f32)> {
-        self.groups_of(token).collect()
+    /// the similarity; those of a token outside the vocabulary computed once in a batch of
+    /// searches (`unknown`).
+    fn matching_groups(&self, token: &Token, unknown: &mut Unknown) -> Vec<(u32, f32)> {
+        if self.vocabulary_ids.contains_key(&token.key) {
+            return self.groups_of(token).collect();
+        }
+        let weight = token.weight();
+        if let Some((kept_weight, groups)) = unknown.get(&token.key) {
+            // Equal keys, equal weights: the groups as computed (scaled as the vocabulary's
+            // cells are, should a weight ever differ).
+            if *kept_weight == weight {
+                return groups.to_vec();
+            }
+            return groups.iter().map(|(g, w)| (*g, w / kept_weight * weight)).collect();
+        }
+        let groups = self.compute_groups(token);
+        if unknown.len() < UNKNOWN_KEPT_MAX {
+            unknown.insert(token.key.clone(), (weight, groups.clone().into_boxed_slice()));
+        }
+        groups
     }
 
     /// [`Segment::matching_groups`], read where they are kept for a token of the vocabulary

@@ -29,6 +29,9 @@ const NAMES: &[&str] = &[
     "سراج الدين حقاني",
 ];
 
+/// Spellings of the same people that no alert has.
+const MISSPELT: &[&str] = &["ABDULAMIR ALSHAMARI", "Mohamad Aly Hasan", "Fatma Jboori", "Khalid Abdulrahmane Fawwas"];
+
 const AGENCIES: &[&str] = &["IQ-MOI", "CZ-MV", "GB-HO"];
 const CATEGORIES: &[Category] = &[Category::SuspectedSmuggler, Category::WantedForArrest, Category::TraffickingRisk];
 
@@ -113,6 +116,33 @@ proptest! {
         let query = person(NAMES[query], year);
         let index = Index::build(alerts.clone());
         prop_assert_eq!(searched(&index, &query, &options), brute_force(&alerts, &query, &options));
+    }
+
+    #[test]
+    fn a_batch_of_searches_finds_what_each_search_alone_finds(
+        alerts in proptest::collection::vec(an_alert(), 1..60),
+        later in proptest::collection::vec(an_alert(), 0..20),
+        queries in proptest::collection::vec((0..NAMES.len() + MISSPELT.len(), proptest::option::of(1960i16..1965)), 1..12),
+        change_at in 0usize..12,
+    ) {
+        // Names outside the vocabulary (misspelt, as carriers send them) come again and again
+        // in one batch, and the snapshot may change in the middle of it.
+        let options = SearchOptions { limit: 100, ..SearchOptions::new(today()) };
+        let mut index = Index::build(alerts);
+        let mut batch = tabadul_index::Batch::default();
+        for (at, (name, year)) in queries.into_iter().enumerate() {
+            if at == change_at {
+                index = index.apply(later.iter().cloned().map(Change::Upsert).collect());
+            }
+            let name = NAMES.get(name).copied().unwrap_or_else(|| MISSPELT[name - NAMES.len()]);
+            let query = person(name, year).prepare();
+            let (alone, _) = index.search_person(&query, &TestViewer, &options);
+            let (batched, _) = index.search_person_in(&query, &TestViewer, &options, &mut batch);
+            let ids = |hits: Vec<tabadul_index::PersonHit>| -> Vec<(AlertId, f32)> {
+                hits.into_iter().map(|h| (h.id, h.result.score)).collect()
+            };
+            prop_assert_eq!(ids(batched), ids(alone));
+        }
     }
 
     #[test]

@@ -242,7 +242,7 @@ pub struct CheckOutcome {
     pub receipt: Receipt,
 }
 
-/// A check searched and answered but not yet recorded ([`Node::search_check`]); it is recorded
+/// A check searched and answered but not yet recorded ([`Node::search_checks`]); it is recorded
 /// by [`Node::record_checks`], which signs its receipt.
 pub struct PreparedCheck {
     pub(crate) check: CheckReport,
@@ -598,18 +598,21 @@ impl Node {
         request: &CheckRequest,
         table: &SharingTable,
     ) -> Result<CheckOutcome> {
-        let prepared = self.prepare_check(actor, request, table)?;
+        let prepared = self.prepare_check(actor, request, table, &mut tabadul_index::Batch::default())?;
         self.record_checks(vec![prepared], key)
             .pop()
             .unwrap_or_else(|| Err(NodeError::Invalid("nothing to record".into())))
     }
 
-    /// The first half of [`Node::check`]: the search, which is what takes the processor. A
-    /// server bounds how many of these run at once, and lets [`Node::record_checks`] wait for
-    /// the disk without holding that bound.
-    pub fn search_check(&self, actor: &Actor, request: &CheckRequest) -> Result<PreparedCheck> {
+    /// The first half of [`Node::check`] for a batch of checks (one, or a bus's passengers): the
+    /// searches, which are what takes the processor. A server bounds how many of these run at
+    /// once, and lets [`Node::record_checks`] wait for the disk without holding that bound.
+    /// Each check is searched on its own, sharing what their searches compute alike: each
+    /// one's result or error, in order (an error of the caller's agency refuses them all).
+    pub fn search_checks(&self, actor: &Actor, requests: &[CheckRequest]) -> Result<Vec<Result<PreparedCheck>>> {
         let table = self.checking_table(actor)?;
-        self.prepare_check(actor, request, &table)
+        let mut batch = tabadul_index::Batch::default();
+        Ok(requests.iter().map(|request| self.prepare_check(actor, request, &table, &mut batch)).collect())
     }
 
     /// The second half of [`Node::check`]: records checks (their hits and audit entries) with
@@ -637,6 +640,7 @@ impl Node {
         actor: &Actor,
         request: &CheckRequest,
         table: &SharingTable,
+        batch: &mut tabadul_index::Batch,
     ) -> Result<PreparedCheck> {
         let agency = actor.agency()?.clone();
         let today = self.today();
@@ -656,7 +660,7 @@ impl Node {
         let mut persons = Vec::new();
         if !search.names.is_empty() {
             let prepared = search.prepare();
-            let (hits, _) = index.search_person(&prepared, table, &SearchOptions::new(today));
+            let (hits, _) = index.search_person_in(&prepared, table, &SearchOptions::new(today), batch);
             for hit in hits {
                 let score = (f64::from(hit.result.score) * 1000.0).round() / 1000.0;
                 persons.push(self.hit(&mut owners, hit.id, hit.visibility, Some(score), hit.result.reasons)?);

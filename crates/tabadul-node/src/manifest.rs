@@ -205,13 +205,15 @@ impl Node {
                 .iter()
                 .map(|t| cusres::Answer::to(t, boarding_directive(&[], &[], false)))
                 .collect();
+            // What the travellers' searches compute alike (a family's name), computed once.
+            let mut batch = tabadul_index::Batch::default();
             for (at, traveller) in manifest.travellers.iter().enumerate() {
                 let request = request(traveller, leg);
                 if request.names.is_empty() && request.document_number.is_none() {
                     not_screened.push(format!("segment {}: no name and no document", traveller.segment));
                     continue;
                 }
-                match self.prepare_check(actor, &request, &table) {
+                match self.prepare_check(actor, &request, &table, &mut batch) {
                     Ok(prepared) => checked.push((at, traveller, request, prepared)),
                     Err(NodeError::Invalid(why)) => not_screened.push(format!("segment {}: {why}", traveller.segment)),
                     Err(error) => return Err(error),

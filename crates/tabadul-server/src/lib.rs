@@ -405,7 +405,7 @@ pub(crate) async fn run_checks(
     let permit = check_permit(state).await?;
     let key = state.key.clone();
     let answers = blocking(state, move |node| {
-        let searched: Vec<_> = requests.iter().map(|request| node.search_check(&actor, request)).collect();
+        let searched = node.search_checks(&actor, &requests)?;
         // The search is done: the next check may use the processor while these records wait
         // for the disk.
         drop(permit);
