@@ -80,19 +80,7 @@ fn a_store_before_its_checks_table_keeps_each_check_once_for_its_hits() {
     );
     let store = PgStore::connect(&url).unwrap();
     assert_eq!(store.schema_version().unwrap(), PG_SCHEMA_VERSION);
-    for hit in &hits {
-        assert_eq!(store.hit(hit.id).unwrap().as_ref(), Some(hit));
-    }
-    let mut exported = Vec::new();
-    store
-        .export(&mut |record| {
-            if let tabadul_store::Record::Hit(hit) = record {
-                exported.push(hit);
-            }
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(exported, hits);
+    tabadul_store::conformance::holds_exactly_these_hits(&store, &hits);
 }
 
 #[test]

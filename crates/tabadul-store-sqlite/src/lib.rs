@@ -1498,19 +1498,7 @@ mod tests {
 
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        for hit in &hits {
-            assert_eq!(store.hit(hit.id).unwrap().as_ref(), Some(hit));
-        }
-        let mut exported = Vec::new();
-        store
-            .export(&mut |record| {
-                if let Record::Hit(hit) = record {
-                    exported.push(hit);
-                }
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(exported, hits);
+        tabadul_store::conformance::holds_exactly_these_hits(&store, &hits);
         let (checks, rows): (i64, String) = store
             .with(|c| {
                 c.query_row(

@@ -425,6 +425,24 @@ pub fn hits_of_two_checks() -> Vec<crate::HitRecord> {
     ]
 }
 
+/// That `store` holds `hits` and no others, read one by one and exported (a store migrated
+/// from an earlier layout of hits, say).
+pub fn holds_exactly_these_hits(store: &dyn Store, hits: &[crate::HitRecord]) {
+    for hit in hits {
+        assert_eq!(store.hit(hit.id).unwrap().as_ref(), Some(hit));
+    }
+    let mut exported = Vec::new();
+    store
+        .export(&mut |record| {
+            if let crate::Record::Hit(hit) = record {
+                exported.push(hit);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(exported, hits);
+}
+
 fn outcome(kind: crate::OutcomeKind) -> crate::Outcome {
     crate::Outcome {
         kind,
