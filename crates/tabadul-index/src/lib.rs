@@ -172,11 +172,11 @@ fn address(token: &tabadul_names::Token) -> usize {
 /// those of the searches made one by one. It keeps the segments it read alive until dropped,
 /// so that the snapshot may change meanwhile; drop it with the batch.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub struct SearchBatch {
     segments: Vec<(Arc<Segment>, segment::Unknown)>,
 }
 
-impl Batch {
+impl SearchBatch {
     fn unknown(&mut self, segment: &Arc<Segment>) -> &mut segment::Unknown {
         let at = match self.segments.iter().position(|(kept, _)| Arc::ptr_eq(kept, segment)) {
             Some(at) => at,
@@ -354,7 +354,7 @@ impl Index {
         viewer: &dyn Viewer,
         options: &SearchOptions,
     ) -> (Vec<PersonHit>, SearchStats) {
-        self.search_person_in(query, viewer, options, &mut Batch::default())
+        self.search_person_in(query, viewer, options, &mut SearchBatch::default())
     }
 
     /// [`Index::search_person`], one of a `batch` of searches (a manifest's travellers) that
@@ -364,7 +364,7 @@ impl Index {
         query: &PreparedPerson,
         viewer: &dyn Viewer,
         options: &SearchOptions,
-        batch: &mut Batch,
+        batch: &mut SearchBatch,
     ) -> (Vec<PersonHit>, SearchStats) {
         let mut stats = SearchStats::default();
         let mut candidates: Vec<(f32, usize, u32)> = Vec::new();

@@ -673,16 +673,15 @@ impl Segment {
             return self.groups_of(token).collect();
         }
         let weight = token.weight();
-        if let Some((kept_weight, groups)) = unknown.get(&token.key) {
-            // Equal keys, equal weights: the groups as computed (scaled as the vocabulary's
-            // cells are, should a weight ever differ).
-            if *kept_weight == weight {
-                return groups.to_vec();
-            }
-            return groups.iter().map(|(g, w)| (*g, w / kept_weight * weight)).collect();
+        // A token's weight follows from its key: the groups as computed for the first. (Were
+        // a weight ever to differ, they are computed again, so that results stay the same.)
+        if let Some((kept_weight, groups)) = unknown.get(&token.key)
+            && *kept_weight == weight
+        {
+            return groups.to_vec();
         }
         let groups = self.compute_groups(token);
-        if unknown.len() < UNKNOWN_KEPT_MAX {
+        if unknown.len() < UNKNOWN_KEPT_MAX && !unknown.contains_key(&token.key) {
             unknown.insert(token.key.clone(), (weight, groups.clone().into_boxed_slice()));
         }
         groups

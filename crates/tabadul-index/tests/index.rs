@@ -129,7 +129,7 @@ proptest! {
         // in one batch, and the snapshot may change in the middle of it.
         let options = SearchOptions { limit: 100, ..SearchOptions::new(today()) };
         let mut index = Index::build(alerts);
-        let mut batch = tabadul_index::Batch::default();
+        let mut batch = tabadul_index::SearchBatch::default();
         for (at, (name, year)) in queries.into_iter().enumerate() {
             if at == change_at {
                 index = index.apply(later.iter().cloned().map(Change::Upsert).collect());

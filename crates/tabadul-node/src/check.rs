@@ -598,7 +598,7 @@ impl Node {
         request: &CheckRequest,
         table: &SharingTable,
     ) -> Result<CheckOutcome> {
-        let prepared = self.prepare_check(actor, request, table, &mut tabadul_index::Batch::default())?;
+        let prepared = self.prepare_check(actor, request, table, &mut tabadul_index::SearchBatch::default())?;
         self.record_checks(vec![prepared], key)
             .pop()
             .unwrap_or_else(|| Err(NodeError::Invalid("nothing to record".into())))
@@ -611,7 +611,7 @@ impl Node {
     /// one's result or error, in order (an error of the caller's agency refuses them all).
     pub fn search_checks(&self, actor: &Actor, requests: &[CheckRequest]) -> Result<Vec<Result<PreparedCheck>>> {
         let table = self.checking_table(actor)?;
-        let mut batch = tabadul_index::Batch::default();
+        let mut batch = tabadul_index::SearchBatch::default();
         Ok(requests.iter().map(|request| self.prepare_check(actor, request, &table, &mut batch)).collect())
     }
 
@@ -640,7 +640,7 @@ impl Node {
         actor: &Actor,
         request: &CheckRequest,
         table: &SharingTable,
-        batch: &mut tabadul_index::Batch,
+        batch: &mut tabadul_index::SearchBatch,
     ) -> Result<PreparedCheck> {
         let agency = actor.agency()?.clone();
         let today = self.today();

@@ -206,7 +206,7 @@ impl Node {
                 .map(|t| cusres::Answer::to(t, boarding_directive(&[], &[], false)))
                 .collect();
             // What the travellers' searches compute alike (a family's name), computed once.
-            let mut batch = tabadul_index::Batch::default();
+            let mut batch = tabadul_index::SearchBatch::default();
             for (at, traveller) in manifest.travellers.iter().enumerate() {
                 let request = request(traveller, leg);
                 if request.names.is_empty() && request.document_number.is_none() {

@@ -140,22 +140,23 @@ DROP INDEX hits_by_owner_outcome;
 CREATE INDEX hits_by_owner_outcome ON hits (owner, outcome, alert_id) WHERE outcome IS NOT NULL;
 "#,
     // What a check's hits share (who checked, where, when, whom) kept once per check, not in
-    // each hit's row.
+    // each hit's row. Hits of one check that differ there (restored so by hand) fail the move,
+    // which changes nothing then, rather than one of them standing for all.
     r#"
 CREATE TABLE checks (
     id TEXT PRIMARY KEY,
     body TEXT NOT NULL
 );
 INSERT INTO checks (id, body)
-    SELECT body::jsonb ->> 'check_id', jsonb_build_object(
+    SELECT DISTINCT body::jsonb ->> 'check_id', jsonb_build_object(
         'agency', body::jsonb -> 'agency', 'user', body::jsonb -> 'user', 'post', body::jsonb -> 'post',
         'at_unix_us', body::jsonb -> 'at_unix_us', 'traveller', body::jsonb -> 'traveller')::text
-    FROM hits
-    ON CONFLICT DO NOTHING;
+    FROM hits;
 ALTER TABLE hits ADD COLUMN check_id TEXT NOT NULL DEFAULT '';
 UPDATE hits SET check_id = body::jsonb ->> 'check_id',
     body = (body::jsonb - ARRAY['id', 'check_id', 'alert_id', 'owner', 'agency', 'user', 'post', 'at_unix_us',
         'traveller'])::text;
+ALTER TABLE hits ALTER COLUMN check_id DROP DEFAULT;
 "#,
 ];
 
@@ -363,7 +364,9 @@ impl PgStore {
                 return Err(StoreError::SchemaTooNew { found, supported: PG_SCHEMA_VERSION });
             }
             for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-                tx.batch_execute(migration).await.map_err(backend)?;
+                tx.batch_execute(migration).await.map_err(|e| {
+                    StoreError::Backend(format!("moving the store to schema {}: {}", index + 1, describe(&e)))
+                })?;
                 execute(&tx, "UPDATE tabadul_schema SET version = $1", &[&(index as i32 + 1)]).await?;
             }
             commit(tx).await
@@ -710,12 +713,14 @@ async fn load_alert(c: &impl GenericClient, id: AlertId) -> Result<Option<Stored
 
 /// What a hit is read from: its row, and its check's body.
 const HIT_SELECT: &str =
-    "SELECT h.id, h.check_id, h.alert_id, h.owner, h.body, c.body FROM hits h JOIN checks c ON c.id = h.check_id";
+    "SELECT h.id, h.check_id, h.alert_id, h.owner, h.body, c.body FROM hits h LEFT JOIN checks c ON c.id = h.check_id";
 
 fn hit_from(row: &Row) -> Result<HitRecord> {
     let key =
         (HitId(id_from(row.get(0))?), row.get::<_, String>(1), AlertId(id_from(row.get(2))?), agency_code(row.get(3))?);
-    Ok(HitRecord::from_stored(key, parse("hit", row.get(4))?, parse("check", row.get(5))?))
+    let check: Option<&str> = row.get(5);
+    let check = check.ok_or_else(|| StoreError::Corrupt(format!("hit's check {} is missing", key.1)))?;
+    Ok(HitRecord::from_stored(key, parse("hit", row.get(4))?, parse("check", check)?))
 }
 
 async fn load_hit(c: &impl GenericClient, id: HitId) -> Result<Option<HitRecord>> {
@@ -723,15 +728,12 @@ async fn load_hit(c: &impl GenericClient, id: HitId) -> Result<Option<HitRecord>
     row(c, &sql, &[&id_bytes(id.0).as_slice()]).await?.as_ref().map(hit_from).transpose()
 }
 
-/// Writes a hit's row, and its check's unless `previous` (the hit written just before it)
-/// is of the same check or the store holds the check already, the same. A hit that exists is
-/// refused, and so is one whose check differs from the check's other hits'.
+/// Writes a hit's row, and its check's unless `previous` (the hit written just before it) is
+/// of the same check or the store holds the check already, the same. A hit that exists is
+/// refused, and so is one whose check differs from the one stored.
 async fn insert_hit(tx: &Transaction<'_>, hit: &HitRecord, previous: Option<&HitRecord>) -> Result<()> {
-    if let Some(previous) = previous.filter(|p| p.check_id == hit.check_id) {
-        if !previous.same_check(hit) {
-            return Err(check_differs(hit));
-        }
-    } else {
+    // Hits of one check written one after the other share it (`check_checks` held them alike).
+    if previous.is_none_or(|p| p.check_id != hit.check_id) {
         let check = hit.stored_check();
         let sql = "INSERT INTO checks (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         if execute(tx, sql, &[&hit.check_id, &json(&check)?]).await? == 0 {
