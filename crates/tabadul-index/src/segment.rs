@@ -669,8 +669,8 @@ impl Segment {
     /// the similarity; those of a token outside the vocabulary computed once in a batch of
     /// searches (`unknown`).
     fn matching_groups(&self, token: &Token, unknown: &mut Unknown) -> Vec<(u32, f32)> {
-        if self.vocabulary_ids.contains_key(&token.key) {
-            return self.groups_of(token).collect();
+        if let Some(&id) = self.vocabulary_ids.get(&token.key) {
+            return self.kept_groups(id, token).collect();
         }
         let weight = token.weight();
         // A token's weight follows from its key: the groups as computed for the first. (Were
@@ -690,9 +690,14 @@ impl Segment {
     /// [`Segment::matching_groups`], read where they are kept for a token of the vocabulary
     /// (namesakes are counted for thousands of candidates' tokens a manifest, each a copy).
     fn groups_of<'s>(&'s self, token: &Token) -> MatchingGroups<'s> {
-        let Some(&id) = self.vocabulary_ids.get(&token.key) else {
-            return MatchingGroups::Computed(self.compute_groups(token).into_iter());
-        };
+        match self.vocabulary_ids.get(&token.key) {
+            Some(&id) => self.kept_groups(id, token),
+            None => MatchingGroups::Computed(self.compute_groups(token).into_iter()),
+        }
+    }
+
+    /// The groups of vocabulary token `id` (whose key `token` has), from its cell.
+    fn kept_groups<'s>(&'s self, id: u32, token: &Token) -> MatchingGroups<'s> {
         let unit = || -> Groups {
             let vocabulary_token = &self.vocabulary[id as usize];
             let weight = vocabulary_token.weight();
