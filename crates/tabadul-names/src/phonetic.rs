@@ -287,43 +287,26 @@ fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Co
     for j in 1..=b.len() {
         previous[j] = previous[j - 1] + gaps_b[j - 1];
     }
-    // Only the columns of a row that may still lead to a distance within the limit are
-    // computed (Ukkonen's cut-off): `lo..=hi` of the previous row; every cell outside is beyond
-    // the limit, since all its paths pass through cells beyond it. A cell inside may be
-    // computed from fewer paths than it has when it is beyond the limit, never when it is not.
-    let (mut lo, mut hi) = (0, (0..=b.len()).rev().find(|&j| previous[j] <= limit).unwrap_or(0));
     for (i, &symbol_a) in a.iter().enumerate() {
         let gap_a = tables.gaps[usize::from(symbol_a & 0x7f)][usize::from(i + 1 == a.len())];
         let row = &tables.cost[usize::from(symbol_a & 0x7f)];
-        let mut within: Option<(usize, usize)> = None;
-        // The cell to the left, beyond the limit at `lo` (its own left is).
-        let mut left = BEYOND;
-        for j in lo..=b.len() {
-            let mut cell = if j <= hi { previous[j] + gap_a } else { BEYOND };
-            if j > lo {
-                if j - 1 <= hi {
-                    cell = cell.min(previous[j - 1] + row[usize::from(b[j - 1] & 0x7f)]);
-                }
-                cell = cell.min(left.saturating_add(gaps_b[j - 1]));
-            }
+        current[0] = previous[0] + gap_a;
+        let mut row_min = current[0];
+        for j in 1..=b.len() {
+            let replace = previous[j - 1] + row[usize::from(b[j - 1] & 0x7f)];
+            let delete = previous[j] + gap_a;
+            let insert = current[j - 1] + gaps_b[j - 1];
+            let cell = replace.min(delete).min(insert);
             current[j] = cell;
-            left = cell;
-            if cell <= limit {
-                within = Some((within.map_or(j, |(first, _)| first), j));
-            } else if j > hi {
-                // Past the previous row's columns, only insertions reach further: all beyond.
-                break;
-            }
+            row_min = row_min.min(cell);
         }
-        (lo, hi) = within?;
+        if row_min > limit {
+            return None;
+        }
         std::mem::swap(&mut previous, &mut current);
     }
-    Some(previous[b.len()]).filter(|d| hi == b.len() && *d <= limit)
+    Some(previous[b.len()]).filter(|d| *d <= limit)
 }
-
-/// A cell's cost known to be beyond any limit: what cells outside the computed columns count
-/// as (room to add a few edits without overflowing).
-const BEYOND: Cost = Cost::MAX / 2;
 
 /// [`similarity`] when it is at least `min`; 0 when it is less (computed only as far as needed
 /// to know that).
@@ -409,8 +392,8 @@ mod tests {
         }
     }
 
-    /// The weighted edit distance in full, every cell of every row: the reference that the
-    /// cut-off of [`distance_within`] is held to.
+    /// The weighted edit distance in full, every cell of every row: the reference that
+    /// [`distance_within`], which stops once every path is beyond its limit, is held to.
     fn distance_in_full(a: &[u8], b: &[u8]) -> Cost {
         let tables = tables();
         let gap = |s: &[u8], i: usize| tables.gaps[usize::from(s[i] & 0x7f)][usize::from(i + 1 == s.len())];
