@@ -898,6 +898,11 @@ fn traveller(request: &CheckRequest, today: time::Date) -> Result<(Traveller, Pe
                 "a field of the check is longer than {CHECK_FIELD_BYTES_MAX} bytes"
             )));
         }
+        // Nothing a person or a document is called by; a NUL would also stop a store's move
+        // of its records (PostgreSQL's jsonb refuses it). The MRZ's lines are checked apart.
+        if field.chars().any(|c| c.is_ascii_control()) {
+            return Err(NodeError::Invalid("a field of the check holds a control character".into()));
+        }
     }
     if request.post.trim().is_empty() {
         return Err(NodeError::Invalid("a check needs the border crossing point (--post)".into()));

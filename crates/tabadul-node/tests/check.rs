@@ -291,6 +291,11 @@ fn bad_checks_are_refused_with_a_reason() {
     assert!(matches!(refuse("IQ-MOI", at_post(long)), NodeError::Invalid(_)));
     let many = CheckRequest { names: (0..9).map(|i| format!("Name{i}")).collect(), ..CheckRequest::default() };
     assert!(matches!(refuse("IQ-MOI", at_post(many)), NodeError::Invalid(_)));
+    for name in ["Ali\u{0}Hassan", "Ali\nHassan", "Ali\u{7f}"] {
+        let control = CheckRequest { names: vec![name.into()], ..CheckRequest::default() };
+        let error = refuse("IQ-MOI", at_post(control));
+        assert!(matches!(&error, NodeError::Invalid(m) if m.contains("control character")), "{error}");
+    }
 
     // A damaged MRZ is still screened, and flagged.
     let damaged = SHAMMARI_MRZ.replace("8501019", "8501015");
