@@ -190,8 +190,7 @@ const CHECKPOINT_PAGES_WRITER: i32 = 8 * CHECKPOINT_PAGES;
 /// milliseconds (more on a slow disk) for it. It runs at the lowest priority, between checks.
 #[derive(Debug)]
 struct Checkpointer {
-    /// Wakes the thread (a wake-up already pending is enough); dropped to stop it.
-    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    /// Stops when the writer's hook, which holds the only sender that wakes it, is dropped.
     thread: Option<std::thread::JoinHandle<()>>,
     /// Checkpoints the thread has run, for tests and diagnostics.
     done: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -225,8 +224,8 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| StoreError::Backend(format!("start the checkpoint thread: {e}")))?;
-        let hook = wake.clone();
-        // Replaces SQLite's automatic checkpoint, which is this same hook.
+        // Replaces SQLite's automatic checkpoint, which is this same hook. A wake-up already
+        // pending is enough.
         writer
             .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
                 if pages >= CHECKPOINT_PAGES_WRITER {
@@ -234,21 +233,20 @@ impl Checkpointer {
                     // checkpoint busy with the thread's is tried again at the next commit).
                     let _ = wal.checkpoint();
                 } else if pages >= CHECKPOINT_PAGES {
-                    let _ = hook.try_send(());
+                    let _ = wake.try_send(());
                 }
                 Ok(())
             }))
             .map_err(backend)?;
-        Ok(Checkpointer { wake: Some(wake), thread: Some(thread), done })
+        Ok(Checkpointer { thread: Some(thread), done })
     }
 }
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        // The writer's hook holds a sender too: unhooked, the thread's channel closes.
+        // The writer's hook holds the thread's only sender: unhooked, the thread's channel closes.
         let writer = self.connection.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = writer.wal_hook(None::<fn(&mut rusqlite::hooks::Wal, std::ffi::c_int) -> rusqlite::Result<()>>);
-        self.checkpointer.wake = None;
         if let Some(thread) = self.checkpointer.thread.take() {
             let _ = thread.join();
         }
