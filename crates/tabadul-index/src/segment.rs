@@ -653,16 +653,24 @@ impl Segment {
     /// independent loads (see [`Segment::touch_cards`]): the tokens lie scattered over the heap,
     /// and a comparison's long arithmetic otherwise keeps the next token's miss from starting.
     fn touch_tokens(&self, ids: impl Iterator<Item = u32>) {
-        read_ahead(ids.map(|id| self.vocabulary.get(id as usize).map_or(0, |token| token.touch())));
+        // A level at a time (see [`Segment::touch_people`]): the tokens' addresses, then the tokens.
+        let tokens: SmallVec<[&Token; 256]> =
+            ids.filter_map(|id| self.vocabulary.get(id as usize).map(|t| &**t)).collect();
+        read_ahead(tokens.iter().map(|token| token.touch()));
     }
 
     /// Reads what scoring `entries` reads first of each person (see [`Segment::touch_tokens`]):
-    /// the entry, its names and their tokens, each a load behind the other on the heap.
+    /// the entry, its names and their tokens, each a load behind the other on the heap. One
+    /// level at a time for all the people: the loads of a level are independent and their
+    /// misses overlap, where a person's chain followed to its end before the next person's
+    /// waits for each link in turn.
     pub fn touch_people(&self, entries: impl Iterator<Item = u32>) {
-        let people = entries.filter_map(|entry| self.entries.get(entry as usize).and_then(|e| e.person.as_ref()));
-        read_ahead(
-            people.flat_map(|person| person.names.iter().flat_map(|name| name.tokens.iter().map(|t| t.touch()))),
-        );
+        let people: SmallVec<[&PreparedPerson; 64]> =
+            entries.filter_map(|entry| self.entries.get(entry as usize).and_then(|e| e.person.as_ref())).collect();
+        let names: SmallVec<[&[Arc<Token>]; 128]> =
+            people.iter().flat_map(|person| person.names.iter().map(|name| name.tokens.as_slice())).collect();
+        let tokens: SmallVec<[&Token; 256]> = names.iter().flat_map(|tokens| tokens.iter().map(|t| &**t)).collect();
+        read_ahead(tokens.iter().map(|token| token.touch()));
     }
 
     /// The posting groups of the vocabulary that a query token matches, with its weight times
