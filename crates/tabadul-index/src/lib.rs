@@ -168,16 +168,18 @@ fn address(token: &tabadul_names::Token) -> usize {
 }
 
 /// What a batch of searches (a manifest's travellers, a bus's passengers) computes once and
-/// shares: the spellings close to each name outside a segment's vocabulary. Its results are
-/// those of the searches made one by one. It keeps the segments it read alive until dropped,
-/// so that the snapshot may change meanwhile; drop it with the batch.
+/// shares: the spellings close to each name outside a segment's vocabulary, and those that
+/// namesakes are counted by. Its results are those of the searches made one by one. It keeps
+/// the segments it read alive until dropped, so that the snapshot may change meanwhile (and
+/// their tokens stay where they are); drop it with the batch.
 #[derive(Debug, Default)]
 pub struct SearchBatch {
-    segments: Vec<(Arc<Segment>, segment::Unknown)>,
+    segments: Vec<(Arc<Segment>, segment::Shared)>,
 }
 
 impl SearchBatch {
-    fn unknown(&mut self, segment: &Arc<Segment>) -> &mut segment::Unknown {
+    /// What the batch shares in `segment`, which it keeps alive from now on.
+    fn shared(&mut self, segment: &Arc<Segment>) -> &mut segment::Shared {
         let at = match self.segments.iter().position(|(kept, _)| Arc::ptr_eq(kept, segment)) {
             Some(at) => at,
             None => {
@@ -204,6 +206,7 @@ impl Namesakes {
         result: &tabadul_engine::MatchResult,
         viewer: &dyn Viewer,
         today: time::Date,
+        batch: &mut SearchBatch,
     ) -> u32 {
         // On the stack: most candidates of a search are counted already (thousands a manifest).
         let tokens: smallvec::SmallVec<[&tabadul_names::Token; tabadul_names::TOKENS_PER_NAME_MAX]> =
@@ -219,7 +222,7 @@ impl Namesakes {
         if let Some((_, count)) = self.counted.iter().find(|(key, _)| same(key)) {
             return *count;
         }
-        let count = index.namesakes(&tokens, viewer, today);
+        let count = index.namesakes(&tokens, viewer, today, batch);
         self.counted.push((tokens.iter().map(|t| address(t)).collect(), count));
         count
     }
@@ -372,17 +375,20 @@ impl Index {
             let visible = |index: u32| {
                 !part.is_removed(index) && part.segment.visibility(index, viewer, options.today) != Visibility::Hidden
             };
-            let unknown = batch.unknown(&part.segment);
+            let unknown = &mut batch.shared(&part.segment).unknown;
             let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats, unknown);
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
         }
         stats.candidates = candidates.len();
         self.keep_best(&mut candidates, options.candidates_max.max(1));
         stats.scored = candidates.len();
-        SIMILARITIES.with_borrow_mut(|cache| self.score_and_explain(query, candidates, viewer, options, cache, stats))
+        SIMILARITIES
+            .with_borrow_mut(|cache| self.score_and_explain(query, candidates, viewer, options, cache, stats, batch))
     }
 
-    /// Scores `candidates` in full and explains the hits that are returned.
+    /// Scores `candidates` in full and explains the hits that are returned (one of a `batch` of
+    /// searches that has kept this snapshot's segments).
+    #[allow(clippy::too_many_arguments)]
     fn score_and_explain(
         &self,
         query: &PreparedPerson,
@@ -391,6 +397,7 @@ impl Index {
         options: &SearchOptions,
         cache: &mut tabadul_engine::SimilarityCache,
         stats: SearchStats,
+        batch: &mut SearchBatch,
     ) -> (Vec<PersonHit>, SearchStats) {
         // A cache that served another search holds addresses of names that may be gone.
         cache.clear();
@@ -404,7 +411,7 @@ impl Index {
                 let person = self.parts[p].segment.entry(entry).person.as_ref()?;
                 let mut result = tabadul_engine::score_cached(query, person, cache);
                 if options.namesakes && result.partial && result.score >= options.threshold {
-                    let count = namesakes.count(self, person, &result, viewer, options.today);
+                    let count = namesakes.count(self, person, &result, viewer, options.today, batch);
                     result.share_with_namesakes(count);
                 }
                 (result.score >= options.threshold).then_some((result, p, entry))
@@ -447,15 +454,23 @@ impl Index {
     }
 
     /// How many alerts that `viewer` may see carry every one of `tokens` or a close spelling
-    /// (at most [`tabadul_engine::model::NAMESAKES_COUNTED_MAX`]).
-    fn namesakes(&self, tokens: &[&tabadul_names::Token], viewer: &dyn Viewer, today: time::Date) -> u32 {
+    /// (at most [`tabadul_engine::model::NAMESAKES_COUNTED_MAX`]); `tokens` are of segments that
+    /// `batch` keeps, the spellings of which it keeps too.
+    fn namesakes(
+        &self,
+        tokens: &[&tabadul_names::Token],
+        viewer: &dyn Viewer,
+        today: time::Date,
+        batch: &mut SearchBatch,
+    ) -> u32 {
         use tabadul_engine::model::NAMESAKES_COUNTED_MAX;
         let mut count = 0;
         for part in &self.parts {
             let visible = |index: u32| {
                 !part.is_removed(index) && part.segment.visibility(index, viewer, today) != Visibility::Hidden
             };
-            count += part.segment.namesakes(tokens, &visible, NAMESAKES_COUNTED_MAX - count);
+            let kept = &mut batch.shared(&part.segment).spellings;
+            count += part.segment.namesakes(tokens, &visible, NAMESAKES_COUNTED_MAX - count, kept);
             if count >= NAMESAKES_COUNTED_MAX {
                 break;
             }

@@ -114,6 +114,14 @@ type Groups = Box<[(u32, f32)]>;
 /// A token's closest spellings' posting groups, as namesakes are counted by.
 type Spellings = SmallVec<[u32; NAMESAKE_SPELLINGS_MAX]>;
 
+/// What a batch of searches computes once in a segment and shares (see
+/// [`crate::SearchBatch`]).
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub unknown: Unknown,
+    pub spellings: KeptSpellings,
+}
+
 /// The groups computed for tokens outside a segment's vocabulary during a batch of searches (a
 /// manifest's travellers: a family's name, a misspelling the carrier repeats), by key, each
 /// with the weight of the token it was computed for. Bounded: past [`UNKNOWN_KEPT_MAX`] keys,
@@ -122,6 +130,15 @@ pub(crate) type Unknown = FxMap<String, (f32, Groups)>;
 
 /// Keys of unknown tokens a batch keeps the groups of, per segment, at most.
 const UNKNOWN_KEPT_MAX: usize = 16_384;
+
+/// The spellings namesakes are counted by in a segment, of the candidates' tokens met during a
+/// batch of searches (the hits of one traveller share their names, a manifest's travellers
+/// their common names), by the token's address: a token of a segment that the batch keeps
+/// alive, so no other token takes its place. Bounded by [`SPELLINGS_KEPT_MAX`].
+pub(crate) type KeptSpellings = FxMap<usize, Spellings>;
+
+/// Tokens a batch keeps the namesakes' spellings of, per segment, at most.
+const SPELLINGS_KEPT_MAX: usize = 65_536;
 
 /// The groups a token matches ([`Segment::groups_of`]): computed for a token outside the
 /// vocabulary, read from their cell (each times the token's weight) for one of it.
@@ -773,21 +790,19 @@ impl Segment {
     /// How many entries that `visible` lets through carry every one of `tokens` or a close
     /// spelling of it, counted up to `max`: the entries of the two rarest tokens together (or
     /// of the one) that carry the others too, the first [`NAMESAKES_READ_MAX`] of them read.
-    pub fn namesakes(&self, tokens: &[&Token], visible: &dyn Fn(u32) -> bool, max: u32) -> u32 {
+    /// `tokens` are tokens of segments alive as long as `kept`, which keeps their spellings.
+    pub fn namesakes(
+        &self,
+        tokens: &[&Token],
+        visible: &dyn Fn(u32) -> bool,
+        max: u32,
+        kept: &mut KeptSpellings,
+    ) -> u32 {
         let postings = |group: &u32| self.postings.list(*group);
         // Each token's closest spellings, the rarest token first (on the stack: a manifest
         // counts the namesakes of a thousand names).
-        let mut groups: SmallVec<[Spellings; TOKENS_PER_NAME_MAX]> = tokens
-            .iter()
-            .map(|token| {
-                let least = token.weight() * NAMESAKE_SIMILARITY_MIN;
-                self.groups_of(token)
-                    .filter(|(_, weight)| *weight >= least)
-                    .take(NAMESAKE_SPELLINGS_MAX)
-                    .map(|(group, _)| group)
-                    .collect()
-            })
-            .collect();
+        let mut groups: SmallVec<[Spellings; TOKENS_PER_NAME_MAX]> =
+            tokens.iter().map(|token| self.spellings(token, kept)).collect();
         groups.sort_by_key(|groups| groups.iter().map(|g| postings(g).len()).sum::<usize>());
         let (lists, others): (SmallVec<[&[u32]; NAMESAKE_SPELLINGS_MAX * NAMESAKE_SPELLINGS_MAX]>, &[Spellings]) =
             match groups.as_slice() {
@@ -813,6 +828,26 @@ impl Segment {
             met.clear();
             count
         })
+    }
+
+    /// The closest spellings of `token` that namesakes are counted by: read where `kept` keeps
+    /// them, or computed (and kept, while there is room).
+    fn spellings(&self, token: &Token, kept: &mut KeptSpellings) -> Spellings {
+        let address = std::ptr::from_ref(token) as usize;
+        if let Some(spellings) = kept.get(&address) {
+            return spellings.clone();
+        }
+        let least = token.weight() * NAMESAKE_SIMILARITY_MIN;
+        let spellings: Spellings = self
+            .groups_of(token)
+            .filter(|(_, weight)| *weight >= least)
+            .take(NAMESAKE_SPELLINGS_MAX)
+            .map(|(group, _)| group)
+            .collect();
+        if kept.len() < SPELLINGS_KEPT_MAX {
+            kept.insert(address, spellings.clone());
+        }
+        spellings
     }
 
     /// The entries of `lists` that carry one of each of `others` groups and that `visible`
