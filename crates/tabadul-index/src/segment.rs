@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 use tabadul_domain::{AgencyCode, AlertId, Category, Visibility};
 use tabadul_engine::model::coverage_logit;
 use tabadul_engine::{Facts, PreparedPerson, evidence_logit, facts_logit, normalise_document};
-use tabadul_names::{ALIGN_SIMILARITY_MIN, TOKENS_PER_NAME_MAX, Token, coarse_skeleton_of, token_similarity};
+use tabadul_names::{ALIGN_SIMILARITY_MIN, TOKENS_PER_NAME_MAX, Token, coarse_skeleton_of, token_similarity_from};
 
 use crate::gather::{Gatherer, Read, select_best};
 use crate::{IndexedAlert, IndexedSubject, SearchStats, Viewer};
@@ -741,6 +741,34 @@ impl Segment {
             // vocabulary.
             return vec![(u32::from(known), token.weight())];
         }
+        let tried = self.compared_with(token);
+        self.touch_tokens(tried.iter().map(|(_, id)| *id));
+        let weight = token.weight();
+        let mut bar = Bar::default();
+        for (_, id) in tried {
+            let candidate = &self.vocabulary[id as usize];
+            let group = group_of(candidate, id);
+            // A group found already matters again only with a greater similarity.
+            let least = groups.get(&group).map_or(bar.least, |best| best.max(bar.least));
+            let (similarity, _) = token_similarity_from(token, candidate, least);
+            if similarity >= ALIGN_SIMILARITY_MIN && similarity >= least {
+                let slot = groups.entry(group).or_default();
+                *slot = slot.max(similarity);
+                // (Weightless, the groups would be ranked by their numbers alone.)
+                if weight > 0.0 {
+                    bar.raise(&groups);
+                }
+            }
+        }
+        // The most similar spellings first; a name with very many near spellings keeps the
+        // closest ones, so that one token cannot flood a check.
+        let groups = groups.into_iter().map(|(group, similarity)| (group, weight * similarity)).collect();
+        best_groups(groups)
+    }
+
+    /// The vocabulary tokens that a token outside the known names is compared with in full,
+    /// each with how close its skeleton is, the closest first.
+    fn compared_with(&self, token: &Token) -> Vec<(usize, u32)> {
         // Each vocabulary token once, at its closest: a token is found under both blocking
         // keys of a reading, and often under both readings.
         let mut closest: FxMap<u32, usize> = FxMap::with_capacity_and_hasher(1024, Default::default());
@@ -769,22 +797,10 @@ impl Segment {
             tried.select_nth_unstable(COMPARED_PER_TOKEN_MAX - 1);
             tried.truncate(COMPARED_PER_TOKEN_MAX);
         }
-        self.touch_tokens(tried.iter().map(|(_, id)| *id));
-        for (_, id) in tried {
-            let candidate = &self.vocabulary[id as usize];
-            let (similarity, _) = token_similarity(token, candidate);
-            if similarity >= ALIGN_SIMILARITY_MIN {
-                let weight = token.weight() * similarity;
-                let slot = groups.entry(group_of(candidate, id)).or_default();
-                *slot = slot.max(weight);
-            }
-        }
-        // The most similar spellings first; a name with very many near spellings keeps the
-        // closest ones, so that one token cannot flood a check.
-        let mut groups: Vec<(u32, f32)> = groups.into_iter().collect();
-        groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        groups.truncate(GROUPS_PER_TOKEN_MAX);
-        groups
+        // The closest skeletons first: the groups they find soon make the bar that the others
+        // must reach to matter (see `Bar`), and comparisons stop early below it.
+        tried.sort_unstable();
+        tried
     }
 
     /// How many entries that `visible` lets through carry every one of `tokens` or a close
@@ -905,6 +921,50 @@ impl Segment {
     }
 }
 
+/// The [`GROUPS_PER_TOKEN_MAX`] heaviest of `groups`, the heaviest first (the lowest group
+/// among equals).
+fn best_groups(mut groups: Vec<(u32, f32)>) -> Vec<(u32, f32)> {
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    groups.truncate(GROUPS_PER_TOKEN_MAX);
+    groups
+}
+
+/// The least similarity a spelling of a new group must have to be among the
+/// [`GROUPS_PER_TOKEN_MAX`] a token keeps, as far as its comparisons have gone: what the
+/// last of the best that many groups found has (a hair less, so that rounding in the weights
+/// they are ranked by never decides), [`ALIGN_SIMILARITY_MIN`] until that many are found. It
+/// only rises, so a spelling below it now could never have been kept, and is not computed in
+/// full. Worked out again after every [`BAR_RAISED_EVERY`] groups found or bettered.
+#[derive(Debug)]
+struct Bar {
+    least: f32,
+    changes: usize,
+}
+
+/// Groups found or bettered between two workings out of a [`Bar`] (each a selection among
+/// the groups found so far).
+const BAR_RAISED_EVERY: usize = 8;
+
+impl Default for Bar {
+    fn default() -> Bar {
+        Bar { least: ALIGN_SIMILARITY_MIN, changes: 0 }
+    }
+}
+
+impl Bar {
+    /// After a group of `groups` (by their best similarity) was found or bettered.
+    fn raise(&mut self, groups: &FxMap<u32, f32>) {
+        self.changes += 1;
+        if groups.len() < GROUPS_PER_TOKEN_MAX || self.changes < BAR_RAISED_EVERY {
+            return;
+        }
+        self.changes = 0;
+        let mut best: SmallVec<[f32; 256]> = groups.values().copied().collect();
+        let (_, last, _) = best.select_nth_unstable_by(GROUPS_PER_TOKEN_MAX - 1, |a, b| b.total_cmp(a));
+        self.least = self.least.max(*last * (1.0 - 1e-6));
+    }
+}
+
 /// Which of `groups` each of `partners` (ascending lists, at most 64) holds: bit `j` of the
 /// `i`th mask is set when `partners[j]` holds group `i`. Each list is searched for the groups
 /// in ascending order, each search galloping on from where the last ended: a frequent name's
@@ -978,7 +1038,120 @@ fn group_of(token: &Token, id: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use super::{ALIGN_SIMILARITY_MIN, FxMap, GROUPS_PER_TOKEN_MAX, Segment, best_groups, group_of};
     use super::{Marks, gallop, partnered};
+    use crate::{IndexedAlert, IndexedSubject};
+    use tabadul_domain::{AgencyCode, AlertId, Category};
+    use tabadul_names::{Token, token_similarity};
+
+    /// The groups of [`Segment::compute_groups`] from every token it compares computed in full:
+    /// what the bar it raises as it goes must never change.
+    fn groups_in_full(segment: &Segment, token: &Token) -> Vec<(u32, f32)> {
+        if let Some(known) = token.known {
+            return vec![(u32::from(known), token.weight())];
+        }
+        let mut groups: FxMap<u32, f32> = FxMap::default();
+        for (_, id) in segment.compared_with(token) {
+            let candidate = &segment.vocabulary[id as usize];
+            let (similarity, _) = token_similarity(token, candidate);
+            if similarity >= ALIGN_SIMILARITY_MIN {
+                let slot = groups.entry(group_of(candidate, id)).or_default();
+                *slot = slot.max(token.weight() * similarity);
+            }
+        }
+        best_groups(groups.into_iter().collect())
+    }
+
+    /// `name` with the letters at `edits` changed: a letter replaced, added or dropped.
+    fn edited(name: &str, edits: &[(usize, Option<char>)]) -> String {
+        let mut letters: Vec<char> = name.chars().collect();
+        for (at, letter) in edits {
+            let at = at % (letters.len() + 1);
+            match letter {
+                Some(letter) if at < letters.len() && at.is_multiple_of(2) => letters[at] = *letter,
+                Some(letter) => letters.insert(at, *letter),
+                None if at < letters.len() && letters.len() > 2 => {
+                    letters.remove(at);
+                }
+                None => {}
+            }
+        }
+        letters.into_iter().collect()
+    }
+
+    fn person_alert(id: usize, name: String) -> IndexedAlert {
+        let person = tabadul_engine::PersonQuery { names: vec![name], ..Default::default() };
+        IndexedAlert {
+            id: AlertId(id as u128 + 1),
+            owner: AgencyCode::new("IQ-MOI").unwrap(),
+            category: Category::WantedForArrest,
+            expires: None,
+            subject: IndexedSubject::Person(person),
+        }
+    }
+
+    const STEMS: &[&str] = &["shammari", "qaradawi"];
+    /// Letters whose change keeps a name's skeleton (its vowels, mostly): the spellings
+    /// that the blocking brings together.
+    const VOWELS: &[char] = &['a', 'e', 'i', 'o', 'u', 'y', 'h', 'w', 'a', 'e'];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+        /// Hundreds of spellings of a few names, so that a name has more near spellings than it
+        /// keeps groups of: the bar rises, and what it cuts short must be what would not be kept.
+        #[test]
+        fn groups_cut_short_by_the_bar_are_the_groups_in_full(
+            spellings in proptest::collection::vec(
+                (0..STEMS.len(), proptest::collection::vec((0usize..12, proptest::option::of(proptest::sample::select(VOWELS))), 0..4)),
+                600..900,
+            ),
+            asked in proptest::collection::vec(
+                (0..STEMS.len(), proptest::collection::vec((0usize..12, proptest::option::of(proptest::sample::select(VOWELS))), 0..3)),
+                1..6,
+            ),
+        ) {
+            let alerts = spellings
+                .iter()
+                .enumerate()
+                .map(|(id, (stem, edits))| person_alert(id, format!("ali {}", edited(STEMS[*stem], edits))))
+                .collect();
+            let segment = Segment::build(alerts);
+            for (stem, edits) in asked {
+                let name = tabadul_names::analyze(&edited(STEMS[stem], &edits));
+                for token in &name.tokens {
+                    proptest::prop_assert_eq!(segment.compute_groups(token), groups_in_full(&segment, token), "{}", token.text);
+                }
+            }
+        }
+    }
+
+    /// Every spelling of a name with one or two of its vowels changed: more near spellings
+    /// than a token keeps groups of, whichever of them is asked (the bar surely rises).
+    #[test]
+    fn a_crowded_name_keeps_the_groups_in_full() {
+        let stem = "shammari";
+        let mut names = Vec::new();
+        for (i, first) in VOWELS.iter().enumerate() {
+            for at in 0..stem.len() {
+                names.push(edited(stem, &[(at, Some(*first))]));
+                for second in &VOWELS[i..] {
+                    names.push(edited(stem, &[(at, Some(*first)), ((at + 3) % stem.len(), Some(*second))]));
+                }
+            }
+        }
+        let alerts = names.iter().enumerate().map(|(id, name)| person_alert(id, format!("ali {name}"))).collect();
+        let segment = Segment::build(alerts);
+        let mut crowded = 0;
+        for asked in ["shammari", "shamari", "shemmary", "chammari", "shammariyy"] {
+            let name = tabadul_names::analyze(asked);
+            let token = &name.tokens[0];
+            let in_full = groups_in_full(&segment, token);
+            crowded += usize::from(in_full.len() == GROUPS_PER_TOKEN_MAX);
+            assert_eq!(segment.compute_groups(token), in_full, "{asked}");
+        }
+        assert!(crowded >= 3, "{crowded} crowded");
+    }
 
     proptest::proptest! {
         /// The masks say of each group and list what a binary search of the list says.

@@ -48,6 +48,13 @@ pub const ALIGN_SIMILARITY_MIN: f32 = 0.6;
 /// The similarity of two tokens and why. A similarity below [`ALIGN_SIMILARITY_MIN`] may be
 /// given as 0: only what can be aligned is computed in full.
 pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
+    token_similarity_from(a, b, 0.0)
+}
+
+/// [`token_similarity`] where only a similarity of at least `least` matters: one below it is
+/// given as some value below it (often 0), computed only as far as needed to know that. What
+/// a search of the spellings close to a name asks once it has found enough closer ones.
+pub fn token_similarity_from(a: &Token, b: &Token, least: f32) -> (f32, MatchKind) {
     if std::ptr::eq(a, b) || (a.key_hash == b.key_hash && a.key == b.key) {
         return (1.0, MatchKind::Exact);
     }
@@ -59,7 +66,7 @@ pub fn token_similarity(a: &Token, b: &Token) -> (f32, MatchKind) {
         // never aligned, so how alike is not worth computing.
         return (0.0, MatchKind::between(a.script, b.script));
     }
-    unit_similarity(&Unit::of(a), &Unit::of(b))
+    unit_similarity(&Unit::of(a), &Unit::of(b), least)
 }
 
 /// A token, or two adjacent tokens read as one.
@@ -183,7 +190,9 @@ const ABD_STEM: f32 = 0.85;
 /// How much the short form of a compound counts (Siraj / Sirajuddin).
 const SHORT_FORM: f32 = 0.9;
 
-fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
+/// The similarity of two units when it is at least `above` (or [`ALIGN_SIMILARITY_MIN`]); some
+/// value below that (often 0) when it is less.
+fn unit_similarity(a: &Unit, b: &Unit, above: f32) -> (f32, MatchKind) {
     if a.same_key(b) {
         return (1.0, MatchKind::Exact);
     }
@@ -223,24 +232,26 @@ fn unit_similarity(a: &Unit, b: &Unit) -> (f32, MatchKind) {
     if let (Some((ka, sa)), Some((kb, sb))) = (a.compound, b.compound)
         && ka == kb
     {
-        return (phonetic(reading(sa), reading(sb), 1.0, 0.0), kind);
+        return (phonetic(reading(sa), reading(sb), 1.0, above), kind);
     }
-    let mut whole = phonetic(this, that, 1.0, 0.0);
+    // What a reading must beat to matter: the best so far, and `above`.
+    let mut whole = phonetic(this, that, 1.0, above);
     if let Some(alternative) = a.alternative {
-        whole = whole.max(phonetic(reading(alternative), that, 1.0, whole));
+        whole = whole.max(phonetic(reading(alternative), that, 1.0, whole.max(above)));
     }
     if let Some(alternative) = b.alternative {
-        whole = whole.max(phonetic(this, reading(alternative), 1.0, whole));
+        whole = whole.max(phonetic(this, reading(alternative), 1.0, whole.max(above)));
     }
+    let best = whole.max(above);
     let sim = match (a.compound, b.compound) {
         // Abdul Qayyum / Qayyum: the name without its abd, as it is often shortened.
-        (Some((CompoundKind::Abd, stem)), None) => whole.max(ABD_STEM * phonetic(reading(stem), that, ABD_STEM, whole)),
-        (None, Some((CompoundKind::Abd, stem))) => whole.max(ABD_STEM * phonetic(this, reading(stem), ABD_STEM, whole)),
+        (Some((CompoundKind::Abd, stem)), None) => whole.max(ABD_STEM * phonetic(reading(stem), that, ABD_STEM, best)),
+        (None, Some((CompoundKind::Abd, stem))) => whole.max(ABD_STEM * phonetic(this, reading(stem), ABD_STEM, best)),
         (Some((CompoundKind::Abd | CompoundKind::Abu, ..)), _)
         | (_, Some((CompoundKind::Abd | CompoundKind::Abu, ..))) => whole,
         // Siraj / Sirajuddin, Ezat / Ezatullah: the short form of the same name.
-        (Some((_, stem)), None) => whole.max(SHORT_FORM * phonetic(reading(stem), that, SHORT_FORM, whole)),
-        (None, Some((_, stem))) => whole.max(SHORT_FORM * phonetic(this, reading(stem), SHORT_FORM, whole)),
+        (Some((_, stem)), None) => whole.max(SHORT_FORM * phonetic(reading(stem), that, SHORT_FORM, best)),
+        (None, Some((_, stem))) => whole.max(SHORT_FORM * phonetic(this, reading(stem), SHORT_FORM, best)),
         _ => whole,
     };
     (sim, kind)
@@ -491,14 +502,14 @@ fn span_similarity(
             if joined_surely_apart(first, second, single) {
                 return (0.0, MatchKind::between(first.script, single.script));
             }
-            unit_similarity(&joined_unit(joined, query, q), &Unit::of(single))
+            unit_similarity(&joined_unit(joined, query, q), &Unit::of(single), 0.0)
         }
         _ => {
             let (first, second, single) = (&candidate.tokens[c.0], &candidate.tokens[c.0 + 1], &query.tokens[q.0]);
             if joined_surely_apart(first, second, single) {
                 return (0.0, MatchKind::between(single.script, first.script));
             }
-            unit_similarity(&Unit::of(single), &joined_unit(joined, candidate, c))
+            unit_similarity(&Unit::of(single), &joined_unit(joined, candidate, c), 0.0)
         }
     }
 }
@@ -778,7 +789,7 @@ mod tests {
                     ruled_out += 1;
                     let unit = Unit::joined(&joined, first, second);
                     for (similarity, _) in
-                        [unit_similarity(&unit, &Unit::of(single)), unit_similarity(&Unit::of(single), &unit)]
+                        [unit_similarity(&unit, &Unit::of(single), 0.0), unit_similarity(&Unit::of(single), &unit, 0.0)]
                     {
                         assert!(
                             similarity < ALIGN_SIMILARITY_MIN,
@@ -793,5 +804,59 @@ mod tests {
         }
         // Most pairs of a joined reading and a token are different names.
         assert!(ruled_out * 2 > compared, "{ruled_out} of {compared}");
+    }
+
+    /// What `token_similarity_from` says of a pair against the similarity in full: the same
+    /// when it reaches `least`, below `least` when it does not.
+    fn similarity_from_holds(a: &Token, b: &Token) -> Result<(), String> {
+        let (full, kind) = token_similarity(a, b);
+        for least in [0.0, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, full, full + 1e-6, full - 1e-6] {
+            let (from, kind_from) = token_similarity_from(a, b, least);
+            let holds = if full >= least { from == full && kind_from == kind } else { from < least };
+            if !holds {
+                return Err(format!("{} / {}: {full} in full, {from} from {least}", a.text, b.text));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_similarity_from_a_least_is_the_similarity_when_it_reaches_it() {
+        let tokens: Vec<std::sync::Arc<Token>> = NAMES.iter().flat_map(|name| crate::analyze(name).tokens).collect();
+        for a in &tokens {
+            for b in &tokens {
+                similarity_from_holds(a, b).unwrap();
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Close spellings, where the similarity is most often near the least asked for: a
+        /// name of the list and the same name with a few letters changed.
+        #[test]
+        fn a_similarity_from_a_least_holds_for_close_spellings(
+            name in 0..NAMES.len(),
+            edits in proptest::collection::vec((0usize..40, "[a-z]?"), 0..4),
+        ) {
+            let written = NAMES[name];
+            let mut edited: Vec<char> = written.chars().collect();
+            for (at, letter) in &edits {
+                let at = at % (edited.len() + 1);
+                match letter.chars().next() {
+                    Some(letter) if at < edited.len() && at.is_multiple_of(2) => edited[at] = letter,
+                    Some(letter) => edited.insert(at, letter),
+                    None if at < edited.len() => { edited.remove(at); }
+                    None => {}
+                }
+            }
+            let edited: String = edited.into_iter().collect();
+            let (a, b) = (crate::analyze(written), crate::analyze(&edited));
+            for x in &a.tokens {
+                for y in &b.tokens {
+                    similarity_from_holds(x, y).map_err(proptest::test_runner::TestCaseError::fail)?;
+                    similarity_from_holds(y, x).map_err(proptest::test_runner::TestCaseError::fail)?;
+                }
+            }
+        }
     }
 }

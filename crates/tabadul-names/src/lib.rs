@@ -23,7 +23,7 @@ pub mod script;
 pub use analyze::{CompoundKind, Name, Spelling, TOKENS_PER_NAME_MAX, Token, analyze};
 pub use compare::{
     ALIGN_SIMILARITY_MIN, Alignment, MatchKind, NameFeatures, Pair, SimilarityCache, compare, compare_cached,
-    compare_features, first_two_swapped, token_similarity,
+    compare_features, first_two_swapped, token_similarity, token_similarity_from,
 };
 pub use script::TokenScript;
 
