@@ -734,7 +734,6 @@ impl Segment {
     }
 
     fn compute_groups(&self, token: &Token) -> Vec<(u32, f32)> {
-        let mut groups: FxMap<u32, f32> = FxMap::default();
         if let Some(known) = token.known {
             // A known name is found through its entry of the table, which groups all its
             // spellings; its short skeleton would otherwise compare it with half the
@@ -744,14 +743,16 @@ impl Segment {
         let tried = self.compared_with(token);
         self.touch_tokens(tried.iter().map(|(_, id)| *id));
         let weight = token.weight();
+        let mut groups: FxMap<u32, f32> = FxMap::default();
         let mut bar = Bar::default();
         for (_, id) in tried {
             let candidate = &self.vocabulary[id as usize];
             let group = group_of(candidate, id);
-            // A group found already matters again only with a greater similarity.
+            // A group found already matters again only with a greater similarity. (The bar,
+            // and so `least`, is never below the alignment threshold.)
             let least = groups.get(&group).map_or(bar.least, |best| best.max(bar.least));
             let (similarity, _) = token_similarity_from(token, candidate, least);
-            if similarity >= ALIGN_SIMILARITY_MIN && similarity >= least {
+            if similarity >= least {
                 let slot = groups.entry(group).or_default();
                 *slot = slot.max(similarity);
                 // (Weightless, the groups would be ranked by their numbers alone.)
