@@ -101,16 +101,33 @@ impl From<time::Date> for PartialDate {
     }
 }
 
+impl PartialDate {
+    /// The date as written (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), appended to `text` without the
+    /// formatting machinery: an explanation writes the dates of thousands of hits.
+    pub fn write_into(&self, text: &mut String) {
+        let (bytes, len) = self.written();
+        text.push_str(std::str::from_utf8(&bytes[..len]).unwrap_or_default());
+    }
+
+    /// The date's text in ASCII digits and dashes, and its length. The year is always four
+    /// digits (1800-2200), the month and day two.
+    fn written(&self) -> ([u8; 10], usize) {
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let year = u32::from(self.year.unsigned_abs());
+        let mut bytes = [digit(year / 1000), digit(year / 100), digit(year / 10), digit(year), 0, 0, 0, 0, 0, 0];
+        let mut len = 4;
+        for part in [self.month, self.day].into_iter().map_while(|part| part) {
+            bytes[len..len + 3].copy_from_slice(&[b'-', digit(u32::from(part) / 10), digit(u32::from(part))]);
+            len += 3;
+        }
+        (bytes, len)
+    }
+}
+
 impl fmt::Display for PartialDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}", self.year)?;
-        if let Some(month) = self.month {
-            write!(f, "-{month:02}")?;
-        }
-        if let Some(day) = self.day {
-            write!(f, "-{day:02}")?;
-        }
-        Ok(())
+        let (bytes, len) = self.written();
+        f.write_str(std::str::from_utf8(&bytes[..len]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -129,6 +146,31 @@ impl From<PartialDate> for String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Every date of the range written as `{:04}-{:02}-{:02}` would write it, a year, a year
+    /// and month, or a day.
+    #[test]
+    fn written_as_year_month_day() {
+        for year in (1800..=2200).step_by(7).chain([1800, 1999, 2000, 2200]) {
+            for month in [None, Some(1), Some(9), Some(10), Some(12)] {
+                for day in [None, Some(1), Some(9), Some(10), Some(28)] {
+                    let Ok(date) = PartialDate::new(year, month, day) else { continue };
+                    let mut expected = format!("{year:04}");
+                    if let Some(month) = month {
+                        expected += &format!("-{month:02}");
+                    }
+                    if let Some(day) = day {
+                        expected += &format!("-{day:02}");
+                    }
+                    assert_eq!(date.to_string(), expected);
+                    let mut text = String::from("born ");
+                    date.write_into(&mut text);
+                    assert_eq!(text, format!("born {expected}"));
+                }
+            }
+        }
+    }
 
     #[test]
     fn two_digit_birth_years_are_never_in_the_future() {
@@ -140,8 +182,6 @@ mod tests {
         assert_eq!(year(26, Some(11), Some(30)), 1926);
         assert_eq!(year(26, None, None), 2026);
     }
-
-    use super::*;
 
     fn check(text: &str, expected: Option<&str>) {
         let parsed = PartialDate::parse(text).ok().map(|d| d.to_string());

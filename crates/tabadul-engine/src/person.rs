@@ -1,5 +1,7 @@
 //! A person compared with a person: the features, the score and the reasons.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use tabadul_domain::{CountryCode, Gender, PartialDate};
 use tabadul_names::{
@@ -92,12 +94,12 @@ fn split_aliases(written: &str) -> Vec<&str> {
 }
 
 /// A name written `FAMILY, Given` (as lists write them) in reading order: `Given FAMILY`.
-fn reading_order(name: &str) -> std::borrow::Cow<'_, str> {
+fn reading_order(name: &str) -> Cow<'_, str> {
     match name.split_once(',') {
         Some((family, given)) if !given.contains(',') && !given.trim().is_empty() && !family.trim().is_empty() => {
-            std::borrow::Cow::Owned(format!("{} {}", given.trim(), family.trim()))
+            Cow::Owned(format!("{} {}", given.trim(), family.trim()))
         }
-        _ => std::borrow::Cow::Borrowed(name),
+        _ => Cow::Borrowed(name),
     }
 }
 
@@ -263,13 +265,13 @@ fn kind_ar(kind: tabadul_names::MatchKind) -> &'static str {
 /// The tokens of a span as written, upper-cased for the alert's side: the token's own text
 /// when the span is one token that upper-casing leaves as it is (Arabic script, a name
 /// already in capitals), a copy otherwise (a check explains some 20 spans a hit).
-fn span_text(name: &Name, (start, len): (usize, usize), upper: bool) -> std::borrow::Cow<'_, str> {
+fn span_text(name: &Name, (start, len): (usize, usize), upper: bool) -> Cow<'_, str> {
     if let [token] = &name.tokens[start..start + len] {
         let unchanged = |c: char| {
             if c.is_ascii() { !c.is_ascii_lowercase() } else { c.to_uppercase().eq(std::iter::once(c)) }
         };
         if !upper || token.text.chars().all(unchanged) {
-            return std::borrow::Cow::Borrowed(&token.text);
+            return Cow::Borrowed(&token.text);
         }
     }
     let mut text = String::with_capacity(name.tokens[start..start + len].iter().map(|t| t.text.len() + 1).sum());
@@ -283,7 +285,7 @@ fn span_text(name: &Name, (start, len): (usize, usize), upper: bool) -> std::bor
             text.push_str(&token.text);
         }
     }
-    std::borrow::Cow::Owned(text)
+    Cow::Owned(text)
 }
 
 /// `parts` written one after the other: what every reason is made of, without the formatting
@@ -393,75 +395,72 @@ impl OtherFeatures {
         let mut say = |feature: &'static str, supports: bool, text: String, text_ar: String| {
             reasons.push(Reason { feature, supports, text, text_ar })
         };
-        let dates = |d: &[PartialDate]| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
-        let (q, c) = (dates(&query.birth_dates), dates(&candidate.birth_dates));
-        if self.date_exact > 0.0 {
-            say(
-                "birth-date",
-                true,
-                concat(&["birth date matches (", &q, ")"]),
-                concat(&["تاريخ الميلاد مطابق (", &q, ")"]),
-            );
+        // The dates and codes are written only into the reasons that say them (most hits of a
+        // manifest say no nationality, many no birth date), each straight into its text.
+        let dates = |both: bool, before: &str| -> String {
+            let mut text = String::with_capacity(before.len() + 24);
+            text.push_str(before);
+            write_list(&mut text, &query.birth_dates, |text, date| date.write_into(text));
+            if both {
+                text.push_str(" / ");
+                write_list(&mut text, &candidate.birth_dates, |text, date| date.write_into(text));
+            }
+            text.push(')');
+            text
+        };
+        // Whether it speaks for the match, whether the alert's dates are said too, the texts
+        // before the dates.
+        let date_reason: Option<(bool, bool, Cow<str>, Cow<str>)> = if self.date_exact > 0.0 {
+            Some((true, false, "birth date matches (".into(), "تاريخ الميلاد مطابق (".into()))
         } else if self.date_partial > 0.0 {
-            say(
-                "birth-date",
+            Some((
                 true,
-                concat(&["birth date agrees as far as known (", &q, " / ", &c, ")"]),
-                concat(&["تاريخ الميلاد متفق في حدود المعروف (", &q, " / ", &c, ")"]),
-            );
+                true,
+                "birth date agrees as far as known (".into(),
+                "تاريخ الميلاد متفق في حدود المعروف (".into(),
+            ))
         } else if self.date_swapped > 0.0 {
-            say(
-                "birth-date",
+            Some((
                 true,
-                concat(&["birth date matches with day and month swapped (", &q, " / ", &c, ")"]),
-                concat(&["تاريخ الميلاد مطابق مع تبديل اليوم والشهر (", &q, " / ", &c, ")"]),
-            );
+                true,
+                "birth date matches with day and month swapped (".into(),
+                "تاريخ الميلاد مطابق مع تبديل اليوم والشهر (".into(),
+            ))
         } else if self.date_same_year_other_day > 0.0 {
-            say(
-                "birth-date",
-                true,
-                concat(&["birth year matches, day differs (", &q, " / ", &c, ")"]),
-                concat(&["سنة الميلاد مطابقة واليوم مختلف (", &q, " / ", &c, ")"]),
-            );
+            Some((true, true, "birth year matches, day differs (".into(), "سنة الميلاد مطابقة واليوم مختلف (".into()))
         } else if self.date_near > 0.0 {
-            say(
-                "birth-date",
-                true,
-                concat(&["birth year close (", &q, " / ", &c, ")"]),
-                concat(&["سنة الميلاد قريبة (", &q, " / ", &c, ")"]),
-            );
+            Some((true, true, "birth year close (".into(), "سنة الميلاد قريبة (".into()))
         } else if self.generation_apart {
             let gap = self.year_gap.unwrap_or_default().to_string();
-            say(
-                "birth-date",
+            Some((
                 false,
-                concat(&["born ", &gap, " years apart: another generation, a relative? (", &q, " / ", &c, ")"]),
-                concat(&["بين الميلادين ", &gap, " سنة: جيل آخر، ربما قريب؟ (", &q, " / ", &c, ")"]),
-            );
-        } else if self.date_conflict > 0.0 {
-            say(
-                "birth-date",
-                false,
-                concat(&["birth dates differ (", &q, " / ", &c, ")"]),
-                concat(&["تاريخا الميلاد مختلفان (", &q, " / ", &c, ")"]),
-            );
-        }
-        let codes = |n: &[CountryCode]| n.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
-        let (qn, cn) = (codes(&query.nationalities), codes(&candidate.nationalities));
-        if self.nationality_match > 0.0 {
-            say(
-                "nationality",
                 true,
-                concat(&["nationality matches (", &qn, ")"]),
-                concat(&["الجنسية مطابقة (", &qn, ")"]),
-            );
+                concat(&["born ", &gap, " years apart: another generation, a relative? ("]).into(),
+                concat(&["بين الميلادين ", &gap, " سنة: جيل آخر، ربما قريب؟ ("]).into(),
+            ))
+        } else if self.date_conflict > 0.0 {
+            Some((false, true, "birth dates differ (".into(), "تاريخا الميلاد مختلفان (".into()))
+        } else {
+            None
+        };
+        if let Some((supports, both, text, text_ar)) = date_reason {
+            say("birth-date", supports, dates(both, &text), dates(both, &text_ar));
+        }
+        let codes = |both: bool, before: &str| {
+            let mut text = String::with_capacity(before.len() + 16);
+            text.push_str(before);
+            write_list(&mut text, &query.nationalities, |text, code| text.push_str(code.as_str()));
+            if both {
+                text.push_str(" / ");
+                write_list(&mut text, &candidate.nationalities, |text, code| text.push_str(code.as_str()));
+            }
+            text.push(')');
+            text
+        };
+        if self.nationality_match > 0.0 {
+            say("nationality", true, codes(false, "nationality matches ("), codes(false, "الجنسية مطابقة ("));
         } else if self.nationality_conflict > 0.0 {
-            say(
-                "nationality",
-                false,
-                concat(&["nationality differs (", &qn, " / ", &cn, ")"]),
-                concat(&["الجنسية مختلفة (", &qn, " / ", &cn, ")"]),
-            );
+            say("nationality", false, codes(true, "nationality differs ("), codes(true, "الجنسية مختلفة ("));
         }
         if self.gender_conflict > 0.0 {
             say("gender", false, "gender differs".into(), "الجنس مختلف".into());
@@ -471,6 +470,16 @@ impl OtherFeatures {
         } else if self.document_conflict > 0.0 {
             say("document", false, "document numbers differ".into(), "رقما الوثيقتين مختلفان".into());
         }
+    }
+}
+
+/// `items` written into `text` one after the other, separated by commas.
+fn write_list<T>(text: &mut String, items: &[T], write: impl Fn(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        write(text, item);
     }
 }
 

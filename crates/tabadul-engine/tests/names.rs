@@ -102,6 +102,42 @@ fn the_explanation_reads_like_an_officer_would_say_it() {
     assert!(result.score > 0.95 && result.score < 1.0, "{}", result.score);
 }
 
+#[test]
+fn dates_and_nationalities_are_said_as_lists_in_both_languages() {
+    let dates = |dates: &[&str]| dates.iter().map(|d| tabadul_domain::PartialDate::parse(d).unwrap()).collect();
+    let codes = |codes: &[&str]| codes.iter().map(|c| tabadul_domain::CountryCode::new(c).unwrap()).collect();
+    let query = PersonQuery {
+        names: vec!["ALI HASSAN ALSHAMMARI".into()],
+        birth_dates: dates(&["1975-03-02", "1975-02-03"]),
+        nationalities: codes(&["IQ", "SY"]),
+        ..PersonQuery::default()
+    };
+    let alert = PersonQuery {
+        names: vec!["Ali Hassan al-Shammari".into()],
+        birth_dates: dates(&["1979-06", "1980"]),
+        nationalities: codes(&["JO"]),
+        ..PersonQuery::default()
+    };
+    let result = score(&query.prepare(), &alert.prepare());
+    let said: Vec<(&str, &str, &str)> = result
+        .reasons
+        .iter()
+        .filter(|r| r.feature != "name")
+        .map(|r| (r.feature, r.text.as_str(), r.text_ar.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                "birth-date",
+                "birth dates differ (1975-03-02, 1975-02-03 / 1979-06, 1980)",
+                "تاريخا الميلاد مختلفان (1975-03-02, 1975-02-03 / 1979-06, 1980)"
+            ),
+            ("nationality", "nationality differs (IQ, SY / JO)", "الجنسية مختلفة (IQ, SY / JO)"),
+        ]
+    );
+}
+
 /// A person with one name, birth date and nationality.
 fn person(name: &str, born: &str) -> tabadul_engine::PreparedPerson {
     PersonQuery {
