@@ -126,11 +126,10 @@ fn decode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| char::from(*b)).collect()
 }
 
-/// Splits the interchange into raw segments (bytes, start offset), honouring the release
-/// character.
-fn raw_segments(data: &[u8], start: usize, sep: &Separators) -> Vec<(Vec<u8>, usize)> {
+/// Splits the interchange into raw segments (their bytes as sent, release characters and all,
+/// and their start offsets), honouring the release character.
+fn raw_segments<'a>(data: &'a [u8], start: usize, sep: &Separators) -> Vec<(&'a [u8], usize)> {
     let mut segments = Vec::new();
-    let mut current = Vec::new();
     let mut begin = None;
     let mut i = start;
     while i < data.len() {
@@ -144,83 +143,88 @@ fn raw_segments(data: &[u8], start: usize, sep: &Separators) -> Vec<(Vec<u8>, us
             begin = Some(i);
         }
         if byte == sep.release && i + 1 < data.len() {
-            current.push(byte);
-            current.push(data[i + 1]);
             i += 2;
             continue;
         }
         if byte == sep.segment {
-            segments.push((std::mem::take(&mut current), begin.unwrap_or(i)));
-            begin = None;
-        } else {
-            current.push(byte);
+            let from = begin.take().unwrap_or(i);
+            segments.push((&data[from..i], from));
         }
         i += 1;
     }
     if let Some(begin) = begin {
-        let rest: Vec<u8> = current.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        if !rest.is_empty() {
-            segments.push((current, begin));
+        let rest = &data[begin..];
+        if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+            segments.push((rest, begin));
         }
     }
     segments
 }
 
-/// Splits `bytes` at `separator` where it is not released; the release characters stay.
-fn split(bytes: &[u8], separator: u8, release: u8) -> Vec<&[u8]> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == release {
-            i += 2;
-            continue;
-        }
-        if bytes[i] == separator {
-            parts.push(&bytes[start..i]);
-            start = i + 1;
-        }
-        i += 1;
-    }
-    parts.push(&bytes[start..bytes.len().min(bytes.len().max(start))]);
-    parts
+/// The parts of `bytes` between the `separator`s that are not released; the release characters
+/// stay. There is always one part, empty for no bytes.
+fn split(bytes: &[u8], separator: u8, release: u8) -> Split<'_> {
+    Split { bytes, separator, release, start: Some(0) }
 }
 
-/// Removes release characters.
-fn unescape(bytes: &[u8], release: u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
+struct Split<'a> {
+    bytes: &'a [u8],
+    separator: u8,
+    release: u8,
+    /// Where the next part starts; none once the last is given.
+    start: Option<usize>,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let start = self.start?;
+        let mut i = start;
+        while i < self.bytes.len() {
+            if self.bytes[i] == self.release {
+                i += 2;
+                continue;
+            }
+            if self.bytes[i] == self.separator {
+                self.start = Some(i + 1);
+                return Some(&self.bytes[start..i]);
+            }
+            i += 1;
+        }
+        self.start = None;
+        Some(&self.bytes[start.min(self.bytes.len())..])
+    }
+}
+
+/// A component's text: its release characters removed, its bytes decoded as ISO 8859-1.
+fn component_text(bytes: &[u8], release: u8) -> String {
+    let mut text = String::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == release && i + 1 < bytes.len() {
-            out.push(bytes[i + 1]);
-            i += 2;
-        } else {
-            out.push(bytes[i]);
             i += 1;
         }
+        text.push(char::from(bytes[i]));
+        i += 1;
     }
-    out
+    text
 }
 
 fn parse_segment(raw: &[u8], sep: &Separators, position: usize, offset: usize) -> Segment {
-    let mut elements = split(raw, sep.element, sep.release).into_iter();
+    let mut elements = split(raw, sep.element, sep.release);
     let tag = decode(elements.next().unwrap_or_default()).trim().to_ascii_uppercase();
+    let repeats = !(sep.repetition == b' ' || sep.repetition == sep.element);
+    let components = |repetition: &[u8]| -> Vec<String> {
+        split(repetition, sep.component, sep.release).map(|component| component_text(component, sep.release)).collect()
+    };
     let elements = elements
         .map(|element| {
-            let repetitions = if sep.repetition == b' ' || sep.repetition == sep.element {
-                vec![element]
+            if repeats {
+                split(element, sep.repetition, sep.release).map(components).collect()
             } else {
-                split(element, sep.repetition, sep.release)
-            };
-            repetitions
-                .into_iter()
-                .map(|repetition| {
-                    split(repetition, sep.component, sep.release)
-                        .into_iter()
-                        .map(|component| decode(&unescape(component, sep.release)))
-                        .collect()
-                })
-                .collect()
+                vec![components(element)]
+            }
         })
         .collect();
     Segment { tag, elements, position, offset }
@@ -253,7 +257,7 @@ pub fn parse(data: &[u8]) -> Result<Interchange, EdifactError> {
         return Err(EdifactError::TooManySegments);
     }
     let segments: Vec<Segment> =
-        raw.iter().enumerate().map(|(i, (bytes, offset))| parse_segment(bytes, &separators, i + 1, *offset)).collect();
+        raw.iter().enumerate().map(|(i, &(bytes, offset))| parse_segment(bytes, &separators, i + 1, offset)).collect();
     let Some(unb) = segments.first().filter(|s| s.tag == "UNB") else {
         let first = segments.first().map(|s| s.tag.clone()).unwrap_or_default();
         return Err(EdifactError::NoUnb(first.chars().take(20).collect()));
@@ -280,7 +284,7 @@ pub fn parse(data: &[u8]) -> Result<Interchange, EdifactError> {
         messages: Vec::new(),
         problems,
     };
-    envelopes(&segments, &mut interchange);
+    envelopes(segments, &mut interchange);
     Ok(interchange)
 }
 
@@ -300,14 +304,15 @@ fn count(text: &str) -> Option<usize> {
 }
 
 /// Walks UNG/UNE, UNH/UNT and UNZ, collecting messages and checking counts and references.
-fn envelopes(segments: &[Segment], interchange: &mut Interchange) {
+fn envelopes(segments: Vec<Segment>, interchange: &mut Interchange) {
     let mut problems = Vec::new();
     let mut open: Option<(Message, usize)> = None;
     let mut group: Option<(String, usize, usize)> = None;
     let mut messages_in_interchange = 0usize;
     let mut groups = 0usize;
     let mut ended = false;
-    for segment in &segments[1..] {
+    // The first is the UNB, read already; each message's segments are moved into it.
+    for segment in segments.into_iter().skip(1) {
         if ended {
             problems.push(Problem {
                 segment: segment.position,
@@ -347,7 +352,7 @@ fn envelopes(segments: &[Segment], interchange: &mut Interchange) {
                             message: format!("UNT's segment count `{}` is not a number", segment.get(0, 0)),
                         }),
                     }
-                    same_reference(&mut problems, segment, ("UNT", "UNH"), &message.reference);
+                    same_reference(&mut problems, &segment, ("UNT", "UNH"), &message.reference);
                     messages_in_interchange += 1;
                     if let Some((_, _, n)) = group.as_mut() {
                         *n += 1;
@@ -379,11 +384,11 @@ fn envelopes(segments: &[Segment], interchange: &mut Interchange) {
                         message: format!("UNZ counts {}; the interchange has {expected}", segment.get(0, 0)),
                     });
                 }
-                same_reference(&mut problems, segment, ("UNZ", "UNB"), &interchange.control_reference);
+                same_reference(&mut problems, &segment, ("UNZ", "UNB"), &interchange.control_reference);
                 ended = true;
             }
             _ => match open.as_mut() {
-                Some((message, _)) => message.segments.push(segment.clone()),
+                Some((message, _)) => message.segments.push(segment),
                 None => problems.push(Problem {
                     segment: segment.position,
                     message: format!("`{}` outside any message: left out", segment.tag),
