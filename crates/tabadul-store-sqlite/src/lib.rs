@@ -435,48 +435,65 @@ fn load_hit(c: &Connection, id: HitId) -> Result<Option<HitRecord>> {
     row.map(hit_from).transpose()
 }
 
-/// Writes a hit's row, and its check's unless `previous` (the hit written just before it) is
-/// of the same check or the store holds the check already, the same. A hit that exists is
-/// refused, and so is one whose check differs from the one stored.
-fn insert_hit(c: &Connection, hit: &HitRecord, body: &mut Vec<u8>, previous: Option<&HitRecord>) -> Result<()> {
-    // Hits of one check written one after the other share it (`check_checks` held them alike).
-    if previous.is_none_or(|p| p.check_id != hit.check_id) {
-        let check = hit.stored_check();
-        let inserted = c
-            .prepare_cached("INSERT INTO checks (id, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-            .map_err(backend)?
-            .execute(params![hit.check_id, json_in(body, &check)?])
-            .map_err(backend)?;
-        if inserted == 0 {
-            let kept: String = c
-                .prepare_cached("SELECT body FROM checks WHERE id = ?1")
-                .map_err(backend)?
-                .query_row([&hit.check_id], |row| row.get(0))
-                .map_err(backend)?;
-            if parse::<StoredCheck>("check", &kept)? != check {
-                return Err(check_differs(hit));
+/// The statements that write hits, prepared once for a batch: a manifest writes thousands of
+/// hits, and taking a statement from SQLite's cache by its text hashes and copies that text.
+struct HitWriter<'c> {
+    insert_check: rusqlite::CachedStatement<'c>,
+    select_check: rusqlite::CachedStatement<'c>,
+    insert_hit: rusqlite::CachedStatement<'c>,
+    /// Each row's JSON body is written here.
+    body: Vec<u8>,
+}
+
+impl<'c> HitWriter<'c> {
+    fn new(c: &'c Connection) -> Result<HitWriter<'c>> {
+        Ok(HitWriter {
+            insert_check: c
+                .prepare_cached("INSERT INTO checks (id, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+                .map_err(backend)?,
+            select_check: c.prepare_cached("SELECT body FROM checks WHERE id = ?1").map_err(backend)?,
+            insert_hit: c
+                .prepare_cached(
+                    "INSERT INTO hits (id, check_id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT DO NOTHING",
+                )
+                .map_err(backend)?,
+            body: Vec::new(),
+        })
+    }
+
+    /// Writes a hit's row, and its check's unless `previous` (the hit written just before it)
+    /// is of the same check or the store holds the check already, the same. A hit that exists
+    /// is refused, and so is one whose check differs from the one stored.
+    fn insert(&mut self, hit: &HitRecord, previous: Option<&HitRecord>) -> Result<()> {
+        // Hits of one check written one after the other share it (`check_checks` held them alike).
+        if previous.is_none_or(|p| p.check_id != hit.check_id) {
+            let check = hit.stored_check();
+            let inserted =
+                self.insert_check.execute(params![hit.check_id, json_in(&mut self.body, &check)?]).map_err(backend)?;
+            if inserted == 0 {
+                let kept: String = self.select_check.query_row([&hit.check_id], |row| row.get(0)).map_err(backend)?;
+                if parse::<StoredCheck>("check", &kept)? != check {
+                    return Err(check_differs(hit));
+                }
             }
         }
+        let inserted = self
+            .insert_hit
+            .execute(params![
+                id_bytes(hit.id.0),
+                hit.check_id,
+                id_bytes(hit.alert_id.0),
+                hit.owner.as_str(),
+                hit.outcome.as_ref().map(|o| o.kind.as_str()),
+                json_in(&mut self.body, &hit.stored_hit())?
+            ])
+            .map_err(backend)?;
+        if inserted == 0 {
+            return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
+        }
+        Ok(())
     }
-    let inserted = c
-        .prepare_cached(
-            "INSERT INTO hits (id, check_id, alert_id, owner, outcome, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT DO NOTHING",
-        )
-        .map_err(backend)?
-        .execute(params![
-            id_bytes(hit.id.0),
-            hit.check_id,
-            id_bytes(hit.alert_id.0),
-            hit.owner.as_str(),
-            hit.outcome.as_ref().map(|o| o.kind.as_str()),
-            json_in(body, &hit.stored_hit())?
-        ])
-        .map_err(backend)?;
-    if inserted == 0 {
-        return Err(StoreError::AlreadyExists(format!("hit {}", hit.id)));
-    }
-    Ok(())
 }
 
 /// The record of `table` (one whose row is an id and a JSON body) with this id, if any.
@@ -877,7 +894,7 @@ fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
                 params![id_bytes(lo.0), id_bytes(hi.0), link.kind.as_str(), json(link)?],
             )
         }
-        Record::Hit(hit) => insert_hit(tx, hit, &mut Vec::new(), None),
+        Record::Hit(hit) => HitWriter::new(tx)?.insert(hit, None),
         Record::Notification(n) => insert(
             "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, ?3, ?4)",
             params![id_bytes(n.id.0), n.owner.as_str(), n.acknowledged.is_some(), json(n)?],
@@ -1112,10 +1129,10 @@ impl Store for SqliteStore {
             // writes thousands of rows), each row's text written into one buffer, each check's
             // shared part once.
             let mut insert_entry = tx.prepare_cached(INSERT_AUDIT).map_err(backend)?;
-            let mut body = Vec::new();
+            let mut hit_writer = HitWriter::new(tx)?;
             for (hits, audit) in checks {
                 for (i, hit) in hits.iter().enumerate() {
-                    insert_hit(tx, hit, &mut body, i.checked_sub(1).map(|p| &hits[p]))?;
+                    hit_writer.insert(hit, i.checked_sub(1).map(|p| &hits[p]))?;
                 }
                 let entry = write_audit(&mut insert_entry, seq, prev, audit)?;
                 (seq, prev) = (entry.seq + 1, entry.hash);
