@@ -156,6 +156,48 @@ impl Viewer for tabadul_domain::SharingTable {
     }
 }
 
+/// A viewer's answers remembered for one search. A search asks what the agency may see of
+/// every candidate it ranks and every namesake it counts (tens of thousands a manifest), of a
+/// few owners and categories; a viewer answers as a function of what it is asked, so each
+/// question is put to it once: its owner's code compared, its tables looked up once.
+/// Questions about alerts that expire are put every time (their dates are many).
+struct Remembered<'a> {
+    viewer: &'a dyn Viewer,
+    answers: std::cell::RefCell<smallvec::SmallVec<[(Asked, Visibility); REMEMBERED_MAX]>>,
+}
+
+/// A question put to a viewer, without an expiry: the owner's code by its address (the
+/// segments' codes live as long as the search, so an address never stands for two codes) and
+/// the category.
+type Asked = (usize, Category);
+
+/// Answers a search remembers, at most: past them, the viewer is asked each time.
+const REMEMBERED_MAX: usize = 16;
+
+impl<'a> Remembered<'a> {
+    fn new(viewer: &'a dyn Viewer) -> Remembered<'a> {
+        Remembered { viewer, answers: Default::default() }
+    }
+}
+
+impl Viewer for Remembered<'_> {
+    fn visibility(&self, owner: &AgencyCode, category: Category, expires: Option<time::Date>) -> Visibility {
+        if expires.is_some() {
+            return self.viewer.visibility(owner, category, expires);
+        }
+        let key = (std::ptr::from_ref(owner) as usize, category);
+        if let Some((_, answer)) = self.answers.borrow().iter().find(|(asked, _)| *asked == key) {
+            return *answer;
+        }
+        let answer = self.viewer.visibility(owner, category, None);
+        let mut answers = self.answers.borrow_mut();
+        if answers.len() < REMEMBERED_MAX {
+            answers.push((key, answer));
+        }
+        answer
+    }
+}
+
 thread_local! {
     /// The similarity cache of the searches on this thread, cleared before each: its memory is
     /// kept from one search to the next instead of allocated and freed each time.
@@ -369,6 +411,7 @@ impl Index {
         options: &SearchOptions,
         batch: &mut SearchBatch,
     ) -> (Vec<PersonHit>, SearchStats) {
+        let viewer = &Remembered::new(viewer);
         let mut stats = SearchStats::default();
         let mut candidates: Vec<(f32, usize, u32)> = Vec::new();
         for (p, part) in self.parts.iter().enumerate() {
@@ -586,5 +629,53 @@ impl SharedIndex {
         let next = Arc::new(self.current.load().compact());
         self.current.store(next.clone());
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A viewer whose answer depends on the owner, the category and the expiry alike, and
+    /// that counts the questions put to it.
+    struct Counting(std::cell::Cell<usize>);
+
+    impl Viewer for Counting {
+        fn visibility(&self, owner: &AgencyCode, category: Category, expires: Option<time::Date>) -> Visibility {
+            self.0.set(self.0.get() + 1);
+            let levels = [Visibility::Full, Visibility::HitOnly, Visibility::Hidden];
+            let day = expires.map_or(0, |date| usize::from(date.day()));
+            levels[(owner.as_str().len() + category as usize + day) % levels.len()]
+        }
+    }
+
+    #[test]
+    fn a_search_remembers_each_answer_without_an_expiry() {
+        let owners: Vec<AgencyCode> = ["IQ-MOI", "GB-HO"].iter().map(|code| AgencyCode::new(code).unwrap()).collect();
+        let dates = [None, Some(time::macros::date!(2027 - 01 - 05)), None, Some(time::macros::date!(2027 - 01 - 06))];
+        let asked = Counting(std::cell::Cell::new(0));
+        let remembered = Remembered::new(&asked);
+        let direct = Counting(std::cell::Cell::new(0));
+        let (mut with_expiry, mut without) = (0, std::collections::HashSet::new());
+        for round in 0..4 {
+            for (o, owner) in owners.iter().enumerate() {
+                for (c, category) in Category::ALL.iter().take(REMEMBERED_MAX / 2).enumerate() {
+                    let expires = dates[(round + o + c) % dates.len()];
+                    match expires {
+                        Some(_) => with_expiry += 1,
+                        None => _ = without.insert((o, c)),
+                    }
+                    assert_eq!(
+                        remembered.visibility(owner, *category, expires),
+                        direct.visibility(owner, *category, expires),
+                        "{owner} {category} {expires:?}"
+                    );
+                }
+            }
+        }
+        // Each owner and category asked once without an expiry (there is room for all here),
+        // every question with one asked each time.
+        assert!(without.len() <= REMEMBERED_MAX);
+        assert_eq!(asked.0.get(), with_expiry + without.len());
     }
 }
