@@ -247,12 +247,13 @@ impl HandlingCode {
         }
     }
 
-    pub fn describe(&self) -> String {
+    /// The code and what it asks, in words (written with every hit an officer is shown).
+    pub fn describe(&self) -> std::borrow::Cow<'static, str> {
         match self {
             HandlingCode::H0 => "H0: use only to fight crime".into(),
             HandlingCode::H1 => "H1: not to be used in court without the owner's consent".into(),
             HandlingCode::H2 => "H2: not to be passed on without the owner's consent".into(),
-            HandlingCode::H3 { restriction } => format!("H3: {restriction}"),
+            HandlingCode::H3 { restriction } => format!("H3: {restriction}").into(),
         }
     }
 }

@@ -219,7 +219,8 @@ pub fn explain(
     result: &mut MatchResult,
     cache: &mut SimilarityCache,
 ) {
-    let mut reasons = Vec::new();
+    // Room for a hit's usual reasons (three or four names, a date, a nationality, a namesake).
+    let mut reasons = Vec::with_capacity(8);
     let (qi, ci) = result.names;
     if let (Some(q), Some(c)) = (query.names.get(qi), candidate.names.get(ci)) {
         let (_, alignment) = compare_cached(q, c, cache);

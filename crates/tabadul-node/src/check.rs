@@ -110,7 +110,7 @@ pub struct Hit {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanation_ar: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub handling: Option<String>,
+    pub handling: Option<std::borrow::Cow<'static, str>>,
     /// This hit, to record its outcome with (`hits confirm` or `hits reject`).
     pub hit_id: HitId,
     /// What to do, in words.
@@ -749,13 +749,12 @@ impl Node {
     }
 
     /// An agency's name, read once per check.
-    fn owner_name(&self, owners: &mut BTreeMap<AgencyCode, String>, owner: &AgencyCode) -> Result<String> {
-        if let Some(name) = owners.get(owner) {
-            return Ok(name.clone());
+    fn owner_name<'n>(&self, owners: &'n mut BTreeMap<AgencyCode, String>, owner: &AgencyCode) -> Result<&'n str> {
+        if !owners.contains_key(owner) {
+            let name = self.agency(owner)?.map_or_else(|| owner.to_string(), |a| a.name);
+            owners.insert(owner.clone(), name);
         }
-        let name = self.agency(owner)?.map_or_else(|| owner.to_string(), |a| a.name);
-        owners.insert(owner.clone(), name.clone());
-        Ok(name)
+        Ok(owners.get(owner).map_or("", String::as_str))
     }
 
     /// The partners' alerts shared with this node at `hit` level that the traveller may be
@@ -787,7 +786,7 @@ impl Node {
             let refer_to = (possible.action == Action::ProtectAndRefer).then(|| {
                 possible.refer_to.clone().unwrap_or_else(|| format!("the protection service named by {owner_name}"))
             });
-            let what = instruction_for(possible.action, "document", &owner_name, refer_to.as_deref());
+            let what = instruction_for(possible.action, "document", owner_name, refer_to.as_deref());
             let instruction = format!(
                 "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {}. {what}",
                 possible.alert_id
@@ -830,7 +829,7 @@ impl Node {
             .is_protective()
             .then(|| alert.refer_to.clone().unwrap_or_else(|| format!("the protection service named by {owner_name}")));
         let full = visibility == Visibility::Full;
-        let mut instruction = instruction(action, alert, &owner_name, refer_to.as_deref());
+        let mut instruction = instruction(action, alert, owner_name, refer_to.as_deref());
         if !full {
             instruction = format!(
                 "{owner_name} has an alert on this traveller, shared with you at hit level: contact them with reference {id}. {instruction}"
