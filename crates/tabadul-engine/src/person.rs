@@ -398,16 +398,9 @@ impl OtherFeatures {
         };
         // The dates and codes are written only into the reasons that say them (most hits of a
         // manifest say no nationality, many no birth date), each straight into its text.
-        let dates = |both: bool, before: &str| -> String {
-            let mut text = String::with_capacity(before.len() + 24);
-            text.push_str(before);
-            write_list(&mut text, &query.birth_dates, |text, date| date.write_into(text));
-            if both {
-                text.push_str(" / ");
-                write_list(&mut text, &candidate.birth_dates, |text, date| date.write_into(text));
-            }
-            text.push(')');
-            text
+        let write_date = |text: &mut String, date: &PartialDate| date.write_into(text);
+        let dates = |both: bool, before: &str| {
+            lists(before, &query.birth_dates, both.then_some(&candidate.birth_dates[..]), write_date)
         };
         // Whether it speaks for the match, whether the alert's dates are said too, the texts
         // before the dates.
@@ -447,16 +440,9 @@ impl OtherFeatures {
         if let Some((supports, both, text, text_ar)) = date_reason {
             say("birth-date", supports, dates(both, &text), dates(both, &text_ar));
         }
+        let write_code = |text: &mut String, code: &CountryCode| text.push_str(code.as_str());
         let codes = |both: bool, before: &str| {
-            let mut text = String::with_capacity(before.len() + 16);
-            text.push_str(before);
-            write_list(&mut text, &query.nationalities, |text, code| text.push_str(code.as_str()));
-            if both {
-                text.push_str(" / ");
-                write_list(&mut text, &candidate.nationalities, |text, code| text.push_str(code.as_str()));
-            }
-            text.push(')');
-            text
+            lists(before, &query.nationalities, both.then_some(&candidate.nationalities[..]), write_code)
         };
         if self.nationality_match > 0.0 {
             say("nationality", true, codes(false, "nationality matches ("), codes(false, "الجنسية مطابقة ("));
@@ -474,14 +460,26 @@ impl OtherFeatures {
     }
 }
 
-/// `items` written into `text` one after the other, separated by commas.
-fn write_list<T>(text: &mut String, items: &[T], write: impl Fn(&mut String, &T)) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
+/// A reason's text that says lists of the query's items and, when given, the alert's:
+/// `before`, the query's separated by commas, ` / ` and the alert's, then `)`.
+fn lists<T>(before: &str, query: &[T], alert: Option<&[T]>, write: impl Fn(&mut String, &T)) -> String {
+    let mut text = String::with_capacity(before.len() + 24);
+    text.push_str(before);
+    let write_list = |text: &mut String, items: &[T]| {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            write(text, item);
         }
-        write(text, item);
+    };
+    write_list(&mut text, query);
+    if let Some(alert) = alert {
+        text.push_str(" / ");
+        write_list(&mut text, alert);
     }
+    text.push(')');
+    text
 }
 
 /// What birth dates, nationality, gender and documents alone say, as a logit: cheap, for
