@@ -828,8 +828,8 @@ fn export_kind(c: &Connection, kind: RecordKind, visit: &mut dyn FnMut(Record) -
     }
 }
 
-/// Writes one exported record as it is.
-fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
+/// Writes one exported record as it is (a hit with `hits`, the statements of the restore).
+fn restore_one(tx: &Transaction<'_>, hits: &mut HitWriter<'_>, record: &Record) -> Result<()> {
     let insert = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<()> {
         match tx.prepare_cached(sql).map_err(backend)?.execute(params) {
             Ok(_) => Ok(()),
@@ -894,7 +894,7 @@ fn restore_one(tx: &Transaction<'_>, record: &Record) -> Result<()> {
                 params![id_bytes(lo.0), id_bytes(hi.0), link.kind.as_str(), json(link)?],
             )
         }
-        Record::Hit(hit) => HitWriter::new(tx)?.insert(hit, None),
+        Record::Hit(hit) => hits.insert(hit, None),
         Record::Notification(n) => insert(
             "INSERT INTO notifications (id, owner, acknowledged, body) VALUES (?1, ?2, ?3, ?4)",
             params![id_bytes(n.id.0), n.owner.as_str(), n.acknowledged.is_some(), json(n)?],
@@ -1421,7 +1421,10 @@ impl Store for SqliteStore {
 
     fn restore(&self, records: &[Record]) -> Result<()> {
         check_restore(records)?;
-        self.transaction(|tx| records.iter().try_for_each(|record| restore_one(tx, record)))
+        self.transaction(|tx| {
+            let mut hits = HitWriter::new(tx)?;
+            records.iter().try_for_each(|record| restore_one(tx, &mut hits, record))
+        })
     }
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
