@@ -278,6 +278,12 @@ struct Part {
 }
 
 impl Part {
+    /// Whether `entry` is live and `viewer` may see something of it: what a search may rank or
+    /// count.
+    fn visible(&self, entry: u32, viewer: &dyn Viewer, today: time::Date) -> bool {
+        !self.is_removed(entry) && self.segment.visibility(entry, viewer, today) != Visibility::Hidden
+    }
+
     fn is_removed(&self, entry: u32) -> bool {
         self.removed.get(entry as usize / 64).is_some_and(|word| word & (1 << (entry % 64)) != 0)
     }
@@ -415,9 +421,7 @@ impl Index {
         let mut stats = SearchStats::default();
         let mut candidates: Vec<(f32, usize, u32)> = Vec::new();
         for (p, part) in self.parts.iter().enumerate() {
-            let visible = |index: u32| {
-                !part.is_removed(index) && part.segment.visibility(index, viewer, options.today) != Visibility::Hidden
-            };
+            let visible = |index: u32| part.visible(index, viewer, options.today);
             let unknown = &mut batch.shared(&part.segment).unknown;
             let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats, unknown);
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
@@ -509,9 +513,7 @@ impl Index {
         use tabadul_engine::model::NAMESAKES_COUNTED_MAX;
         let mut count = 0;
         for part in &self.parts {
-            let visible = |index: u32| {
-                !part.is_removed(index) && part.segment.visibility(index, viewer, today) != Visibility::Hidden
-            };
+            let visible = |index: u32| part.visible(index, viewer, today);
             let kept = &mut batch.shared(&part.segment).spellings;
             count += part.segment.namesakes(tokens, &visible, NAMESAKES_COUNTED_MAX - count, kept);
             if count >= NAMESAKES_COUNTED_MAX {
