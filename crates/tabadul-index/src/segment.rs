@@ -25,8 +25,6 @@ const GATHERED_MAX: usize = 50_000;
 const COMPARED_PER_TOKEN_MAX: usize = 768;
 /// Posting groups a query token matches, at most (its closest spellings).
 const GROUPS_PER_TOKEN_MAX: usize = 64;
-// An anchor's groups are told apart by the bits of a `u64` (see `partnered`).
-const _: () = assert!(GROUPS_PER_TOKEN_MAX <= 64);
 /// Tokens of a name, from its first, that are paired in the pair postings.
 const PAIR_TOKENS_MAX: usize = 4;
 /// Candidates ranked on their other evidence, per candidate scored in full.
@@ -269,29 +267,35 @@ impl Shape {
 /// A list of numbers per posting group, found by the group's number without hashing: the
 /// known-names table's entries first, then the vocabulary's tokens (see [`group_of`]). A check
 /// looks up a hundred or more groups, each a cache miss in a hash table of a million.
-#[derive(Debug, Default)]
-struct GroupLists {
-    known: Vec<Vec<u32>>,
-    tokens: Vec<Vec<u32>>,
+#[derive(Debug)]
+struct GroupLists<T = u32> {
+    known: Vec<Vec<T>>,
+    tokens: Vec<Vec<T>>,
 }
 
-impl GroupLists {
-    /// Whether a group's list is among the known names' (else the tokens'), and where.
-    fn place(group: u32) -> (bool, usize) {
-        match group.checked_sub(TOKEN_GROUPS_START) {
-            None => (true, group as usize),
-            Some(token) => (false, token as usize),
-        }
+impl<T> Default for GroupLists<T> {
+    fn default() -> GroupLists<T> {
+        GroupLists { known: Vec::new(), tokens: Vec::new() }
     }
+}
 
-    fn list(&self, group: u32) -> &[u32] {
-        let (known, at) = GroupLists::place(group);
+/// Whether a group's list is among the known names' (else the tokens'), and where.
+fn place(group: u32) -> (bool, usize) {
+    match group.checked_sub(TOKEN_GROUPS_START) {
+        None => (true, group as usize),
+        Some(token) => (false, token as usize),
+    }
+}
+
+impl<T> GroupLists<T> {
+    fn list(&self, group: u32) -> &[T] {
+        let (known, at) = place(group);
         let lists = if known { &self.known } else { &self.tokens };
         lists.get(at).map_or(&[][..], Vec::as_slice)
     }
 
-    fn list_mut(&mut self, group: u32) -> &mut Vec<u32> {
-        let (known, at) = GroupLists::place(group);
+    fn list_mut(&mut self, group: u32) -> &mut Vec<T> {
+        let (known, at) = place(group);
         let lists = if known { &mut self.known } else { &mut self.tokens };
         if lists.len() <= at {
             lists.resize_with(at + 1, Vec::new);
@@ -299,13 +303,22 @@ impl GroupLists {
         &mut lists[at]
     }
 
-    fn for_each_mut(&mut self, f: impl FnMut(&mut Vec<u32>)) {
+    fn for_each_mut(&mut self, f: impl FnMut(&mut Vec<T>)) {
         self.known.iter_mut().chain(self.tokens.iter_mut()).for_each(f);
     }
 
     fn memory_bytes(&self) -> usize {
-        self.known.iter().chain(&self.tokens).map(|list| 24 + list.capacity() * 4).sum()
+        self.known.iter().chain(&self.tokens).map(|list| 24 + list.capacity() * std::mem::size_of::<T>()).sum()
     }
+}
+
+/// A posting group paired with another (see [`Segment::partners`]), and where the entries
+/// that have both lie in [`Segment::pair_entries`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Partner {
+    group: u32,
+    len: u32,
+    start: u64,
 }
 
 #[derive(Debug, Default)]
@@ -329,13 +342,15 @@ pub(crate) struct Segment {
     keys: FxMap<u64, Vec<KeyedToken>>,
     /// Posting group -> entries (ascending).
     postings: GroupLists,
-    /// Two posting groups of one name (the lower first) -> entries (ascending): what a check
-    /// of two frequent names (محمد علي) reads instead of two long lists.
-    pair_postings: FxMap<u64, Vec<u32>>,
-    /// Posting group -> the groups it is paired with in `pair_postings` (ascending): most pairs
-    /// a check asks for are not there, and a search in a short list that stays in the cache
-    /// tells so faster than the miss in a table of millions.
-    partners: GroupLists,
+    /// The entries (ascending) that have two posting groups in one name, pair after pair:
+    /// what a check of two frequent names (محمد علي) reads instead of two long lists.
+    pair_entries: Vec<u32>,
+    /// Posting group -> the groups it is paired with (ascending), each with where its pair's
+    /// entries are: most pairs a check asks for are not there, and a search in a short list
+    /// that stays in the cache tells so faster than the miss in a table of millions; the pairs
+    /// that are there are read from where the search ended (a table of pairs cost a miss or two
+    /// more each, thousands a manifest).
+    partners: GroupLists<Partner>,
     documents: FxMap<(String, String), Vec<u32>>,
     vins: FxMap<String, Vec<u32>>,
     plates: FxMap<String, Vec<u32>>,
@@ -379,6 +394,8 @@ fn normalise_state(state: &str) -> String {
 impl Segment {
     pub fn build(alerts: Vec<IndexedAlert>) -> Segment {
         let mut segment = Segment::default();
+        // Two posting groups of one name (the lower first) -> entries.
+        let mut pair_postings: FxMap<u64, Vec<u32>> = FxMap::default();
         for alert in alerts {
             let index = segment.entries.len() as u32;
             let owner = match segment.agencies.iter().position(|a| *a == alert.owner) {
@@ -419,7 +436,7 @@ impl Segment {
                         segment.postings.list_mut(group).push(index);
                     }
                     for pair in pairs {
-                        segment.pair_postings.entry(pair).or_default().push(index);
+                        pair_postings.entry(pair).or_default().push(index);
                     }
                     person = Some(prepared);
                 }
@@ -447,15 +464,18 @@ impl Segment {
             segment.by_id.insert(alert.id.0, index);
             segment.entries.push(Entry { id: alert.id, person, source: alert });
         }
-        for pair in segment.pair_postings.keys() {
-            let (low, high) = ((pair >> 32) as u32, *pair as u32);
-            segment.partners.list_mut(low).push(high);
+        segment.pair_entries.reserve_exact(pair_postings.values().map(Vec::len).sum());
+        for (pair, entries) in pair_postings {
+            let (low, high) = ((pair >> 32) as u32, pair as u32);
+            let (start, len) = (segment.pair_entries.len() as u64, entries.len() as u32);
+            segment.pair_entries.extend(entries);
+            segment.partners.list_mut(low).push(Partner { group: high, len, start });
             if low != high {
-                segment.partners.list_mut(high).push(low);
+                segment.partners.list_mut(high).push(Partner { group: low, len, start });
             }
         }
         segment.partners.for_each_mut(|partners| {
-            partners.sort_unstable();
+            partners.sort_unstable_by_key(|partner| partner.group);
             partners.shrink_to_fit();
         });
         segment.postings.for_each_mut(Vec::shrink_to_fit);
@@ -523,8 +543,7 @@ impl Segment {
                 std::mem::size_of::<Entry>() + names + 128
             })
             .sum();
-        let pairs: usize =
-            self.pair_postings.values().map(|p| 24 + p.capacity() * 4).sum::<usize>() + self.partners.memory_bytes();
+        let pairs = self.pair_entries.capacity() * 4 + self.partners.memory_bytes();
         let neighbours: usize = self.neighbours.iter().map(|n| 24 + n.get().map_or(0, |groups| groups.len() * 8)).sum();
         tokens
             + postings
@@ -581,7 +600,7 @@ impl Segment {
         // rarest unless it is very frequent itself, so that a rare name the alert lacks (a
         // tribe, a grandfather's name) is not the only door to it. Each with its token, its
         // groups and whether its own entries are read.
-        let partners = |groups: &[(u32, f32)]| -> Vec<&[u32]> {
+        let partners = |groups: &[(u32, f32)]| -> Vec<&[Partner]> {
             groups.iter().map(|(group, _)| self.partners.list(*group)).collect()
         };
         let mut anchors = vec![(0, rarest, rare(*rarest_size), partners(rarest))];
@@ -608,17 +627,10 @@ impl Segment {
                 if *anchor == token {
                     continue;
                 }
-                let partnered = partnered(groups, anchor_partners);
-                for ((group, weight), partnered) in groups.iter().zip(&partnered) {
-                    for (j, (anchor_group, anchor_weight)) in anchor_groups.iter().enumerate() {
-                        if partnered & (1 << j) == 0 {
-                            continue;
-                        }
-                        let both =
-                            self.pair_postings.get(&pair_key(*group, *anchor_group)).map_or(&[][..], Vec::as_slice);
-                        let weight = if *anchor_read { *weight } else { weight + anchor_weight };
-                        reads.push((both, index, weight));
-                    }
+                for (i, j, pair) in partnered(groups, anchor_partners) {
+                    let (weight, anchor_weight) = (groups[i].1, anchor_groups[j].1);
+                    let weight = if *anchor_read { weight } else { weight + anchor_weight };
+                    reads.push((self.pair(&pair), index, weight));
                 }
             }
         }
@@ -828,8 +840,10 @@ impl Segment {
                 [a, b, others @ ..] => (
                     a.iter()
                         .flat_map(|ga| {
-                            b.iter().map(move |gb| {
-                                self.pair_postings.get(&pair_key(*ga, *gb)).map_or(&[][..], Vec::as_slice)
+                            let partners = self.partners.list(*ga);
+                            b.iter().map(move |gb| match partners.binary_search_by_key(gb, |p| p.group) {
+                                Ok(at) => self.pair(&partners[at]),
+                                Err(_) => &[],
                             })
                         })
                         .collect(),
@@ -903,6 +917,12 @@ impl Segment {
         count
     }
 
+    /// The entries that have both groups of a pair.
+    fn pair(&self, pair: &Partner) -> &[u32] {
+        let start = usize::try_from(pair.start).unwrap_or(usize::MAX);
+        self.pair_entries.get(start..).and_then(|rest| rest.get(..pair.len as usize)).unwrap_or_default()
+    }
+
     pub fn documents(&self, number: &str, issuing_state: &str) -> Vec<u32> {
         let key = (normalise(number), normalise_state(issuing_state));
         self.documents.get(&key).cloned().unwrap_or_default()
@@ -966,40 +986,42 @@ impl Bar {
     }
 }
 
-/// Which of `groups` each of `partners` (ascending lists, at most 64) holds: bit `j` of the
-/// `i`th mask is set when `partners[j]` holds group `i`. Each list is searched for the groups
-/// in ascending order, each search galloping on from where the last ended: a frequent name's
-/// 64 spellings against an anchor's 64 were 4,096 binary searches from the start of lists of
-/// thousands.
-fn partnered(groups: &[(u32, f32)], partners: &[&[u32]]) -> SmallVec<[u64; GROUPS_PER_TOKEN_MAX]> {
-    let mut masks: SmallVec<[u64; GROUPS_PER_TOKEN_MAX]> = groups.iter().map(|_| 0).collect();
+/// The pairs of `groups` with the groups whose `partners` lists (ascending) these are: `(i, j,
+/// pair)` when `partners[j]` holds group `i` as `pair`, ordered by `i` then `j`. Each list is
+/// searched for the groups in ascending order, each search galloping on from where the last
+/// ended: a frequent name's 64 spellings against an anchor's 64 were 4,096 binary searches
+/// from the start of lists of thousands.
+fn partnered(groups: &[(u32, f32)], partners: &[&[Partner]]) -> SmallVec<[(usize, usize, Partner); 64]> {
+    let mut found: SmallVec<[(usize, usize, Partner); 64]> = SmallVec::new();
     let mut ascending: SmallVec<[(u32, usize); GROUPS_PER_TOKEN_MAX]> =
         groups.iter().enumerate().map(|(i, (group, _))| (*group, i)).collect();
     ascending.sort_unstable();
-    for (j, list) in partners.iter().enumerate().take(64) {
+    for (j, list) in partners.iter().enumerate() {
         let mut from = 0;
         for &(group, i) in &ascending {
-            from = gallop(list, from, group);
+            from = gallop(list, from, group, |partner| partner.group);
             match list.get(from) {
-                Some(&found) if found == group => masks[i] |= 1 << j,
+                Some(partner) if partner.group == group => found.push((i, j, *partner)),
                 Some(_) => {}
                 None => break,
             }
         }
     }
-    masks
+    found.sort_unstable_by_key(|(i, j, _)| (*i, *j));
+    found
 }
 
-/// The first place at or after `from` in ascending `list` whose value is at least `target`
-/// (`list.len()` if none): steps of 1, 2, 4... from `from`, then a binary search in the last.
-fn gallop(list: &[u32], from: usize, target: u32) -> usize {
+/// The first place at or after `from` in `list`, ascending by `key`, whose key is at least
+/// `target` (`list.len()` if none): steps of 1, 2, 4... from `from`, then a binary search in
+/// the last.
+fn gallop<T>(list: &[T], from: usize, target: u32, key: impl Fn(&T) -> u32) -> usize {
     let rest = list.get(from..).unwrap_or_default();
     let mut bound = 1;
-    while bound < rest.len() && rest[bound - 1] < target {
+    while bound < rest.len() && key(&rest[bound - 1]) < target {
         bound *= 2;
     }
     let (low, high) = (bound / 2, bound.min(rest.len()));
-    from + low + rest[low..high].partition_point(|&value| value < target)
+    from + low + rest[low..high].partition_point(|value| key(value) < target)
 }
 
 /// Consumes `values`, each read from memory a search is about to use, so that the loads are
@@ -1040,7 +1062,7 @@ fn group_of(token: &Token, id: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::{ALIGN_SIMILARITY_MIN, FxMap, GROUPS_PER_TOKEN_MAX, Segment, best_groups, group_of};
-    use super::{Marks, gallop, partnered};
+    use super::{Marks, Partner, gallop, partnered};
     use crate::{IndexedAlert, IndexedSubject};
     use tabadul_domain::{AgencyCode, AlertId, Category};
     use tabadul_names::{Token, token_similarity};
@@ -1155,7 +1177,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The masks say of each group and list what a binary search of the list says.
+        /// The pairs found are those a binary search of each list finds, in the order of the
+        /// groups and then of the lists.
         #[test]
         fn partnered_agrees_with_binary_searches(
             groups in proptest::collection::btree_set(0u32..300, 0..64),
@@ -1165,14 +1188,22 @@ mod tests {
             // Groups come in the order of their weights, not of their numbers.
             let mut groups: Vec<(u32, f32)> = groups.into_iter().map(|g| (g, 1.0)).collect();
             groups.sort_by_key(|(g, _)| (u64::from(*g) * 0x9e37_79b9).wrapping_add(shuffle) % 1009);
-            let lists: Vec<Vec<u32>> = lists.into_iter().map(|l| l.into_iter().collect()).collect();
-            let partners: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
-            let masks = partnered(&groups, &partners);
+            // Each partner with a place of its own, to tell which was found.
+            let lists: Vec<Vec<Partner>> = lists
+                .into_iter()
+                .enumerate()
+                .map(|(j, l)| l.into_iter().map(|group| Partner { group, len: 1, start: (j * 1000) as u64 + u64::from(group) }).collect())
+                .collect();
+            let partners: Vec<&[Partner]> = lists.iter().map(Vec::as_slice).collect();
+            let mut expected = Vec::new();
             for (i, (group, _)) in groups.iter().enumerate() {
                 for (j, list) in partners.iter().enumerate() {
-                    proptest::prop_assert_eq!(masks[i] & (1 << j) != 0, list.binary_search(group).is_ok());
+                    if let Ok(at) = list.binary_search_by_key(group, |p| p.group) {
+                        expected.push((i, j, list[at]));
+                    }
                 }
             }
+            proptest::prop_assert_eq!(partnered(&groups, &partners).into_vec(), expected);
         }
 
         /// A gallop finds the first place at or after where it starts that is not below the
@@ -1186,7 +1217,7 @@ mod tests {
             let list: Vec<u32> = list.into_iter().collect();
             let from = from.min(list.len());
             let expected = from + list[from..].iter().take_while(|&&v| v < target).count();
-            proptest::prop_assert_eq!(gallop(&list, from, target), expected);
+            proptest::prop_assert_eq!(gallop(&list, from, target, |v| *v), expected);
         }
     }
 
