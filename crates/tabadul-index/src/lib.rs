@@ -156,45 +156,63 @@ impl Viewer for tabadul_domain::SharingTable {
     }
 }
 
-/// A viewer's answers remembered for one search. A search asks what the agency may see of
-/// every candidate it ranks and every namesake it counts (tens of thousands a manifest), of a
+/// What a viewer may see of one part's entries, for one search. A search asks it of every
+/// candidate it ranks and every namesake it counts (hundreds of thousands a manifest), about a
 /// few owners and categories; a viewer answers as a function of what it is asked, so each
-/// question is put to it once: its owner's code compared, its tables looked up once.
+/// question is put to it once and the answer remembered by the entry's owner and category as
+/// its segment numbers them: a number compared, no code, no call through the viewer.
 /// Questions about alerts that expire are put every time (their dates are many).
-struct Remembered<'a> {
+struct Sight<'a> {
+    part: &'a Part,
     viewer: &'a dyn Viewer,
-    answers: std::cell::RefCell<smallvec::SmallVec<[(Asked, Visibility); REMEMBERED_MAX]>>,
+    today: time::Date,
+    /// The last answer given without asking (most entries a search reads are of one owner
+    /// and category), then the others.
+    last: std::cell::Cell<Option<(u32, Visibility)>>,
+    answers: std::cell::RefCell<smallvec::SmallVec<[(u32, Visibility); REMEMBERED_MAX]>>,
 }
 
-/// A question put to a viewer, without an expiry: the owner's code by its address (the
-/// segments' codes live as long as the search, so an address never stands for two codes) and
-/// the category.
-type Asked = (usize, Category);
-
-/// Answers a search remembers, at most: past them, the viewer is asked each time.
+/// Answers a search remembers per part, at most: past them, the viewer is asked each time.
 const REMEMBERED_MAX: usize = 16;
 
-impl<'a> Remembered<'a> {
-    fn new(viewer: &'a dyn Viewer) -> Remembered<'a> {
-        Remembered { viewer, answers: Default::default() }
+impl<'a> Sight<'a> {
+    fn new(part: &'a Part, viewer: &'a dyn Viewer, today: time::Date) -> Sight<'a> {
+        Sight { part, viewer, today, last: Default::default(), answers: Default::default() }
     }
-}
 
-impl Viewer for Remembered<'_> {
-    fn visibility(&self, owner: &AgencyCode, category: Category, expires: Option<time::Date>) -> Visibility {
-        if expires.is_some() {
-            return self.viewer.visibility(owner, category, expires);
+    /// What the viewer may see of `entry`.
+    #[inline]
+    fn visibility(&self, entry: u32) -> Visibility {
+        let segment = &self.part.segment;
+        let Some(question) = segment.question(entry) else {
+            return segment.visibility(entry, self.viewer, self.today);
+        };
+        match self.last.get() {
+            Some((asked, answer)) if asked == question => answer,
+            _ => self.remembered(entry, question),
         }
-        let key = (std::ptr::from_ref(owner) as usize, category);
-        if let Some((_, answer)) = self.answers.borrow().iter().find(|(asked, _)| *asked == key) {
-            return *answer;
-        }
-        let answer = self.viewer.visibility(owner, category, None);
-        let mut answers = self.answers.borrow_mut();
-        if answers.len() < REMEMBERED_MAX {
-            answers.push((key, answer));
-        }
+    }
+
+    /// The answer to `question` (about `entry`) as remembered, or as the viewer gives it.
+    fn remembered(&self, entry: u32, question: u32) -> Visibility {
+        let known = self.answers.borrow().iter().find(|(asked, _)| *asked == question).map(|(_, answer)| *answer);
+        let answer = known.unwrap_or_else(|| {
+            let answer = self.part.segment.visibility(entry, self.viewer, self.today);
+            let mut answers = self.answers.borrow_mut();
+            if answers.len() < REMEMBERED_MAX {
+                answers.push((question, answer));
+            }
+            answer
+        });
+        self.last.set(Some((question, answer)));
         answer
+    }
+
+    /// Whether `entry` is live and the viewer may see something of it: what a search may rank
+    /// or count.
+    #[inline]
+    fn visible(&self, entry: u32) -> bool {
+        !self.part.is_removed(entry) && self.visibility(entry) != Visibility::Hidden
     }
 }
 
@@ -246,8 +264,7 @@ impl Namesakes {
         index: &Index,
         candidate: &PreparedPerson,
         result: &tabadul_engine::MatchResult,
-        viewer: &dyn Viewer,
-        today: time::Date,
+        sights: &[Sight],
         batch: &mut SearchBatch,
     ) -> u32 {
         // On the stack: most candidates of a search are counted already (thousands a manifest).
@@ -264,7 +281,7 @@ impl Namesakes {
         if let Some((_, count)) = self.counted.iter().find(|(key, _)| same(key)) {
             return *count;
         }
-        let count = index.namesakes(&tokens, viewer, today, batch);
+        let count = index.namesakes(&tokens, sights, batch);
         self.counted.push((tokens.iter().map(|t| address(t)).collect(), count));
         count
     }
@@ -278,12 +295,6 @@ struct Part {
 }
 
 impl Part {
-    /// Whether `entry` is live and `viewer` may see something of it: what a search may rank or
-    /// count.
-    fn visible(&self, entry: u32, viewer: &dyn Viewer, today: time::Date) -> bool {
-        !self.is_removed(entry) && self.segment.visibility(entry, viewer, today) != Visibility::Hidden
-    }
-
     fn is_removed(&self, entry: u32) -> bool {
         self.removed.get(entry as usize / 64).is_some_and(|word| word & (1 << (entry % 64)) != 0)
     }
@@ -417,11 +428,12 @@ impl Index {
         options: &SearchOptions,
         batch: &mut SearchBatch,
     ) -> (Vec<PersonHit>, SearchStats) {
-        let viewer = &Remembered::new(viewer);
+        let sights: smallvec::SmallVec<[Sight; SEGMENTS_MAX + 1]> =
+            self.parts.iter().map(|part| Sight::new(part, viewer, options.today)).collect();
         let mut stats = SearchStats::default();
         let mut candidates: Vec<(f32, usize, u32)> = Vec::new();
-        for (p, part) in self.parts.iter().enumerate() {
-            let visible = |index: u32| part.visible(index, viewer, options.today);
+        for (p, (part, sight)) in self.parts.iter().zip(&sights).enumerate() {
+            let visible = |index: u32| sight.visible(index);
             let unknown = &mut batch.shared(&part.segment).unknown;
             let found = part.segment.candidates(query, &visible, options.candidates_max, &mut stats, unknown);
             candidates.extend(found.into_iter().map(|(prior, entry)| (prior, p, entry)));
@@ -430,7 +442,7 @@ impl Index {
         self.keep_best(&mut candidates, options.candidates_max.max(1));
         stats.scored = candidates.len();
         SIMILARITIES
-            .with_borrow_mut(|cache| self.score_and_explain(query, candidates, viewer, options, cache, stats, batch))
+            .with_borrow_mut(|cache| self.score_and_explain(query, candidates, &sights, options, cache, stats, batch))
     }
 
     /// Scores `candidates` in full and explains the hits that are returned (one of a `batch` of
@@ -440,7 +452,7 @@ impl Index {
         &self,
         query: &PreparedPerson,
         candidates: Vec<(f32, usize, u32)>,
-        viewer: &dyn Viewer,
+        sights: &[Sight],
         options: &SearchOptions,
         cache: &mut tabadul_engine::SimilarityCache,
         stats: SearchStats,
@@ -458,7 +470,7 @@ impl Index {
                 let person = self.parts[p].segment.entry(entry).person.as_ref()?;
                 let mut result = tabadul_engine::score_cached(query, person, cache);
                 if options.namesakes && result.partial && result.score >= options.threshold {
-                    let count = namesakes.count(self, person, &result, viewer, options.today, batch);
+                    let count = namesakes.count(self, person, &result, sights, batch);
                     result.share_with_namesakes(count);
                 }
                 (result.score >= options.threshold).then_some((result, p, entry))
@@ -480,7 +492,7 @@ impl Index {
                     id: e.id,
                     owner: owner.clone(),
                     category,
-                    visibility: segment.visibility(entry, viewer, options.today),
+                    visibility: sights[p].visibility(entry),
                     result,
                 })
             })
@@ -500,20 +512,14 @@ impl Index {
         }
     }
 
-    /// How many alerts that `viewer` may see carry every one of `tokens` or a close spelling
+    /// How many alerts that `sights` (one per part) let through carry every one of `tokens` or a close spelling
     /// (at most [`tabadul_engine::model::NAMESAKES_COUNTED_MAX`]); `tokens` are of segments that
     /// `batch` keeps, the spellings of which it keeps too.
-    fn namesakes(
-        &self,
-        tokens: &[&tabadul_names::Token],
-        viewer: &dyn Viewer,
-        today: time::Date,
-        batch: &mut SearchBatch,
-    ) -> u32 {
+    fn namesakes(&self, tokens: &[&tabadul_names::Token], sights: &[Sight], batch: &mut SearchBatch) -> u32 {
         use tabadul_engine::model::NAMESAKES_COUNTED_MAX;
         let mut count = 0;
-        for part in &self.parts {
-            let visible = |index: u32| part.visible(index, viewer, today);
+        for (part, sight) in self.parts.iter().zip(sights) {
+            let visible = |index: u32| sight.visible(index);
             let kept = &mut batch.shared(&part.segment).spellings;
             count += part.segment.namesakes(tokens, &visible, NAMESAKES_COUNTED_MAX - count, kept);
             if count >= NAMESAKES_COUNTED_MAX {
@@ -655,25 +661,42 @@ mod tests {
     fn a_search_remembers_each_answer_without_an_expiry() {
         let owners: Vec<AgencyCode> = ["IQ-MOI", "GB-HO"].iter().map(|code| AgencyCode::new(code).unwrap()).collect();
         let dates = [None, Some(time::macros::date!(2027 - 01 - 05)), None, Some(time::macros::date!(2027 - 01 - 06))];
-        let asked = Counting(std::cell::Cell::new(0));
-        let remembered = Remembered::new(&asked);
-        let direct = Counting(std::cell::Cell::new(0));
-        let (mut with_expiry, mut without) = (0, std::collections::HashSet::new());
+        let categories = &Category::ALL[..REMEMBERED_MAX / 2];
+        let mut alerts = Vec::new();
         for round in 0..4 {
             for (o, owner) in owners.iter().enumerate() {
-                for (c, category) in Category::ALL.iter().take(REMEMBERED_MAX / 2).enumerate() {
-                    let expires = dates[(round + o + c) % dates.len()];
-                    match expires {
-                        Some(_) => with_expiry += 1,
-                        None => _ = without.insert((o, c)),
-                    }
-                    assert_eq!(
-                        remembered.visibility(owner, *category, expires),
-                        direct.visibility(owner, *category, expires),
-                        "{owner} {category} {expires:?}"
-                    );
+                for (c, category) in categories.iter().enumerate() {
+                    alerts.push(IndexedAlert {
+                        id: AlertId(alerts.len() as u128 + 1),
+                        owner: owner.clone(),
+                        category: *category,
+                        expires: dates[(round + o + c) % dates.len()],
+                        subject: IndexedSubject::Document {
+                            number: format!("A{round}{o}{c}"),
+                            issuing_state: "IRQ".into(),
+                        },
+                    });
                 }
             }
+        }
+        let part = Part { segment: Arc::new(Segment::build(alerts.clone())), removed: Arc::new(vec![1 << 3]) };
+        let today = time::macros::date!(2027 - 01 - 05);
+        let asked = Counting(std::cell::Cell::new(0));
+        let sight = Sight::new(&part, &asked, today);
+        let direct = Counting(std::cell::Cell::new(0));
+        let (mut with_expiry, mut without) = (0, std::collections::HashSet::new());
+        for (entry, alert) in alerts.iter().enumerate() {
+            let entry = entry as u32;
+            match alert.expires {
+                // Asked by `visibility`, and again by `visible` unless removed. (Expired, the
+                // segment says so without asking.)
+                Some(expires) if expires >= today => with_expiry += 1 + usize::from(entry != 3),
+                Some(_) => {}
+                None => _ = without.insert((alert.owner.clone(), alert.category)),
+            }
+            let expected = part.segment.visibility(entry, &direct, today);
+            assert_eq!(sight.visibility(entry), expected, "{alert:?}");
+            assert_eq!(sight.visible(entry), entry != 3 && expected != Visibility::Hidden, "{alert:?}");
         }
         // Each owner and category asked once without an expiry (there is room for all here),
         // every question with one asked each time.

@@ -41,6 +41,8 @@ const NAMESAKES_READ_MAX: usize = 4096;
 const NAMESAKES_TOUCHED: usize = 64;
 /// The least similarity of a spelling counted as the same name when counting namesakes.
 const NAMESAKE_SIMILARITY_MIN: f32 = 0.85;
+// A category is told apart by the low byte of a question (see `Segment::question`).
+const _: () = assert!(Category::ALL.len() <= 256);
 /// Posting groups below this number are entries of the known-names table; above, tokens.
 const TOKEN_GROUPS_START: u32 = 1 << 16;
 
@@ -514,6 +516,15 @@ impl Segment {
         self.by_id.get(&id.0).copied()
     }
 
+    /// What a viewer is asked about entry `index` (see [`Segment::visibility`]) as one number,
+    /// its owner's place in the segment and its category, by which a search remembers the
+    /// answer; `None` for an alert that expires (the answer may depend on the date).
+    #[inline]
+    pub fn question(&self, index: u32) -> Option<u32> {
+        let card = &self.cards[index as usize];
+        card.expires.is_none().then(|| (u32::from(card.owner) << 8) | card.category as u32)
+    }
+
     /// What `viewer` may see of entry `index` (read from its card: one cache line).
     pub fn visibility(&self, index: u32, viewer: &dyn Viewer, today: time::Date) -> Visibility {
         let card = &self.cards[index as usize];
@@ -574,7 +585,7 @@ impl Segment {
     pub fn candidates(
         &self,
         query: &PreparedPerson,
-        visible: &dyn Fn(u32) -> bool,
+        visible: &impl Fn(u32) -> bool,
         keep: usize,
         stats: &mut SearchStats,
         unknown: &mut Unknown,
@@ -823,7 +834,7 @@ impl Segment {
     pub fn namesakes(
         &self,
         tokens: &[&Token],
-        visible: &dyn Fn(u32) -> bool,
+        visible: &impl Fn(u32) -> bool,
         max: u32,
         kept: &mut KeptSpellings,
     ) -> u32 {
@@ -887,7 +898,7 @@ impl Segment {
         &self,
         lists: &[&[u32]],
         others: &[Spellings],
-        visible: &dyn Fn(u32) -> bool,
+        visible: &impl Fn(u32) -> bool,
         max: u32,
         mut met: Option<&mut Marks>,
     ) -> u32 {
