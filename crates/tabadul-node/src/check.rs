@@ -708,6 +708,9 @@ impl Node {
             .result_count(hit_ids.len() as u64);
         let traveller_json = Arc::new(serde_json::to_value(&traveller).unwrap_or_default());
         let at_unix_us = audit.at_unix_us;
+        // What the check's hits share, once.
+        let (check_id, user, post): (Arc<str>, Arc<str>, Arc<str>) =
+            (id.as_str().into(), actor.user.as_str().into(), request.post.as_str().into());
         let records: Vec<HitRecord> = result
             .documents
             .iter()
@@ -715,14 +718,14 @@ impl Node {
             .chain(&result.vehicles)
             .map(|hit| HitRecord {
                 id: hit.hit_id,
-                check_id: id.clone(),
+                check_id: check_id.clone(),
                 alert_id: hit.alert_id,
                 owner: hit.owner.clone(),
                 agency: agency.clone(),
-                user: actor.user.clone(),
-                post: request.post.clone(),
+                user: user.clone(),
+                post: post.clone(),
                 at_unix_us,
-                level: hit.level.to_string(),
+                level: hit.level.into(),
                 score: hit.score,
                 action: hit.action,
                 traveller: traveller_json.clone(),

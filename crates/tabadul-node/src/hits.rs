@@ -63,7 +63,7 @@ impl Node {
             owner: hit.owner.clone(),
             agency: hit.agency.clone(),
             user: actor.user.clone(),
-            post: hit.post.clone(),
+            post: hit.post.to_string(),
             checked_at_unix_us: hit.at_unix_us,
             confirmed_at_unix_us: at_unix_us,
             traveller: (*hit.traveller).clone(),

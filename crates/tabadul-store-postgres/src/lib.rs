@@ -736,8 +736,8 @@ async fn insert_hit(tx: &Transaction<'_>, hit: &HitRecord, previous: Option<&Hit
     if previous.is_none_or(|p| p.check_id != hit.check_id) {
         let check = hit.stored_check();
         let sql = "INSERT INTO checks (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        if execute(tx, sql, &[&hit.check_id, &json(&check)?]).await? == 0 {
-            let kept = row(tx, "SELECT body FROM checks WHERE id = $1", &[&hit.check_id]).await?;
+        if execute(tx, sql, &[&&*hit.check_id, &json(&check)?]).await? == 0 {
+            let kept = row(tx, "SELECT body FROM checks WHERE id = $1", &[&&*hit.check_id]).await?;
             if body::<StoredCheck>("check", kept)?.as_ref() != Some(&check) {
                 return Err(check_differs(hit));
             }
@@ -749,7 +749,7 @@ async fn insert_hit(tx: &Transaction<'_>, hit: &HitRecord, previous: Option<&Hit
          ON CONFLICT DO NOTHING",
         &[
             &id_bytes(hit.id.0).as_slice(),
-            &hit.check_id,
+            &&*hit.check_id,
             &id_bytes(hit.alert_id.0).as_slice(),
             &hit.owner.as_str(),
             &hit.outcome.as_ref().map(|o| o.kind.as_str()),

@@ -393,7 +393,7 @@ pub fn every_write_is_audited_in_one_chain(store: &dyn Store) {
 fn hit_record(id: u128, alert: u128, owner: &str, agency: &str) -> crate::HitRecord {
     crate::HitRecord {
         id: tabadul_domain::HitId(id),
-        check_id: format!("check-{id}"),
+        check_id: format!("check-{id}").into(),
         alert_id: AlertId(alert),
         owner: code(owner),
         agency: code(agency),
@@ -413,7 +413,7 @@ fn hit_record(id: u128, alert: u128, owner: &str, agency: &str) -> crate::HitRec
 pub fn hits_of_two_checks() -> Vec<crate::HitRecord> {
     let hit = |id: u128, check: &str, outcome: Option<crate::Outcome>| crate::HitRecord {
         check_id: check.into(),
-        post: format!("post of {check}"),
+        post: format!("post of {check}").into(),
         traveller: std::sync::Arc::new(serde_json::json!({"names": [format!("traveller of {check}")]})),
         outcome,
         ..hit_record(id, 10 + id, "IQ-MOI", "CZ-MV")
@@ -460,8 +460,8 @@ fn notification(id: u128, hit: &crate::HitRecord) -> crate::Notification {
         alert_id: hit.alert_id,
         owner: hit.owner.clone(),
         agency: hit.agency.clone(),
-        user: hit.user.clone(),
-        post: hit.post.clone(),
+        user: hit.user.to_string(),
+        post: hit.post.to_string(),
         checked_at_unix_us: hit.at_unix_us,
         confirmed_at_unix_us: T0 + 1,
         traveller: (*hit.traveller).clone(),

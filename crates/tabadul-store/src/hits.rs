@@ -9,19 +9,20 @@ use tabadul_domain::{Action, AgencyCode, AlertId, HitId, NotificationId};
 #[serde(deny_unknown_fields)]
 pub struct HitRecord {
     pub id: HitId,
-    /// The check (its receipt's id).
-    pub check_id: String,
+    /// The check (its receipt's id). The check's own fields (this one, the officer, the post)
+    /// are shared by its hits, not copied into each (a manifest's checks find thousands).
+    pub check_id: std::sync::Arc<str>,
     pub alert_id: AlertId,
     /// The alert's owner, who is notified of a confirmed hit.
     pub owner: AgencyCode,
     /// The agency that checked.
     pub agency: AgencyCode,
-    pub user: String,
+    pub user: std::sync::Arc<str>,
     /// The border crossing point.
-    pub post: String,
+    pub post: std::sync::Arc<str>,
     pub at_unix_us: i64,
     /// `full` or `hit`: what the checking agency saw of the alert.
-    pub level: String,
+    pub level: std::borrow::Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     pub action: Action,
@@ -39,7 +40,7 @@ pub struct HitRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredHit {
-    pub level: String,
+    pub level: std::borrow::Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     pub action: Action,
@@ -52,8 +53,8 @@ pub struct StoredHit {
 #[serde(deny_unknown_fields)]
 pub struct StoredCheck {
     pub agency: AgencyCode,
-    pub user: String,
-    pub post: String,
+    pub user: std::sync::Arc<str>,
+    pub post: std::sync::Arc<str>,
     pub at_unix_us: i64,
     pub traveller: std::sync::Arc<serde_json::Value>,
 }
@@ -94,7 +95,7 @@ impl HitRecord {
     ) -> HitRecord {
         HitRecord {
             id,
-            check_id,
+            check_id: check_id.into(),
             alert_id,
             owner,
             agency: check.agency,

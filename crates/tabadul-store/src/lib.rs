@@ -304,7 +304,7 @@ pub fn check_checks(checks: &[(Vec<HitRecord>, AuditDraft)]) -> Result<()> {
     // A check's hits share who checked, where, when and whom: a store keeps that once.
     let mut firsts: std::collections::HashMap<&str, &HitRecord> = std::collections::HashMap::new();
     for hit in checks.iter().flat_map(|(hits, _)| hits) {
-        let first = *firsts.entry(hit.check_id.as_str()).or_insert(hit);
+        let first = *firsts.entry(&*hit.check_id).or_insert(hit);
         if !first.same_check(hit) {
             return Err(check_differs(hit));
         }
