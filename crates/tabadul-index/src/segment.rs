@@ -417,8 +417,11 @@ impl Segment {
                         let mut name_groups = Vec::new();
                         for token in &mut name.tokens {
                             let id = *segment.vocabulary_ids.entry(token.key.clone()).or_insert_with(|| {
-                                segment.vocabulary.push(token.clone());
-                                (segment.vocabulary.len() - 1) as u32
+                                let slot = segment.vocabulary.len() as u32;
+                                let mut kept = (**token).clone();
+                                kept.slot = slot;
+                                segment.vocabulary.push(Arc::new(kept));
+                                slot
                             });
                             *token = segment.vocabulary[id as usize].clone();
                             name_groups.push(group_of(token, id));
@@ -738,6 +741,11 @@ impl Segment {
     /// [`Segment::matching_groups`], read where they are kept for a token of the vocabulary
     /// (namesakes are counted for thousands of candidates' tokens a manifest, each a copy).
     fn groups_of<'s>(&'s self, token: &Token) -> MatchingGroups<'s> {
+        // A token of this vocabulary says where it is (the candidates' tokens, whose namesakes
+        // are counted); another is looked up by its key.
+        if self.vocabulary.get(token.slot as usize).is_some_and(|kept| std::ptr::eq(&**kept, token)) {
+            return self.kept_groups(token.slot, token);
+        }
         match self.vocabulary_ids.get(&token.key) {
             Some(&id) => self.kept_groups(id, token),
             None => MatchingGroups::Computed(self.compute_groups(token).into_iter()),
@@ -1111,6 +1119,29 @@ mod tests {
             }
         }
         letters.into_iter().collect()
+    }
+
+    #[test]
+    fn a_vocabulary_token_is_found_by_its_slot_and_only_in_its_own_segment() {
+        let names = ["ali hassan al shammari", "hussein ali", "shamari hasan", "qaradawi yusuf"];
+        let a = Segment::build(names.iter().enumerate().map(|(i, n)| person_alert(i, n.to_string())).collect());
+        let b = Segment::build(names.iter().rev().enumerate().map(|(i, n)| person_alert(i, n.to_string())).collect());
+        assert!(a.vocabulary.len() >= 6);
+        for (slot, token) in a.vocabulary.iter().enumerate() {
+            assert_eq!(token.slot as usize, slot);
+            // The same spelling, fresh (no slot), or kept by the other segment at another
+            // slot: found by its key, with the same groups.
+            let fresh = tabadul_names::analyze(&token.text).tokens.into_iter().next().unwrap();
+            assert_eq!(fresh.slot, Token::NO_SLOT);
+            assert_eq!(*fresh, **token);
+            let in_b = b.vocabulary.iter().find(|t| t.key == token.key).unwrap();
+            let by_slot: Vec<(u32, f32)> = a.groups_of(token).collect();
+            assert_eq!(a.groups_of(&fresh).collect::<Vec<_>>(), by_slot, "{}", token.text);
+            assert_eq!(a.groups_of(in_b).collect::<Vec<_>>(), by_slot, "{}", token.text);
+            assert!(!by_slot.is_empty());
+        }
+        // Slots differ between the segments, so the test above asked across them.
+        assert!(a.vocabulary.iter().zip(&b.vocabulary).any(|(x, y)| x.key != y.key));
     }
 
     fn person_alert(id: usize, name: String) -> IndexedAlert {

@@ -31,14 +31,18 @@ pub enum CompoundKind {
 /// compares a token with hundreds of others scattered over the heap, and each cache line of
 /// a token read is a miss. The rarely present second readings are boxed (a pointer each);
 /// the texts, read for explanations and equal hashes only, come last.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[repr(C)]
 pub struct Token {
     /// What the edit distance reads of `full` and `cross` besides them, computed once.
     pub(crate) measures: (crate::phonetic::Measure, crate::phonetic::Measure),
     /// A hash of `key`, kept beside the token: comparing two tokens' keys reads their text only
     /// when the hashes are equal (the text lives elsewhere in memory).
-    pub(crate) key_hash: u64,
+    pub(crate) key_hash: u32,
+    /// Its place in the vocabulary of the index that keeps it ([`Token::NO_SLOT`] until one
+    /// does), so that the index finds what it keeps of the token without looking its key up.
+    /// Not part of what the token is: equal tokens may have different slots.
+    pub slot: u32,
     /// Phonetic symbols with vowels (Latin) or as Arabic script writes them (inline: every
     /// comparison reads them, and a read elsewhere in memory is a cache miss).
     pub full: Symbols,
@@ -64,6 +68,41 @@ pub struct Token {
     pub text: String,
 }
 
+impl PartialEq for Token {
+    /// The same spelling, read alike: every field but the slot.
+    fn eq(&self, other: &Token) -> bool {
+        let Token {
+            measures,
+            key_hash,
+            slot: _,
+            full,
+            cross,
+            compound,
+            alternative,
+            known,
+            weight_milli,
+            initial,
+            script,
+            key,
+            text,
+        } = self;
+        *measures == other.measures
+            && *key_hash == other.key_hash
+            && *full == other.full
+            && *cross == other.cross
+            && *compound == other.compound
+            && *alternative == other.alternative
+            && *known == other.known
+            && *weight_milli == other.weight_milli
+            && *initial == other.initial
+            && *script == other.script
+            && *key == other.key
+            && *text == other.text
+    }
+}
+
+impl Eq for Token {}
+
 /// A second reading of a token (a compound's stem, a name without a joined article): its
 /// phonetic symbols, and what the edit distance reads of them, computed once with the token
 /// rather than at every comparison.
@@ -85,16 +124,18 @@ impl Spelling {
 pub type Symbols = smallvec::SmallVec<[u8; 22]>;
 
 /// The hash of a token's key (or of two keys joined) that [`Token::key_hash`] keeps.
-pub(crate) fn key_hash(key: &str) -> u64 {
+pub(crate) fn key_hash(key: &str) -> u32 {
     key_hash_bytes(key.as_bytes())
 }
 
-/// [`key_hash`] of a key's bytes.
-pub(crate) fn key_hash_bytes(key: &[u8]) -> u64 {
+/// [`key_hash`] of a key's bytes: both halves of the hash folded into 32 bits (equal hashes
+/// only send the keys to be compared).
+pub(crate) fn key_hash_bytes(key: &[u8]) -> u32 {
     use std::hash::Hasher;
     let mut hasher = crate::fx::FxHasher::default();
     hasher.write(key);
-    hasher.finish()
+    let hash = hasher.finish();
+    (hash >> 32) as u32 ^ hash as u32
 }
 
 impl Token {
@@ -106,10 +147,13 @@ impl Token {
     /// cache lines up to its key's address and length, which a comparison reads to hold the
     /// key; no two reads a line apart), for a caller that brings many tokens into the cache at
     /// once before comparing them.
+    /// The slot of a token that no index keeps.
+    pub const NO_SLOT: u32 = u32::MAX;
+
     pub fn touch(&self) -> u64 {
         let first = |symbols: &[u8]| u64::from(symbols.first().copied().unwrap_or(0));
         u64::from(self.measures.0.weight)
-            .wrapping_add(self.key_hash)
+            .wrapping_add(u64::from(self.key_hash))
             .wrapping_add(first(&self.full))
             .wrapping_add(first(&self.cross))
             .wrapping_add(u64::from(self.script as u8))
@@ -465,6 +509,7 @@ fn finish(pending: Pending) -> Token {
         known,
         weight_milli,
         initial,
+        slot: Token::NO_SLOT,
     }
 }
 

@@ -79,7 +79,7 @@ struct Unit<'a> {
     initial: bool,
     /// The key, in two parts for two tokens read as one (the second empty for one token).
     key: [&'a str; 2],
-    key_hash: u64,
+    key_hash: u32,
     compound: Option<&'a (CompoundKind, Spelling)>,
     alternative: Option<&'a Spelling>,
     /// What the edit distance reads of `full` and `cross` besides them, computed once.
@@ -140,7 +140,7 @@ impl<'a> Unit<'a> {
 struct Joined {
     full: Symbols,
     cross: Symbols,
-    key_hash: u64,
+    key_hash: u32,
     script: TokenScript,
     measures: (Measure, Measure),
 }
