@@ -913,11 +913,24 @@ impl Segment {
         let postings = |group: &u32| self.postings.list(*group);
         let carries = |entry: u32, groups: &[u32]| groups.iter().any(|g| postings(g).binary_search(&entry).is_ok());
         let mut count = 0;
-        let mut entries = lists.iter().flat_map(|list| list.iter().copied()).take(NAMESAKES_READ_MAX);
+        // The lists' entries in order, the first NAMESAKES_READ_MAX, a chunk at a time (copied
+        // a slice at a time: entry by entry through the lists cost more than the counting).
+        let (mut lists, mut rest, mut unread) = (lists.iter(), &[][..], NAMESAKES_READ_MAX);
         let mut chunk: SmallVec<[u32; NAMESAKES_TOUCHED]> = SmallVec::new();
         while count < max {
             chunk.clear();
-            chunk.extend(entries.by_ref().take(NAMESAKES_TOUCHED));
+            while chunk.len() < NAMESAKES_TOUCHED && unread > 0 {
+                if rest.is_empty() {
+                    match lists.next() {
+                        Some(list) => rest = list,
+                        None => break,
+                    }
+                    continue;
+                }
+                let (taken, left) = rest.split_at((NAMESAKES_TOUCHED - chunk.len()).min(rest.len()).min(unread));
+                chunk.extend_from_slice(taken);
+                (rest, unread) = (left, unread - taken.len());
+            }
             if chunk.is_empty() {
                 break;
             }
@@ -1246,6 +1259,33 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(partnered(&groups, &partners).into_vec(), expected);
+        }
+
+        /// Namesakes are counted as reading the lists' entries one by one, in order, would
+        /// count them: the first NAMESAKES_READ_MAX entries read, up to `max`, each once when
+        /// the lists are several, only those visible.
+        #[test]
+        fn namesakes_are_counted_entry_by_entry_in_order(
+            // Often more entries than are read (NAMESAKES_READ_MAX).
+            lists in proptest::collection::vec(proptest::collection::btree_set(0u32..120, 0..240), 0..100),
+            hidden in proptest::collection::btree_set(0u32..120, 0..40),
+            max in 0u32..5000,
+            several in proptest::prelude::any::<bool>(),
+        ) {
+            let segment = Segment::build((0..120).map(|i| person_alert(i, format!("ali {i}"))).collect());
+            let lists: Vec<Vec<u32>> = lists.into_iter().map(|l| l.into_iter().collect()).collect();
+            let lists: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+            let visible = |entry: u32| !hidden.contains(&entry);
+            let mut met = Marks::default();
+            let counted = segment.count_namesakes(&lists, &[], &visible, max, several.then_some(&mut met));
+            let (mut expected, mut seen) = (0, std::collections::HashSet::new());
+            for entry in lists.iter().flat_map(|list| list.iter().copied()).take(super::NAMESAKES_READ_MAX) {
+                if expected >= max {
+                    break;
+                }
+                expected += u32::from(visible(entry) && (!several || seen.insert(entry)));
+            }
+            proptest::prop_assert_eq!(counted, expected);
         }
 
         /// A gallop finds the first place at or after where it starts that is not below the
