@@ -139,6 +139,9 @@ pub(crate) fn key_hash_bytes(key: &[u8]) -> u32 {
 }
 
 impl Token {
+    /// The slot of a token that no index keeps.
+    pub const NO_SLOT: u32 = u32::MAX;
+
     pub fn weight(&self) -> f32 {
         f32::from(self.weight_milli) / 1000.0
     }
@@ -147,9 +150,6 @@ impl Token {
     /// cache lines up to its key's address and length, which a comparison reads to hold the
     /// key; no two reads a line apart), for a caller that brings many tokens into the cache at
     /// once before comparing them.
-    /// The slot of a token that no index keeps.
-    pub const NO_SLOT: u32 = u32::MAX;
-
     pub fn touch(&self) -> u64 {
         let first = |symbols: &[u8]| u64::from(symbols.first().copied().unwrap_or(0));
         u64::from(self.measures.0.weight)
