@@ -32,6 +32,9 @@ const PRESELECT_FACTOR: usize = 16;
 /// Vocabulary tokens whose cross-script form differs in length by more than this from the
 /// query token's are not compared (they cannot reach the alignment threshold).
 const LENGTH_DIFFERENCE_MAX: usize = 3;
+/// The farthest a vocabulary token's skeleton is from a query token's and still compared:
+/// eight for each edit (at most one for four symbols) and one for each symbol of length.
+const CLOSENESS_MAX: usize = (1 + COARSE_COMPARED / 4) * 8 + LENGTH_DIFFERENCE_MAX;
 /// Spellings of a token counted when counting namesakes, at most (its closest).
 const NAMESAKE_SPELLINGS_MAX: usize = 8;
 /// Entries read when counting namesakes, at most.
@@ -192,35 +195,66 @@ impl Coarse {
         &self.symbols[..usize::from(self.len)]
     }
 
-    /// How many edits two skeletons are apart when it is a few (one for short ones), the
-    /// most that two spellings of one name differ by once the romanisations' confusions are
-    /// merged.
-    fn edits_to(&self, other: &Coarse) -> Option<usize> {
-        let (a, b) = (self.as_slice(), other.as_slice());
-        let allowed = 1 + a.len().max(b.len()) / 4;
-        if a.len().abs_diff(b.len()) > allowed {
-            return None;
+    /// The places of each of its symbols, as bits: what comparing it with many others reads.
+    fn places(&self) -> Places {
+        let mut bits = [0u8; 256];
+        for (place, &symbol) in self.as_slice().iter().enumerate() {
+            bits[usize::from(symbol)] |= 1 << place;
         }
-        Some(edits(a, b)).filter(|edits| *edits <= allowed)
+        Places { bits, len: usize::from(self.len) }
     }
 }
 
-/// Levenshtein distance of two short strings.
-fn edits(a: &[u8], b: &[u8]) -> usize {
-    let mut previous = [0usize; COARSE_COMPARED + 1];
-    let mut current = [0usize; COARSE_COMPARED + 1];
-    for (j, cell) in previous.iter_mut().enumerate().take(b.len() + 1) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        current[0] = i;
-        for j in 1..=b.len() {
-            let replace = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            current[j] = replace.min(previous[j] + 1).min(current[j - 1] + 1);
+/// A coarse skeleton ready to be compared with many (a query token's with a blocking key's
+/// thousands): bit `i` of `bits[s]` when symbol `s` is its `i`th.
+struct Places {
+    bits: [u8; 256],
+    len: usize,
+}
+
+// A skeleton's places fit the bits of a byte.
+const _: () = assert!(COARSE_COMPARED <= 8);
+
+impl Places {
+    /// How many edits the skeleton is from `other` when it is a few (one for short ones), the
+    /// most that two spellings of one name differ by once the romanisations' confusions are
+    /// merged.
+    fn edits_to(&self, other: &Coarse) -> Option<usize> {
+        let other = other.as_slice();
+        let allowed = 1 + self.len.max(other.len()) / 4;
+        if self.len.abs_diff(other.len()) > allowed {
+            return None;
         }
-        std::mem::swap(&mut previous, &mut current);
+        Some(self.edits(other)).filter(|edits| *edits <= allowed)
     }
-    previous[b.len()]
+
+    /// The Levenshtein distance of the skeleton and `other`, by Myers' bit-parallel algorithm
+    /// (as Hyyrö writes it for the distance of whole strings): a column of the table is kept
+    /// as its steps down the column, up (+1) or down (-1), a bit per symbol each, and moved one
+    /// symbol of `other` along in a dozen word operations, where the table computes a cell per
+    /// symbol. The distance is followed along the last row.
+    fn edits(&self, other: &[u8]) -> usize {
+        let Some(last) = self.len.checked_sub(1).map(|last| 1u32 << last) else { return other.len() };
+        // The first column: every step down adds one.
+        let (mut up, mut down, mut distance) = (u32::MAX, 0u32, self.len);
+        for &symbol in other {
+            let equal = u32::from(self.bits[usize::from(symbol)]);
+            let vertical = equal | down;
+            let horizontal = (((equal & up).wrapping_add(up)) ^ up) | equal;
+            let rises = down | !(horizontal | up);
+            let falls = up & horizontal;
+            if rises & last != 0 {
+                distance += 1;
+            } else if falls & last != 0 {
+                distance -= 1;
+            }
+            // The first row rises by one at each symbol.
+            let (rises, falls) = ((rises << 1) | 1, falls << 1);
+            up = falls | !(vertical | rises);
+            down = rises & vertical;
+        }
+        distance
+    }
 }
 
 /// A cheap summary of a token's consonants: its first consonant class and the set of its
@@ -806,7 +840,7 @@ impl Segment {
         let mut closest: FxMap<u32, usize> = FxMap::with_capacity_and_hasher(1024, Default::default());
         for reading in readings(token) {
             let shape = Shape::of(reading);
-            let coarse = Coarse::of(reading);
+            let coarse = Coarse::of(reading).places();
             for key in blocking_keys(reading).into_iter().flatten() {
                 for keyed in self.keys.get(&key).map_or(&[][..], Vec::as_slice) {
                     if usize::from(keyed.cross_len).abs_diff(reading.len()) > LENGTH_DIFFERENCE_MAX
@@ -821,18 +855,7 @@ impl Segment {
                 }
             }
         }
-        // The closest skeletons, and no more than a bounded number compared in full: a name of
-        // common sounds may share its skeleton with thousands of others. Which are compared
-        // is all that matters (a group keeps its best similarity), not in which order.
-        let mut tried: Vec<(usize, u32)> = closest.into_iter().map(|(id, closeness)| (closeness, id)).collect();
-        if tried.len() > COMPARED_PER_TOKEN_MAX {
-            tried.select_nth_unstable(COMPARED_PER_TOKEN_MAX - 1);
-            tried.truncate(COMPARED_PER_TOKEN_MAX);
-        }
-        // The closest skeletons first: the groups they find soon make the bar that the others
-        // must reach to matter (see `Bar`), and comparisons stop early below it.
-        tried.sort_unstable();
-        tried
+        closest_first(closest.into_iter().map(|(id, closeness)| (closeness, id)).collect(), COMPARED_PER_TOKEN_MAX)
     }
 
     /// How many entries that `visible` lets through carry every one of `tokens` or a close
@@ -1018,6 +1041,44 @@ impl Bar {
     }
 }
 
+/// The closest of `found` (each a closeness, at most [`CLOSENESS_MAX`], and a vocabulary
+/// token), the closest first, `most` at most: of the farthest kept, those of the lowest
+/// numbers. Ordered by counting (closeness takes a few dozen values), and within a closeness
+/// as found.
+///
+/// The closest skeletons are compared first because the groups they find soon make the bar
+/// that the others must reach to matter (see `Bar`), and comparisons stop early below it.
+/// Which are compared is all that matters to the groups found (a group keeps its best
+/// similarity), not in which order. A name of common sounds may share its skeleton with
+/// thousands of others: no more than `most` are compared in full.
+fn closest_first(found: Vec<(usize, u32)>, most: usize) -> Vec<(usize, u32)> {
+    let mut starts = [0usize; CLOSENESS_MAX + 2];
+    for &(closeness, _) in &found {
+        starts[closeness.min(CLOSENESS_MAX) + 1] += 1;
+    }
+    for at in 1..starts.len() {
+        starts[at] += starts[at - 1];
+    }
+    let mut closest = vec![(0, 0); found.len()];
+    let mut next = starts;
+    for &(closeness, id) in &found {
+        let slot = &mut next[closeness.min(CLOSENESS_MAX)];
+        closest[*slot] = (closeness, id);
+        *slot += 1;
+    }
+    if closest.len() > most && most > 0 {
+        // The closeness of the last kept, and where those of that closeness lie.
+        let last = starts.partition_point(|start| *start < most) - 1;
+        let (start, end) = (starts[last], starts[last + 1]);
+        let kept = most - start;
+        if kept < end - start {
+            closest[start..end].select_nth_unstable_by_key(kept - 1, |(_, id)| *id);
+        }
+    }
+    closest.truncate(most);
+    closest
+}
+
 /// The pairs of `groups` with the groups whose `partners` lists (ascending) these are: `(i, j,
 /// pair)` when `partners[j]` holds group `i` as `pair`, ordered by `i` then `j`. Each list is
 /// searched for the groups in ascending order, each search galloping on from where the last
@@ -1094,10 +1155,66 @@ fn group_of(token: &Token, id: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::{ALIGN_SIMILARITY_MIN, FxMap, GROUPS_PER_TOKEN_MAX, Segment, best_groups, group_of};
-    use super::{Marks, Partner, gallop, partnered};
+    use super::{CLOSENESS_MAX, COARSE_COMPARED, Coarse, Marks, Partner, closest_first, gallop, partnered};
     use crate::{IndexedAlert, IndexedSubject};
     use tabadul_domain::{AgencyCode, AlertId, Category};
     use tabadul_names::{Token, token_similarity};
+
+    /// The Levenshtein distance of two strings, a cell of the table at a time: the reference
+    /// that comparing skeletons by their places is held to.
+    fn edits_in_full(a: &[u8], b: &[u8]) -> usize {
+        let mut previous: Vec<usize> = (0..=b.len()).collect();
+        for i in 1..=a.len() {
+            let mut current = vec![i];
+            for j in 1..=b.len() {
+                let replace = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+                current.push(replace.min(previous[j] + 1).min(current[j - 1] + 1));
+            }
+            previous = current;
+        }
+        previous[b.len()]
+    }
+
+    proptest::proptest! {
+        /// Skeletons compared by their places are as many edits apart as the table says, over
+        /// a few symbols (so that they repeat) and every length a skeleton is compared at.
+        #[test]
+        fn skeletons_are_as_far_apart_as_the_table_says(
+            a in proptest::collection::vec(proptest::sample::select(b"bdfklmnrst".to_vec()), 0..=COARSE_COMPARED),
+            b in proptest::collection::vec(proptest::sample::select(b"bdfklmnrst".to_vec()), 0..=COARSE_COMPARED),
+        ) {
+            let coarse = |symbols: &[u8]| {
+                let mut coarse = Coarse { symbols: [0; COARSE_COMPARED], len: symbols.len() as u8 };
+                coarse.symbols[..symbols.len()].copy_from_slice(symbols);
+                coarse
+            };
+            let (coarse_a, coarse_b) = (coarse(&a), coarse(&b));
+            let distance = edits_in_full(&a, &b);
+            proptest::prop_assert_eq!(coarse_a.places().edits(&b), distance);
+            let allowed = 1 + a.len().max(b.len()) / 4;
+            proptest::prop_assert_eq!(coarse_a.places().edits_to(&coarse_b), Some(distance).filter(|d| *d <= allowed));
+        }
+    }
+
+    proptest::proptest! {
+        /// The closest tokens are those of the lowest closeness and then number, as many as
+        /// asked for, ordered by closeness.
+        #[test]
+        fn the_closest_are_kept_and_come_first(
+            found in proptest::collection::btree_map(0u32..5_000, 0..=CLOSENESS_MAX, 0..1_200),
+            most in 0usize..1_000,
+        ) {
+            let found: Vec<(usize, u32)> = found.into_iter().map(|(id, closeness)| (closeness, id)).collect();
+            let closest = closest_first(found.clone(), most);
+            proptest::prop_assert!(closest.windows(2).all(|w| w[0].0 <= w[1].0));
+            let mut expected = found;
+            expected.sort_unstable();
+            expected.truncate(most);
+            let mut kept = closest;
+            kept.sort_unstable();
+            proptest::prop_assert_eq!(kept, expected);
+        }
+    }
 
     /// The groups of [`Segment::compute_groups`] from every token it compares computed in full:
     /// what the bar it raises as it goes must never change.
