@@ -268,12 +268,6 @@ fn surely_beyond(tables: &Tables, a: &Measure, b: &Measure, limit: Cost) -> bool
 /// The weighted edit distance between two phonetic strings if it is at most `limit`; `None`
 /// as soon as every path costs more.
 /// `measures` are those of `a` and `b`.
-///
-/// Only the band of each row within the limit is computed (Ukkonen's cut-off): a cell beyond
-/// it is reached only from cells beyond it too (every cost is positive or nothing), so the
-/// next row's band starts no earlier and ends at most one cell later, then as far as
-/// writing `b`'s next symbols keeps within. Two names compared near the limit keep about two
-/// cells in five of each row.
 fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Cost) -> Option<Cost> {
     let a = &a[..a.len().min(SYMBOLS_MAX)];
     let b = &b[..b.len().min(SYMBOLS_MAX)];
@@ -281,60 +275,37 @@ fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Co
     if surely_beyond(tables, measures.0, measures.1, limit) {
         return None;
     }
-    // No two strings of at most `SYMBOLS_MAX` symbols are this far apart (dropping all of
-    // one and writing all of the other costs less), so that a cell beyond the limit, and
-    // what a few more symbols add to it, stays far from overflowing.
-    let limit = limit.min(Cost::MAX / 2);
-    // Stands for every cell beyond the limit that the band's edges read.
-    let beyond = limit + 1;
     // The cost of a gap at each symbol of `b`, read once per cell of every row otherwise.
     let mut gaps_b = [0 as Cost; SYMBOLS_MAX];
     for (j, symbol) in b.iter().enumerate() {
         gaps_b[j] = tables.gaps[usize::from(symbol & 0x7f)][usize::from(j + 1 == b.len())];
     }
-    let n = b.len();
-    let gaps_b = &gaps_b[..n];
+    let gaps_b = &gaps_b[..b.len()];
     let mut rows = ([0 as Cost; SYMBOLS_MAX + 1], [0 as Cost; SYMBOLS_MAX + 1]);
     // Swapped by reference after each row, not copied.
     let (mut previous, mut current) = (&mut rows.0, &mut rows.1);
-    for j in 1..=n {
+    for j in 1..=b.len() {
         previous[j] = previous[j - 1] + gaps_b[j - 1];
     }
-    // The band of the previous row: its first and last cells within the limit (each cell
-    // between them computed, and the one on either side of them computed or `beyond`).
-    let (mut first, mut last) = (0, previous.iter().take(n + 1).rposition(|d| *d <= limit).unwrap_or(0));
     for (i, &symbol_a) in a.iter().enumerate() {
         let gap_a = tables.gaps[usize::from(symbol_a & 0x7f)][usize::from(i + 1 == a.len())];
         let row = &tables.cost[usize::from(symbol_a & 0x7f)];
-        let start = if first == 0 {
-            current[0] = previous[0] + gap_a;
-            1
-        } else {
-            current[first - 1] = beyond;
-            first
-        };
-        let stop = (last + 1).min(n);
-        for j in start..=stop {
+        current[0] = previous[0] + gap_a;
+        let mut row_min = current[0];
+        for j in 1..=b.len() {
             let replace = previous[j - 1] + row[usize::from(b[j - 1] & 0x7f)];
             let delete = previous[j] + gap_a;
             let insert = current[j - 1] + gaps_b[j - 1];
-            current[j] = replace.min(delete).min(insert);
+            let cell = replace.min(delete).min(insert);
+            current[j] = cell;
+            row_min = row_min.min(cell);
         }
-        // Past the previous row's band only writing `b`'s symbols keeps within the limit.
-        let mut end = stop;
-        while end < n && current[end] + gaps_b[end] <= limit {
-            current[end + 1] = current[end] + gaps_b[end];
-            end += 1;
+        if row_min > limit {
+            return None;
         }
-        if end < n {
-            current[end + 1] = beyond;
-        }
-        let computed = start - 1..=end;
-        first = computed.clone().find(|&j| current[j] <= limit)?;
-        last = computed.rev().find(|&j| current[j] <= limit).unwrap_or(first);
         std::mem::swap(&mut previous, &mut current);
     }
-    (last == n).then_some(previous[n])
+    Some(previous[b.len()]).filter(|d| *d <= limit)
 }
 
 /// [`similarity`] when it is at least `min`; 0 when it is less (computed only as far as needed
