@@ -243,11 +243,9 @@ impl Places {
             let horizontal = (((equal & up).wrapping_add(up)) ^ up) | equal;
             let rises = down | !(horizontal | up);
             let falls = up & horizontal;
-            if rises & last != 0 {
-                distance += 1;
-            } else if falls & last != 0 {
-                distance -= 1;
-            }
+            // (Never both: a step rises or falls. Counted without a branch, which the
+            // symbols would make unpredictable.)
+            distance = distance + usize::from(rises & last != 0) - usize::from(falls & last != 0);
             // The first row rises by one at each symbol.
             let (rises, falls) = ((rises << 1) | 1, falls << 1);
             up = falls | !(vertical | rises);
