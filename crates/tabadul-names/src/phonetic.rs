@@ -290,15 +290,17 @@ fn distance_within(a: &[u8], b: &[u8], measures: (&Measure, &Measure), limit: Co
     for (i, &symbol_a) in a.iter().enumerate() {
         let gap_a = tables.gaps[usize::from(symbol_a & 0x7f)][usize::from(i + 1 == a.len())];
         let row = &tables.cost[usize::from(symbol_a & 0x7f)];
-        current[0] = previous[0] + gap_a;
-        let mut row_min = current[0];
-        for j in 1..=b.len() {
-            let replace = previous[j - 1] + row[usize::from(b[j - 1] & 0x7f)];
-            let delete = previous[j] + gap_a;
-            let insert = current[j - 1] + gaps_b[j - 1];
-            let cell = replace.min(delete).min(insert);
-            current[j] = cell;
-            row_min = row_min.min(cell);
+        // The cell to the left, carried in a register: each cell waits for it (an insertion),
+        // and a store then a load of it would add their latency to every cell.
+        let mut left = previous[0] + gap_a;
+        current[0] = left;
+        let mut row_min = left;
+        for (j, (&symbol_b, &gap_b)) in b.iter().zip(gaps_b).enumerate() {
+            let replace = previous[j] + row[usize::from(symbol_b & 0x7f)];
+            let delete = previous[j + 1] + gap_a;
+            left = replace.min(delete).min(left + gap_b);
+            current[j + 1] = left;
+            row_min = row_min.min(left);
         }
         if row_min > limit {
             return None;
