@@ -89,6 +89,19 @@ struct Tables {
     /// Per symbol, its share of a [`Measure::floor`]: at most its least gap, and no two
     /// symbols' shares differ by more than writing one for the other costs.
     floor: [Cost; 128],
+    /// What the symbols of a [`Measure::set`]'s bit (see [`bit`]) cost at least, for the
+    /// bound of [`lacking_cost_up_to`]: their least gap, the bits of the symbols they may be
+    /// written for at less than a full edit, and what writing them for those costs at least.
+    bit_gap_min: [Cost; 64],
+    bit_close: [u64; 64],
+    bit_cost: [[Cost; 64]; 64],
+}
+
+/// The bit of a symbol in a [`Measure::set`]: the phonetic symbols are letters (64 to 127),
+/// each with a bit of its own; any other shares one with a letter, which only weakens the
+/// bounds the sets give (see [`Tables::bit_cost`]).
+fn bit(symbol: u8) -> usize {
+    usize::from(symbol & 63)
 }
 
 fn tables() -> &'static Tables {
@@ -100,6 +113,9 @@ fn tables() -> &'static Tables {
             gaps: [[0; 2]; 128],
             gap_min: [0; 128],
             floor: [0; 128],
+            bit_gap_min: [Cost::MAX; 64],
+            bit_close: [0; 64],
+            bit_cost: [[Cost::MAX; 64]; 64],
         });
         for (i, row) in tables.cost.iter_mut().enumerate() {
             row[i] = 0;
@@ -135,6 +151,19 @@ fn tables() -> &'static Tables {
         for (share, ways) in tables.floor.iter_mut().zip(&path) {
             *share = ways.iter().zip(&tables.gap_min).map(|(way, gap)| way + gap).min().unwrap_or(0);
         }
+        // Each bit's symbols at their cheapest, so that a bound from the bits is never above
+        // one from the symbols.
+        for symbol in 0..128 {
+            let at = bit(symbol as u8);
+            tables.bit_gap_min[at] = tables.bit_gap_min[at].min(tables.gap_min[symbol]);
+            for other in 0..128 {
+                let cost = tables.cost[symbol][other];
+                tables.bit_cost[at][bit(other as u8)] = tables.bit_cost[at][bit(other as u8)].min(cost);
+                if tables.close[symbol] & (1 << other) != 0 {
+                    tables.bit_close[at] |= 1 << bit(other as u8);
+                }
+            }
+        }
         tables
     })
 }
@@ -164,8 +193,8 @@ pub(crate) const SYMBOLS_MAX: usize = 40;
 pub(crate) struct Measure {
     /// Its [`weight`].
     pub(crate) weight: Cost,
-    /// The set of its symbols as compared (the first [`SYMBOLS_MAX`]), bit `symbol & 0x7f`.
-    pub(crate) set: u128,
+    /// The set of its symbols as compared (the first [`SYMBOLS_MAX`]), by their [`bit`]s.
+    pub(crate) set: u64,
     /// The sum of its symbols' shares of the floor (the first [`SYMBOLS_MAX`]): two strings
     /// are at least as far apart as their floors. Every edit changes the difference of the
     /// floors by at most what it costs (a substitution by at most its cost, a gap by at most
@@ -213,34 +242,34 @@ fn floor(tables: &Tables, symbols: &[u8]) -> Cost {
     symbols.iter().map(|s| tables.floor[usize::from(s & 0x7f)]).sum()
 }
 
-/// The symbols of a phonetic string, as a set (bit `symbol & 0x7f`).
-fn symbol_set(symbols: &[u8]) -> u128 {
-    symbols.iter().fold(0, |set, symbol| set | 1 << (symbol & 0x7f))
+/// The symbols of a phonetic string, as a set of their [`bit`]s.
+fn symbol_set(symbols: &[u8]) -> u64 {
+    symbols.iter().fold(0, |set, symbol| set | 1 << bit(*symbol))
 }
 
 /// The least that the symbols of `a` that `b` lacks cost (in full).
 #[cfg(test)]
-fn lacking_cost(tables: &Tables, a: u128, b: u128) -> Cost {
+fn lacking_cost(tables: &Tables, a: u64, b: u64) -> Cost {
     lacking_cost_up_to(tables, a, b, Cost::MAX)
 }
 
 /// The least that the symbols of `a` that `b` lacks cost: each such symbol of `a` is either
 /// dropped (its gap) or written for one of `b`'s symbols (never for itself), one edit each.
 /// Counted only until it exceeds `limit` (what is returned then is some cost above it).
-fn lacking_cost_up_to(tables: &Tables, a: u128, b: u128, limit: Cost) -> Cost {
+fn lacking_cost_up_to(tables: &Tables, a: u64, b: u64, limit: Cost) -> Cost {
     let mut lacking = a & !b;
     let mut cost: Cost = 0;
     while lacking != 0 && cost <= limit {
-        let symbol = lacking.trailing_zeros() as usize;
+        let at = lacking.trailing_zeros() as usize;
         lacking &= lacking - 1;
-        let mut least = tables.gap_min[symbol];
+        let mut least = tables.bit_gap_min[at];
         if b != 0 {
             least = least.min(FULL);
-            let mut close = tables.close[symbol] & b;
+            let mut close = tables.bit_close[at] & b;
             while close != 0 {
                 let other = close.trailing_zeros() as usize;
                 close &= close - 1;
-                least = least.min(tables.cost[symbol][other]);
+                least = least.min(tables.bit_cost[at][other]);
             }
         }
         cost = cost.saturating_add(least);
@@ -251,7 +280,7 @@ fn lacking_cost_up_to(tables: &Tables, a: u128, b: u128, limit: Cost) -> Cost {
 /// The lower bound of the distance between two strings with symbols `a` and `b` that
 /// [`surely_beyond`] tests.
 #[cfg(test)]
-fn distance_at_least(tables: &Tables, a: u128, b: u128) -> Cost {
+fn distance_at_least(tables: &Tables, a: u64, b: u64) -> Cost {
     lacking_cost(tables, a, b).max(lacking_cost(tables, b, a))
 }
 
@@ -373,6 +402,25 @@ pub(crate) fn similarity(a: &[u8], b: &[u8]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bit costs no more than any of its symbols, so that the bound from the bits is never
+    /// above the one from the symbols; the letters have a bit each.
+    #[test]
+    fn bits_cost_no_more_than_their_symbols() {
+        let tables = tables();
+        for symbol in 0..128u8 {
+            let at = bit(symbol);
+            assert!(tables.bit_gap_min[at] <= tables.gap_min[usize::from(symbol)]);
+            for other in 0..128u8 {
+                assert!(tables.bit_cost[at][bit(other)] <= tables.cost[usize::from(symbol)][usize::from(other)]);
+                if tables.close[usize::from(symbol)] & (1 << other) != 0 {
+                    assert!(tables.bit_close[at] & (1 << bit(other)) != 0, "{symbol} {other}");
+                }
+            }
+        }
+        let letters: Vec<usize> = (b'A'..=b'Z').chain(b'a'..=b'z').map(bit).collect();
+        assert!(letters.iter().enumerate().all(|(i, a)| !letters[i + 1..].contains(a)));
+    }
 
     proptest::proptest! {
         /// The bound from lacking symbols never exceeds the distance, so a pair it rules out
