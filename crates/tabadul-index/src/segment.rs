@@ -425,10 +425,10 @@ pub(crate) struct Segment {
     /// what a check of two frequent names (محمد علي) reads instead of two long lists.
     pair_entries: Vec<u32>,
     /// Posting group -> the groups it is paired with (ascending), each with where its pair's
-    /// entries are (see [`Partners`]): most pairs a check asks for are not there, and a search in a short list
-    /// that stays in the cache tells so faster than the miss in a table of millions; the pairs
-    /// that are there are read from where the search ended (a table of pairs cost a miss or two
-    /// more each, thousands a manifest).
+    /// entries are (see [`Partners`]): most pairs a check asks for are not there, and a search
+    /// in a short list that stays in the cache tells so faster than the miss in a table of
+    /// millions; the pairs that are there are read from where the search ended (a table of
+    /// pairs cost a miss or two more each, thousands a manifest).
     partners: GroupLists,
     documents: FxMap<(String, String), Vec<u32>>,
     vins: FxMap<String, Vec<u32>>,
